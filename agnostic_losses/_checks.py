@@ -1,0 +1,77 @@
+"""Validation of shapes, dtypes, options and namespaces (DESIGN.md section 4).
+
+Every error names the loss, the argument, what was expected and what came.
+Shapes and dtypes are static, so these checks never touch the data and are
+safe under ``jax.jit`` and ``torch.compile``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ._primitives import array_namespace, is_array, library_name
+from ._reduction import REDUCTIONS
+
+
+def namespace(loss: str, **arrays):
+    """The one array namespace of the given arrays (``None`` entries are optional)."""
+    given = {name: a for name, a in arrays.items() if a is not None}
+    for name, a in given.items():
+        if not is_array(a):
+            raise TypeError(f"{loss}: {name} must be an array, got {type(a).__name__}")
+    libraries = {name: library_name(a) for name, a in given.items()}
+    try:
+        return array_namespace(*given.values())
+    except TypeError:
+        found = ", ".join(f"{name} from {lib}" for name, lib in libraries.items())
+        raise TypeError(
+            f"{loss}: all arrays must come from one array library, got {found}"
+        ) from None
+
+
+def floating(loss: str, xp, **arrays) -> None:
+    """Each given array has a real floating dtype."""
+    for name, a in arrays.items():
+        if a is not None and not xp.isdtype(a.dtype, "real floating"):
+            raise TypeError(f"{loss}: {name} must have a real floating dtype, got {a.dtype}")
+
+
+def reduction(loss: str, reduction, allowed=REDUCTIONS) -> None:
+    if reduction not in allowed:
+        expected = ", ".join(repr(r) for r in allowed)
+        raise ValueError(f"{loss}: reduction must be one of {expected}, got {reduction!r}")
+
+
+def broadcastable(loss: str, input, target) -> None:
+    """``input`` and ``target`` broadcast together; warn, as torch does, when their shapes differ."""
+    a, b = tuple(input.shape), tuple(target.shape)
+    if a == b:
+        return
+    for m, n in zip(reversed(a), reversed(b)):
+        if m != n and 1 not in (m, n):
+            raise ValueError(
+                f"{loss}: target of shape {b} does not broadcast with input of shape {a}"
+            )
+    warnings.warn(
+        f"{loss}: target shape {b} differs from input shape {a}; they are broadcast, "
+        "which is likely not intended",
+        UserWarning,
+        stacklevel=4,  # the caller of the loss
+    )
+
+
+def same_shape(loss: str, name: str, a, like_name: str, like) -> None:
+    if a is not None and tuple(a.shape) != tuple(like.shape):
+        raise ValueError(
+            f"{loss}: {name} must have the shape of {like_name}, {tuple(like.shape)}, "
+            f"got {tuple(a.shape)}"
+        )
+
+
+def positive(loss: str, name: str, value, *, allow_zero: bool = False) -> None:
+    """A Python number option that must be > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{loss}: {name} must be a float, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{loss}: {name} must be {bound}, got {value}")

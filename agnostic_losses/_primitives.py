@@ -1,0 +1,240 @@
+"""What the array API standard lacks, and the only module that names a backend.
+
+Every function here takes and returns arrays of the caller's library.  Each
+has a *generic* version written against the standard alone, which is correct on
+any array-API library, and some have a *native* fast path (torch, JAX) that a
+backend provides.  ``generic_primitives()`` (or the environment variable
+``AGNOSTIC_LOSSES_GENERIC=1``) forces the generic versions everywhere, which is
+how the tests prove both paths give torch.nn's values and gradients.
+
+Gradient conventions (DESIGN.md section 2): torch's subgradient at a kink is 0.
+``abs`` below keeps that convention on every backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+
+import array_api_compat as _compat
+import numpy as _np
+
+__all__ = [
+    "array_namespace",
+    "is_array",
+    "library_name",
+    "generic_primitives",
+    "using_generic",
+    "stop_gradient",
+    "custom_gradient",
+    "abs",
+    "logsumexp",
+    "log_softmax",
+    "softplus",
+    "log_sigmoid",
+    "xlogy",
+    "scan",
+]
+
+_GENERIC = contextvars.ContextVar(
+    "agnostic_losses_generic",
+    default=os.environ.get("AGNOSTIC_LOSSES_GENERIC", "") not in ("", "0"),
+)
+
+
+@contextlib.contextmanager
+def generic_primitives(enabled: bool = True):
+    """Within this block, use the generic array-API primitives on every backend."""
+    token = _GENERIC.set(enabled)
+    try:
+        yield
+    finally:
+        _GENERIC.reset(token)
+
+
+def using_generic() -> bool:
+    """Whether the generic primitives are forced in the current context."""
+    return _GENERIC.get()
+
+
+def _native(x) -> str | None:
+    """'torch' or 'jax' when a native fast path may be used for ``x``."""
+    if _GENERIC.get():
+        return None
+    if _compat.is_torch_array(x):
+        return "torch"
+    if _compat.is_jax_array(x):
+        return "jax"
+    return None
+
+
+# --- namespaces --------------------------------------------------------------
+
+def is_array(x) -> bool:
+    return _compat.is_array_api_obj(x) and not isinstance(x, (bool, int, float, complex))
+
+
+def array_namespace(*arrays):
+    """The array-API namespace shared by ``arrays`` (None entries are skipped)."""
+    return _compat.array_namespace(*(a for a in arrays if a is not None))
+
+
+def library_name(x) -> str:
+    """A short name of the library that made ``x``, for error messages."""
+    top = type(x).__module__.split(".")[0]
+    return {"jaxlib": "jax"}.get(top, top)
+
+
+def as_array(x):
+    """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
+    if isinstance(x, _np.generic):
+        return _np.asarray(x)
+    return x
+
+
+# --- autodiff ----------------------------------------------------------------
+
+def stop_gradient(x):
+    """``x`` as a constant: its value, with no gradient flowing back through it."""
+    if _compat.is_torch_array(x):
+        return x.detach()
+    if _compat.is_jax_array(x):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x  # NumPy, CuPy, Dask, array-api-strict: no autodiff to stop
+
+
+def custom_gradient(value, *pairs):
+    """``value``, whose gradient with respect to each ``x`` is ``g``, for ``(x, g)`` in ``pairs``.
+
+    Built on ``stop_gradient`` alone, so it works under every autodiff system:
+    ``sg(value) + sum(sg(g) * (x - sg(x)))``.  The added terms are exactly zero
+    in value; their derivative with respect to ``x`` is ``g`` (summed over
+    broadcast axes, as autodiff does).  ``x`` and ``g`` must be finite where
+    they matter (``inf - inf`` is NaN).  Second derivatives through the result
+    are zero.
+    """
+    out = stop_gradient(value)
+    for x, g in pairs:
+        out = out + stop_gradient(g) * (x - stop_gradient(x))
+    return out
+
+
+def abs(x):
+    """``|x|`` with torch's subgradient ``sign(x)``, 0 at 0, on every backend.
+
+    ``jax.numpy.abs`` has derivative 1 at 0; ``x * sg(sign(x))`` has value
+    ``|x|`` exactly and derivative ``sign(x)``.
+    """
+    xp = array_namespace(x)
+    if _GENERIC.get() or _compat.is_jax_array(x):
+        return x * stop_gradient(xp.sign(x))
+    return xp.abs(x)  # torch's abs already has sign(x); the others have no autodiff
+
+
+# --- numerics ----------------------------------------------------------------
+
+def _safe_max(x, xp, axis):
+    """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
+    m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+
+
+def logsumexp(x, /, *, axis, keepdims: bool = False):
+    """``log(sum(exp(x), axis))`` without overflow (shift by the max, taken as a constant)."""
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.logsumexp(x, dim=axis, keepdim=keepdims)
+    if native == "jax":
+        import jax
+
+        return jax.nn.logsumexp(x, axis=axis, keepdims=keepdims)
+    xp = array_namespace(x)
+    m = _safe_max(x, xp, axis)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+def log_softmax(x, /, *, axis: int):
+    """``x - logsumexp(x, axis)``, computed from the shifted logits."""
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.log_softmax(x, dim=axis)
+    if native == "jax":
+        import jax
+
+        return jax.nn.log_softmax(x, axis=axis)
+    xp = array_namespace(x)
+    shifted = x - _safe_max(x, xp, axis)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def softplus(x):
+    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0)."""
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.nn.functional.softplus(x)  # x itself above 20: off by < 3e-9
+    if native == "jax":
+        import jax
+
+        return jax.nn.softplus(x)
+    xp = array_namespace(x)
+    positive = x > 0
+    minus_abs = xp.where(positive, -x, x)  # -|x|, derivative -1 / +1, +1 at 0
+    return xp.where(positive, x, xp.zeros_like(x)) + xp.log1p(xp.exp(minus_abs))
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) == -softplus(-x)``."""
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.nn.functional.logsigmoid(x)
+    if native == "jax":
+        import jax
+
+        return jax.nn.log_sigmoid(x)
+    return -softplus(-x)
+
+
+def xlogy(x, y):
+    """``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN), with torch's gradients.
+
+    torch: d/dx = log(y), except 0 where x == 0 and y <= 0; d/dy = x / y.
+    """
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.xlogy(x, y)
+    xp = array_namespace(x, y)
+    y_safe = xp.where((x == 0) & (y <= 0), xp.ones_like(y), y)
+    return x * xp.log(y_safe)
+
+
+def scan(f, init, xs):
+    """``jax.lax.scan`` semantics: ``carry, y = f(carry, x)`` for each ``x`` along axis 0.
+
+    Returns ``(carry, ys)`` with ``ys`` stacked along a new axis 0.  On JAX
+    this is ``jax.lax.scan``, so ``jax.jit`` compiles one loop body however
+    long ``xs`` is; elsewhere a Python loop.
+    """
+    if _native(xs) == "jax":
+        import jax
+
+        return jax.lax.scan(f, init, xs)
+    xp = array_namespace(xs)
+    carry, ys = init, []
+    for i in range(xs.shape[0]):
+        carry, y = f(carry, xs[i, ...])
+        ys.append(y)
+    return carry, xp.stack(ys, axis=0)

@@ -1,0 +1,56 @@
+"""Reductions: 'none' | 'mean' | 'sum' (and 'batchmean'), plain or weighted.
+
+float16 and bfloat16 losses are summed in float32 and the result cast back,
+as torch accumulates them (DESIGN.md section 5).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ._primitives import array_namespace, as_array
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's deprecated ``size_average``/``reduce`` pair, mapped to a reduction string."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    new = "mean" if (size_average and reduce) else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return new
+
+
+def _accumulate(x, xp):
+    """The sum of all elements, in at least float32."""
+    if xp.finfo(x.dtype).bits < 32:
+        return xp.sum(x, dtype=xp.float32)
+    return xp.sum(x)
+
+
+def reduce(loss, reduction: str, *, mean_weights=None):
+    """Apply ``reduction`` to the elementwise ``loss``.
+
+    'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of
+    elements (an empty ``loss`` gives NaN, as in torch); 'batchmean' divides by
+    the size of axis 0.
+    """
+    if reduction == "none":
+        return loss
+    xp = array_namespace(loss)
+    s = _accumulate(loss, xp)
+    if reduction == "mean":
+        s = s / (_accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
+    elif reduction == "batchmean":
+        s = s / (loss.shape[0] if loss.ndim else 1)
+    elif reduction != "sum":
+        raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
+    return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)

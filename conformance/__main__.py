@@ -1,0 +1,59 @@
+"""python -m conformance --backend numpy,torch,jax [--device cpu|cuda] [--json F] [--markdown F]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import backends as B
+from . import catalogue, report, runner
+
+
+def _list(text):
+    return [t for t in text.split(",") if t]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.split("\n")[0])
+    p.add_argument("--backend", type=_list, action="extend",
+                   help=f"comma-separated, repeatable; default: every installed one of {', '.join(B.BACKENDS)}")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--dtype", type=_list, default=list(catalogue.DTYPES), help="default float32,float64")
+    p.add_argument("--loss", type=_list, help="only these losses (default: all)")
+    p.add_argument("--generic", action="store_true", help="force the generic array-API primitives")
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--markdown", metavar="FILE", help="write the matrix as Markdown")
+    args = p.parse_args(argv)
+
+    names = args.backend or list(B.BACKENDS)
+    chosen = []
+    for name in names:
+        backend = B.make(name, args.device)
+        reason = backend.unavailable()
+        if reason and args.backend:
+            p.error(f"backend {name} on {args.device}: {reason}")
+        if reason:
+            print(f"skipping {name}: {reason}", file=sys.stderr)
+        else:
+            chosen.append(backend)
+    if B.Torch("cpu").unavailable():
+        p.error("torch is the reference and must be installed (pip install torch)")
+
+    cases = catalogue.cases(args.loss, args.dtype)
+    print(f"{len(cases)} cases x {len(chosen)} backends ({', '.join(map(repr, chosen))})", file=sys.stderr)
+    results = runner.run(cases, chosen, generic=args.generic)
+    rows = report.summarize(results)
+    failures = [r for r in results if not r.passed]
+    env = report.environment(b.device for b in chosen)
+    print(report.text(rows, failures))
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(report.to_json(rows, failures, env, args.generic))
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(report.markdown(rows, env, args.generic))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

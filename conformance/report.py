@@ -1,0 +1,96 @@
+"""The conformance matrix: loss x backend, cases passed / total, worst errors; as text, JSON, Markdown."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import platform
+from collections import defaultdict
+
+from .tolerances import TOLERANCES
+
+PACKAGES = ("agnostic-losses", "array-api-compat", "numpy", "torch", "jax", "jaxlib",
+            "array-api-strict", "dask", "cupy")
+
+
+def environment(devices) -> dict:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {
+        "date": datetime.date.today().isoformat(),
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "devices": sorted(set(devices)),
+        "versions": versions,
+        "tolerances": {k: {"rtol": r, "atol": a} for k, (r, a) in TOLERANCES.items()},
+    }
+
+
+def summarize(results) -> list[dict]:
+    """One row per (loss, backend, device, generic): counts and worst errors per dtype."""
+    rows = defaultdict(lambda: {"passed": 0, "total": 0, "value_error": {}, "grad_error": {}})
+    for r in results:
+        row = rows[(r.loss, r.backend, r.device)]
+        row["passed"] += r.passed
+        row["total"] += 1
+        row["value_error"][r.dtype] = max(row["value_error"].get(r.dtype, 0.0), r.value_error)
+        if r.grad_error is not None:
+            row["grad_error"][r.dtype] = max(row["grad_error"].get(r.dtype, 0.0), r.grad_error)
+    return [{"loss": loss, "backend": backend, "device": device, **row}
+            for (loss, backend, device), row in rows.items()]
+
+
+def _errors(errs: dict) -> str:
+    if not errs:
+        return "n/a (no autodiff)"
+    return " ".join(f"{dtype.replace('float', 'f')}:{e:.1e}" for dtype, e in sorted(errs.items()))
+
+
+def _table(rows):
+    head = ["loss", "backend", "passed", "worst value error", "worst gradient error"]
+    body = [[r["loss"], f"{r['backend']} ({r['device']})", f"{r['passed']}/{r['total']}",
+             _errors(r["value_error"]), _errors(r["grad_error"])] for r in rows]
+    return head, body
+
+
+def text(rows, failures) -> str:
+    head, body = _table(rows)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    out = [line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+    passed, total = sum(r["passed"] for r in rows), sum(r["total"] for r in rows)
+    out.append(f"\n{passed} passed, {total - passed} failed")
+    for f in failures[:20]:
+        out.append(f"FAILED {f.backend}:{f.device} {f.case}: {f.message.splitlines()[0] if f.message else ''}")
+    if len(failures) > 20:
+        out.append(f"... and {len(failures) - 20} more failures (see the JSON report)")
+    return "\n".join(out)
+
+
+def markdown(rows, env, generic) -> str:
+    head, body = _table(rows)
+    v = env["versions"]
+    lines = [
+        f"Conformance against torch.nn.functional, {env['date']}, {env['machine']}, "
+        f"Python {env['python']}, torch {v.get('torch', '-')}, jax {v.get('jax', '-')}, "
+        f"numpy {v.get('numpy', '-')}; primitives: {'generic' if generic else 'native'}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += ["| " + " | ".join(b) + " |" for b in body]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(rows, failures, env, generic) -> str:
+    return json.dumps({
+        "environment": env,
+        "primitives": "generic" if generic else "native",
+        "summary": rows,
+        "failures": [f.__dict__ for f in failures],
+    }, indent=1, default=str)
