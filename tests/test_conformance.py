@@ -1,0 +1,90 @@
+"""The conformance suite under pytest: every catalogue case on every installed backend.
+
+One test per (loss, backend), native primitives, and the same for the
+forced-generic primitives on the backends whose native paths differ (torch,
+JAX).  Also: the command line and its reports, and a check that the suite
+does fail a loss that breaks torch's kink convention.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conformance import catalogue, runner
+from conformance.__main__ import main
+
+from helpers import need
+
+need("torch")  # the reference
+
+
+def _failures(results):
+    return "\n".join(f"{r.case}: {r.message}" for r in results if not r.passed)
+
+
+@pytest.mark.parametrize("loss", catalogue.loss_names())
+def test_catalogue_passes(backend, loss):
+    results = runner.run(catalogue.cases([loss]), [backend])
+    assert results and all(r.passed for r in results), _failures(results)
+
+
+@pytest.mark.parametrize("loss", catalogue.loss_names())
+def test_catalogue_passes_with_generic_primitives(ad_backend, loss):
+    results = runner.run(catalogue.cases([loss]), [ad_backend], generic=True)
+    assert results and all(r.passed for r in results), _failures(results)
+
+
+def test_the_suite_fails_a_wrong_kink_gradient(ad_backend, monkeypatch):
+    """An l1_loss whose |d|'(0) is 1 (jnp.abs's convention) must fail the tie cases, and only those."""
+    import agnostic_losses as al
+    from agnostic_losses._primitives import array_namespace, stop_gradient
+
+    def one_sided_abs(d):
+        xp = array_namespace(d)
+        return d * stop_gradient(xp.where(d >= 0, 1.0, -1.0))
+
+    monkeypatch.setattr(al.regression.P, "abs", one_sided_abs)
+    cases = [c for c in catalogue.cases(["l1_loss"]) if "tie_d=0" in c.id or "random" in c.id][:60]
+    results = runner.run(cases, [ad_backend])
+    failed = {r.case for r in results if not r.passed}
+    assert failed and all("tie_d=0" in c for c in failed)
+    assert any(r.passed for r in results if "random" in r.case)
+
+
+def test_cases_are_reproducible():
+    a, b = catalogue.cases(["huber_loss"]), catalogue.cases(["huber_loss"])
+    assert [c.id for c in a] == [c.id for c in b]
+    for x, y in zip(a, b):
+        for k in x.arrays:
+            np.testing.assert_array_equal(x.arrays[k], y.arrays[k])
+
+
+def test_command_line_writes_reports(tmp_path, capsys):
+    js, md = tmp_path / "r.json", tmp_path / "r.md"
+    code = main(["--backend", "numpy", "--loss", "l1_loss,mse_loss", "--dtype", "float64",
+                 "--json", str(js), "--markdown", str(md)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "l1_loss" in out and "mse_loss" in out and "0 failed" in out
+    report = json.loads(js.read_text())
+    assert {row["loss"] for row in report["summary"]} == {"l1_loss", "mse_loss"}
+    assert all(row["passed"] == row["total"] > 0 for row in report["summary"])
+    assert "| l1_loss | numpy (cpu) |" in md.read_text()
+
+
+def test_command_line_exit_status_is_nonzero_on_failure(monkeypatch, capsys):
+    import agnostic_losses as al
+
+    monkeypatch.setattr(al, "mse_loss", lambda input, target, **kw: al.l1_loss(input, target, **kw))
+    assert main(["--backend", "numpy", "--loss", "mse_loss", "--dtype", "float64"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_unknown_backend_and_loss_are_errors():
+    with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+        main(["--backend", "tensorflow"])
+    with pytest.raises(ValueError, match="no conformance entry"):
+        catalogue.cases(["nope_loss"])

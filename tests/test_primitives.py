@@ -1,0 +1,146 @@
+"""The primitives against torch's own functions, native and forced-generic, values and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import agnostic_losses._primitives as P
+from agnostic_losses import generic_primitives
+
+from helpers import assert_close, need, torch_reference
+
+torch = need("torch")
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(-15, 15, (3, 5))  # softplus: torch's threshold (20) is not reached
+Y = RNG.uniform(0.1, 3.0, (3, 5))
+EXTREME = np.array([[1e4, 1e4, -1e4], [-1e4, 0.0, 1e4], [-np.inf, -np.inf, -np.inf]])
+
+# name: (ours, torch's, arrays)
+PRIMITIVES = {
+    "logsumexp": (lambda x: P.logsumexp(x, axis=1), lambda x: torch.logsumexp(x, 1), {"x": X}),
+    "logsumexp_keepdims": (lambda x: P.logsumexp(x, axis=0, keepdims=True),
+                           lambda x: torch.logsumexp(x, 0, keepdim=True), {"x": X}),
+    "log_softmax": (lambda x: P.log_softmax(x, axis=1), lambda x: torch.log_softmax(x, 1), {"x": X}),
+    "softplus": (P.softplus, torch.nn.functional.softplus, {"x": X}),
+    "log_sigmoid": (P.log_sigmoid, torch.nn.functional.logsigmoid, {"x": X}),
+    "xlogy": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.where(X > 5, 0.0, X), "y": Y}),
+    "xlogy_zeros": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.array([0.0, 0.0, 2.0, 0.0]),
+                                           "y": np.array([0.0, 2.0, 0.0, -1.0])}),
+    "abs": (P.abs, lambda x: torch.abs(x), {"x": np.array([-2.0, 0.0, 0.0, 3.5, -0.0])}),
+    "softplus_at_0": (P.softplus, torch.nn.functional.softplus, {"x": np.array([0.0, -0.0])}),
+}
+# the gradient of xlogy with respect to y at x == 0, y == 0 is 0/0 in torch; ours gives 0
+NO_GRAD = {"xlogy_zeros": ("y",)}
+
+
+@pytest.fixture(params=[False, True], ids=["native", "generic"])
+def generic(request):
+    with generic_primitives(request.param):
+        yield request.param
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+def test_primitive_matches_torch(name, backend, generic):
+    ours, theirs, arrays = PRIMITIVES[name]
+    grads = tuple(k for k in arrays if k not in NO_GRAD.get(name, ()))
+    ref, ref_grads, cot = torch_reference(theirs, arrays, grads=grads)
+    for dtype in ("float64", "float32"):
+        variants = backend.evaluate(ours, arrays, {}, dtype, grads if backend.differentiates else (), cot)
+        for variant, (value, g, out_dtype) in variants.items():
+            assert out_dtype == dtype
+            assert_close(value, ref, dtype, f"{name} {variant} value")
+            for k in g:
+                assert_close(g[k], ref_grads[k], dtype, f"{name} {variant} d/d{k}")
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "log_softmax", "softplus", "log_sigmoid"])
+def test_extreme_inputs_stay_finite_where_torch_is(name, backend, generic):
+    ours, theirs, _ = PRIMITIVES[name]
+    arrays = {"x": EXTREME[:2]} if name in ("softplus", "log_sigmoid") else {"x": EXTREME}
+    grads = ("x",) if backend.differentiates else ()
+    ref, ref_grads, cot = torch_reference(theirs, arrays, grads=grads)
+    variants = backend.evaluate(ours, arrays, {}, "float32", grads, cot)
+    for variant, (value, g, _) in variants.items():
+        assert_close(value, ref, "float32", f"{name} {variant} value")
+        for k in g:
+            assert_close(g[k], ref_grads[k], "float32", f"{name} {variant} gradient")
+
+
+def test_abs_and_softplus_gradients_at_zero_are_torchs(ad_backend, generic):
+    """|x|'(0) = 0 and softplus'(0) = 1/2 on every backend, JAX included (jnp.abs gives 1)."""
+    backend = ad_backend
+    zero = {"x": np.zeros(3)}
+    for fn, expected in ((P.abs, 0.0), (P.softplus, 0.5)):
+        for variant, (_, g, _) in backend.evaluate(fn, zero, {}, "float64", ("x",), np.ones(3)).items():
+            np.testing.assert_array_equal(g["x"], np.full(3, expected), err_msg=variant)
+
+
+def test_stop_gradient_and_custom_gradient(ad_backend):
+    backend = ad_backend
+    x = np.array([0.5, -1.0, 2.0])
+
+    def fn(x):
+        xp = P.array_namespace(x)
+        # value: x**3 + sg(x); gradient: cos(x) (the custom one) + 0 (the stopped one)
+        return P.custom_gradient(x * x * x, (x, xp.cos(x))) + P.stop_gradient(x)
+
+    for variant, (value, g, _) in backend.evaluate(fn, {"x": x}, {}, "float64", ("x",), np.ones(3)).items():
+        assert_close(value, x**3 + x, "float64", variant)
+        assert_close(g["x"], np.cos(x), "float64", variant)
+
+
+def test_custom_gradient_sums_over_broadcast_axes(ad_backend):
+    backend = ad_backend
+    value = np.arange(6.0).reshape(2, 3)
+    w = np.array([1.0, 2.0, 3.0])
+
+    def fn(v, w):
+        return P.custom_gradient(v, (w, v * 0 + 2.0))
+
+    for variant, (out, g, _) in backend.evaluate(fn, {"v": value, "w": w}, {}, "float64", ("w",),
+                                                 np.ones((2, 3))).items():
+        assert_close(out, value, "float64", variant)
+        assert_close(g["w"], np.full(3, 4.0), "float64", variant)  # 2 per row, 2 rows
+
+
+def test_scan_is_a_loop(backend):
+    xs = np.arange(12.0).reshape(4, 3)
+
+    def cumulative(xs):
+        def step(carry, x):
+            carry = carry + x
+            return carry, carry * 2
+
+        xp = P.array_namespace(xs)
+        carry, ys = P.scan(step, xp.zeros_like(xs[0, ...]), xs)
+        return xp.concat([ys, carry[None, ...]], axis=0)
+
+    expected = np.concatenate([2 * np.cumsum(xs, axis=0), xs.sum(axis=0, keepdims=True)])
+    grads = ("xs",) if backend.differentiates else ()
+    cot = np.ones((5, 3))
+    expected_grad = 2 * np.arange(4, 0, -1)[:, None] * np.ones((4, 3)) + 1
+    for variant, (value, g, _) in backend.evaluate(cumulative, {"xs": xs}, {}, "float64", grads, cot).items():
+        assert_close(value, expected, "float64", variant)
+        for k in g:
+            assert_close(g[k], expected_grad, "float64", f"{variant} gradient")
+
+
+def test_scan_under_jit_compiles_one_loop_body():
+    jax = need("jax")
+    jnp = jax.numpy
+    step = lambda c, x: (c + x, c)
+    text = jax.jit(lambda xs: P.scan(step, 0.0, xs)).lower(jnp.ones(500)).as_text()
+    assert "while" in text  # a loop, not 500 unrolled additions
+    assert text.count("add") < 20
+
+
+def test_generic_switch_is_scoped():
+    assert not P.using_generic()
+    with generic_primitives():
+        assert P.using_generic()
+        with generic_primitives(False):
+            assert not P.using_generic()
+        assert P.using_generic()
+    assert not P.using_generic()

@@ -1,0 +1,222 @@
+"""The regression losses: contract, kinks, dtypes, errors; values and gradients against torch.nn.
+
+The conformance suite (tests/test_conformance.py) checks every option and
+shape; these tests pin the contract a user relies on, each against torch.nn
+or a known value.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import agnostic_losses as al
+from agnostic_losses import generic_primitives
+from agnostic_losses._primitives import array_namespace
+
+from helpers import assert_close, need, torch_reference
+
+torch = need("torch")
+F = torch.nn.functional
+
+LOSSES = ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
+CLASSES = ("L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss")
+RNG = np.random.default_rng(3)
+X, T = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_signature_is_torchs(name):
+    ours, theirs = inspect.signature(getattr(al, name)), inspect.signature(getattr(F, name))
+    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == \
+           [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_class_signature_is_torchs(name):
+    ours, theirs = inspect.signature(getattr(al, name)), inspect.signature(getattr(torch.nn, name))
+    assert [(p.name, p.default) for p in ours.parameters.values()] == \
+           [(p.name, p.default) for p in theirs.parameters.values()]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_output_keeps_namespace_dtype_device_and_shape(backend, name, reduction, dtype):
+    import array_api_compat
+
+    x, t = backend.asarray(X, dtype), backend.asarray(T[0], dtype)  # broadcast (4, 3) with (3,)
+    with pytest.warns(UserWarning, match="broadcast"):
+        out = getattr(al, name)(x, t, reduction=reduction)
+    assert array_namespace(out) is array_namespace(x)
+    assert out.dtype == x.dtype
+    assert array_api_compat.device(out) == array_api_compat.device(x)
+    assert tuple(out.shape) == ((4, 3) if reduction == "none" else ())
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_follows_torch(ad_backend, name, dtype):
+    """float16/bfloat16: torch's output dtype, its value within the dtype's tolerance, sums in float32."""
+    x = RNG.standard_normal(4096)  # the sums stay below float16's max, 65504
+    t = RNG.standard_normal(4096)
+    arrays = {"input": x, "target": t}
+    (ref, ref_grads, _), = [torch_reference(getattr(F, name), {k: _round(v, dtype) for k, v in arrays.items()},
+                                            {"reduction": "sum"}, grads=("input",))]
+    variants = ad_backend.evaluate(getattr(al, name), {k: _round(v, dtype) for k, v in arrays.items()},
+                                   {"reduction": "sum"}, dtype, ("input",), np.ones(()))
+    for variant, (value, grads, out_dtype) in variants.items():
+        assert out_dtype == dtype
+        assert_close(value, ref, dtype, f"{variant} value")
+        assert_close(grads["input"], ref_grads["input"], dtype, f"{variant} gradient")
+
+
+def _round(a, dtype):
+    return torch.from_numpy(a).to(getattr(torch, dtype)).double().numpy()
+
+
+# --- kinks: known values ----------------------------------------------------------------------
+
+D = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])  # input - target, with ties at 0 and at 1
+KINK_GRADIENTS = {  # d loss_sum / d input, torch's convention: 0 at d == 0
+    ("l1_loss", ()): np.sign(D),
+    ("mse_loss", ()): 2 * D,
+    ("huber_loss", (("delta", 1.0),)): np.clip(D, -1, 1),
+    ("smooth_l1_loss", (("beta", 1.0),)): np.clip(D, -1, 1),
+    ("smooth_l1_loss", (("beta", 0.0),)): np.sign(D),
+    ("huber_loss", (("delta", 0.5),)): np.clip(D, -0.5, 0.5),
+}
+
+
+@pytest.mark.parametrize("name,options", list(KINK_GRADIENTS), ids=str)
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+def test_gradients_at_kinks_are_torchs(ad_backend, name, options, generic):
+    options = dict(options, reduction="sum")
+    arrays = {"input": D + 2.0, "target": np.full_like(D, 2.0)}
+    _, ref_grads, _ = torch_reference(getattr(F, name), arrays, options, grads=("input", "target"))
+    np.testing.assert_array_equal(ref_grads["input"], KINK_GRADIENTS[name, tuple(options.items())[:-1]])
+    with generic_primitives(generic):
+        variants = ad_backend.evaluate(getattr(al, name), arrays, options, "float64", ("input", "target"),
+                                       np.ones(()))
+    for variant, (_, grads, _) in variants.items():
+        np.testing.assert_array_equal(grads["input"], ref_grads["input"], err_msg=variant)
+        np.testing.assert_array_equal(grads["target"], ref_grads["target"], err_msg=variant)
+
+
+def test_jax_transforms_agree_with_torch():
+    jax = need("jax")
+    jnp = jax.numpy
+    x, t, w = jnp.asarray(X), jnp.asarray(T), jnp.asarray(np.abs(T) + 0.5)
+    for name in ("l1_loss", "mse_loss", "huber_loss"):
+        fn = lambda x, w: getattr(al, name)(x, t, weight=w)
+        ref, ref_grads, _ = torch_reference(lambda input, weight: getattr(F, name)(input, torch.tensor(T), weight=weight),
+                                            {"input": X, "weight": np.asarray(w)}, grads=("input", "weight"))
+        value, grads = jax.jit(jax.value_and_grad(fn, argnums=(0, 1)))(x, w)
+        assert_close(value, ref)
+        assert_close(grads[0], ref_grads["input"])
+        assert_close(grads[1], ref_grads["weight"])
+
+
+# --- semantics --------------------------------------------------------------------------------
+
+def test_weighted_means_divide_as_torch():
+    """l1/mse: sum(w * loss) / sum(w); huber: sum(w * loss) / numel."""
+    w = np.abs(T) + 0.1
+    d = X - T
+    assert_close(al.l1_loss(X, T, weight=w), np.sum(w * np.abs(d)) / np.sum(w))
+    assert_close(al.mse_loss(X, T, weight=w), np.sum(w * d * d) / np.sum(w))
+    huber = np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5)
+    assert_close(al.huber_loss(X, T, weight=w), np.mean(w * huber))
+
+
+def test_empty_input_mean_is_nan_and_sum_is_zero(backend):
+    e = backend.asarray(np.zeros((0, 3)), "float32")
+    for name in LOSSES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            assert np.isnan(backend.to_numpy(getattr(al, name)(e, e)))
+        assert backend.to_numpy(getattr(al, name)(e, e, reduction="sum")) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e6, 1e6)),
+       delta=st.sampled_from([0.25, 0.5, 1.0, 3.0]))
+def test_huber_is_delta_times_smooth_l1(d, delta):
+    zero = np.zeros_like(d)
+    assert_close(al.huber_loss(d, zero, reduction="none", delta=delta),
+                 delta * al.smooth_l1_loss(d, zero, reduction="none", beta=delta))
+    assert_close(al.smooth_l1_loss(d, zero, beta=0.0), al.l1_loss(d, zero))
+
+
+@pytest.mark.parametrize("legacy,reduction", [({"size_average": False}, "sum"), ({"reduce": False}, "none"),
+                                              ({"size_average": True, "reduce": True}, "mean")])
+@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "smooth_l1_loss"])
+def test_legacy_size_average_and_reduce_map_as_in_torch(name, legacy, reduction):
+    with pytest.warns(DeprecationWarning, match=f"reduction='{reduction}'"):
+        ours = getattr(al, name)(X, T, **legacy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = getattr(F, name)(torch.tensor(X), torch.tensor(T), **legacy)
+    assert_close(ours, theirs.numpy())
+
+
+@pytest.mark.parametrize("cls,options", [("L1Loss", {}), ("MSELoss", {"reduction": "sum"}),
+                                         ("HuberLoss", {"reduction": "none", "delta": 0.5}),
+                                         ("SmoothL1Loss", {"beta": 2.0})])
+def test_classes_equal_torch_nn_classes(cls, options):
+    ours, theirs = getattr(al, cls)(**options), getattr(torch.nn, cls)(**options)
+    assert_close(ours(X, T), theirs(torch.tensor(X), torch.tensor(T)).numpy())
+    assert_close(ours.forward(X, T), ours(X, T))
+    assert repr(ours).startswith(cls + "(")
+
+
+def test_inputs_are_not_mutated(backend):
+    x, t, w = (backend.asarray(a, "float64") for a in (X, T, np.abs(X)))
+    for name in LOSSES:
+        kwargs = {} if name == "smooth_l1_loss" else {"weight": w}
+        getattr(al, name)(x, t, **kwargs)
+        for arr, orig in ((x, X), (t, T), (w, np.abs(X))):
+            np.testing.assert_array_equal(backend.to_numpy(arr), orig)
+
+
+# --- bad input: clear errors ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_bad_input_raises_clear_errors(backend, name):
+    fn = getattr(al, name)
+    x = backend.asarray(X, "float32")
+    with pytest.raises(ValueError, match=rf"{name}: target of shape \(5,\) does not broadcast with input of shape \(4, 3\)"):
+        fn(x, backend.asarray(np.zeros(5), "float32"))
+    with pytest.raises(ValueError, match=rf"{name}: reduction must be one of 'none', 'mean', 'sum', got 'avg'"):
+        fn(x, x, reduction="avg")
+    with pytest.raises(TypeError, match=rf"{name}: input must have a real floating dtype, got .*int64"):
+        fn(backend.asarray(np.ones((4, 3), np.int64), "int64"), x)
+    with pytest.raises(TypeError, match=rf"{name}: target must be an array, got list"):
+        fn(x, [1.0, 2.0, 3.0])
+    if name != "smooth_l1_loss":
+        with pytest.raises(ValueError, match=rf"{name}: weight must have the shape of input, \(4, 3\), got \(3,\)"):
+            fn(x, x, weight=backend.asarray(np.ones(3), "float32"))
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_mixed_array_libraries_are_a_type_error(name):
+    with pytest.raises(TypeError, match=rf"{name}: all arrays must come from one array library, "
+                                        r"got input from torch, target from numpy"):
+        getattr(al, name)(torch.tensor(X), T)
+
+
+def test_option_values_are_checked():
+    with pytest.raises(ValueError, match=r"huber_loss: delta must be > 0, got 0"):
+        al.huber_loss(X, T, delta=0.0)
+    with pytest.raises(ValueError, match=r"huber_loss: delta must be > 0, got -1"):
+        al.huber_loss(X, T, delta=-1.0)
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: beta must be >= 0, got -0.5"):
+        al.smooth_l1_loss(X, T, beta=-0.5)
+    with pytest.raises(TypeError, match=r"HuberLoss: delta must be a float or int, got str"):
+        al.HuberLoss(delta="1")
