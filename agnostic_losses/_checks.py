@@ -7,9 +7,10 @@ safe under ``jax.jit`` and ``torch.compile``.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
-from ._primitives import array_namespace, is_array, library_name
+from ._primitives import array_namespace, compiling, is_array, library_name
 from ._reduction import REDUCTIONS
 
 
@@ -36,6 +37,14 @@ def floating(loss: str, xp, **arrays) -> None:
             raise TypeError(f"{loss}: {name} must have a real floating dtype, got {a.dtype}")
 
 
+def numeric_like(loss: str, xp, name: str, a, like):
+    """``a`` as ``like``'s dtype when it holds integers (as torch accepts an integer target); floats as they are."""
+    if xp.isdtype(a.dtype, "integral"):
+        return xp.astype(a, like.dtype)
+    floating(loss, xp, **{name: a})
+    return a
+
+
 def reduction(loss: str, reduction, allowed=REDUCTIONS) -> None:
     if reduction not in allowed:
         expected = ", ".join(repr(r) for r in allowed)
@@ -52,6 +61,8 @@ def broadcastable(loss: str, input, target) -> None:
             raise ValueError(
                 f"{loss}: target of shape {b} does not broadcast with input of shape {a}"
             )
+    if compiling():  # torch.compile allows no Python side effects
+        return
     warnings.warn(
         f"{loss}: target shape {b} differs from input shape {a}; they are broadcast, "
         "which is likely not intended",
@@ -69,9 +80,9 @@ def same_shape(loss: str, name: str, a, like_name: str, like) -> None:
 
 
 def positive(loss: str, name: str, value, *, allow_zero: bool = False) -> None:
-    """A Python number option that must be > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{loss}: {name} must be a float, got {type(value).__name__}")
-    if value < 0 or (value == 0 and not allow_zero):
+    """A real number option that must be > 0 (or >= 0); NaN is refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{loss}: {name} must be a float or int, got {type(value).__name__}")
+    if not (value > 0 or (allow_zero and value == 0)):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{loss}: {name} must be {bound}, got {value}")

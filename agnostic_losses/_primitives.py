@@ -14,8 +14,8 @@ Gradient conventions (DESIGN.md section 2): torch's subgradient at a kink is 0.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import os
+import sys
 
 import array_api_compat as _compat
 import numpy as _np
@@ -37,36 +37,41 @@ __all__ = [
     "scan",
 ]
 
-_GENERIC = contextvars.ContextVar(
-    "agnostic_losses_generic",
-    default=os.environ.get("AGNOSTIC_LOSSES_GENERIC", "") not in ("", "0"),
-)
+# A plain module-level flag, not a ContextVar: torch.compile cannot trace
+# ContextVar.get.  generic_primitives() sets and restores it (not thread-local).
+_GENERIC = [os.environ.get("AGNOSTIC_LOSSES_GENERIC", "") not in ("", "0")]
 
 
 @contextlib.contextmanager
 def generic_primitives(enabled: bool = True):
     """Within this block, use the generic array-API primitives on every backend."""
-    token = _GENERIC.set(enabled)
+    saved, _GENERIC[0] = _GENERIC[0], bool(enabled)
     try:
         yield
     finally:
-        _GENERIC.reset(token)
+        _GENERIC[0] = saved
 
 
 def using_generic() -> bool:
-    """Whether the generic primitives are forced in the current context."""
-    return _GENERIC.get()
+    """Whether the generic primitives are forced now."""
+    return _GENERIC[0]
 
 
 def _native(x) -> str | None:
     """'torch' or 'jax' when a native fast path may be used for ``x``."""
-    if _GENERIC.get():
+    if _GENERIC[0]:
         return None
     if _compat.is_torch_array(x):
         return "torch"
     if _compat.is_jax_array(x):
         return "jax"
     return None
+
+
+def compiling() -> bool:
+    """Whether torch.compile is tracing the caller (Python side effects such as warnings are not allowed)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
 
 
 # --- namespaces --------------------------------------------------------------
@@ -122,16 +127,22 @@ def custom_gradient(value, *pairs):
     return out
 
 
+def sign(x):
+    """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN)."""
+    xp = array_namespace(x)
+    one = xp.ones_like(x)
+    return xp.where(x > 0, one, xp.where(x < 0, -one, xp.zeros_like(x)))
+
+
 def abs(x):
-    """``|x|`` with torch's subgradient ``sign(x)``, 0 at 0, on every backend.
+    """``|x|`` with torch's subgradient ``sign(x)``, 0 at 0 and at NaN, on every backend.
 
     ``jax.numpy.abs`` has derivative 1 at 0; ``x * sg(sign(x))`` has value
     ``|x|`` exactly and derivative ``sign(x)``.
     """
-    xp = array_namespace(x)
-    if _GENERIC.get() or _compat.is_jax_array(x):
-        return x * stop_gradient(xp.sign(x))
-    return xp.abs(x)  # torch's abs already has sign(x); the others have no autodiff
+    if _GENERIC[0] or _compat.is_jax_array(x):
+        return x * stop_gradient(sign(x))
+    return array_namespace(x).abs(x)  # torch's abs already has sign(x); the others have no autodiff
 
 
 # --- numerics ----------------------------------------------------------------
@@ -210,15 +221,17 @@ def xlogy(x, y):
     """``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN), with torch's gradients.
 
     torch: d/dx = log(y), except 0 where x == 0 and y <= 0; d/dy = x / y.
+    Generic: ``y`` is replaced by 1 where ``x == 0`` and ``y`` is <= 0 or
+    infinite, which gives those values and gradients everywhere but at
+    ``x == y == 0``, where torch's d/dy is 0/0 = NaN and ours is 0.
     """
-    native = _native(x)
-    if native == "torch":
+    if _native(x) == "torch":
         import torch
 
         return torch.xlogy(x, y)
     xp = array_namespace(x, y)
-    y_safe = xp.where((x == 0) & (y <= 0), xp.ones_like(y), y)
-    return x * xp.log(y_safe)
+    replace = (x == 0) & ((y <= 0) | xp.isinf(y))
+    return x * xp.log(xp.where(replace, xp.ones_like(y), y))
 
 
 def scan(f, init, xs):

@@ -1,7 +1,7 @@
-"""Reductions: 'none' | 'mean' | 'sum' (and 'batchmean'), plain or weighted.
+"""Reductions: 'none' | 'mean' | 'sum' (and 'batchmean'), plain or weighted; the precision policy.
 
-float16 and bfloat16 losses are summed in float32 and the result cast back,
-as torch accumulates them (DESIGN.md section 5).
+float16 and bfloat16 losses are computed and summed in float32 and the result
+cast back, as torch does (DESIGN.md section 5).
 """
 
 from __future__ import annotations
@@ -23,10 +23,16 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
     new = "mean" if (size_average and reduce) else "sum" if reduce else "none"
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
-        DeprecationWarning,
+        UserWarning,  # torch's category
         stacklevel=3,
     )
     return new
+
+
+def working_precision(xp, *arrays):
+    """``arrays`` in float32 where they are float16/bfloat16 (None stays None), as torch computes them."""
+    return tuple(a if a is None or xp.finfo(a.dtype).bits >= 32 else xp.astype(a, xp.float32)
+                 for a in arrays)
 
 
 def _accumulate(x, xp):

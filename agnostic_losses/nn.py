@@ -6,6 +6,7 @@ array library; ``forward`` is an alias of ``__call__`` for torch habits.
 
 from __future__ import annotations
 
+from . import _checks as checks
 from . import regression
 from ._reduction import legacy_reduction
 
@@ -51,8 +52,7 @@ class HuberLoss(_Loss):
     _fn = staticmethod(regression.huber_loss)
 
     def __init__(self, reduction="mean", delta=1.0):
-        if isinstance(delta, bool) or not isinstance(delta, (float, int)):
-            raise TypeError(f"HuberLoss: delta must be a float or int, got {type(delta).__name__}")
+        checks.positive("HuberLoss", "delta", delta)
         super().__init__(reduction=reduction)
         self.delta = delta
 
@@ -66,6 +66,7 @@ class SmoothL1Loss(_Loss):
     _fn = staticmethod(regression.smooth_l1_loss)
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        checks.positive("SmoothL1Loss", "beta", beta, allow_zero=True)
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 

@@ -9,39 +9,53 @@ from __future__ import annotations
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import legacy_reduction, reduce
+from ._reduction import legacy_reduction, working_precision
+from ._reduction import reduce as _reduce
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
 
-def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean_over_weight=False):
+def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean_over_weight=False,
+                 target_in_input_dtype=False):
     """The skeleton shared by the four losses: check, ``pointwise(input - target)``, weigh, reduce.
 
-    With ``weight``, 'mean' divides by ``sum(weight)`` when ``mean_over_weight``
-    (torch's l1 and mse) and by the number of elements otherwise (torch's huber).
+    An integer ``target`` is taken in ``input``'s dtype, as torch does.  With
+    ``weight``, 'mean' divides by ``sum(weight)`` when ``mean_over_weight``
+    (torch's l1 and mse) and by the number of elements otherwise (torch's
+    huber).  ``target_in_input_dtype``: torch's huber computes in ``input``'s
+    dtype whatever ``target``'s.
     """
     xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    checks.floating(loss, xp, input=input, target=target, weight=weight)
+    checks.floating(loss, xp, input=input, weight=weight)
+    target = checks.numeric_like(loss, xp, "target", target, input)
+    if target_in_input_dtype and target.dtype != input.dtype:
+        target = xp.astype(target, input.dtype)
     checks.reduction(loss, reduction)
     checks.broadcastable(loss, input, target)
     checks.same_shape(loss, "weight", weight, "input", input)
+    dtype = xp.result_type(input, target, *(() if weight is None else (weight,)))
+    input, target, weight = working_precision(xp, input, target, weight)
     out = pointwise(input - target)
-    if weight is None:
-        return reduce(out, reduction)
-    return reduce(out * weight, reduction, mean_weights=weight if mean_over_weight else None)
+    if weight is not None:
+        out = _reduce(out * weight, reduction, mean_weights=weight if mean_over_weight else None)
+    else:
+        out = _reduce(out, reduction)
+    return xp.astype(out, dtype) if out.dtype != dtype else out
 
 
-def _huber(d, delta):
-    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``.
+def _huber(d, k, scale):
+    """``0.5 d^2 / scale`` where ``|d| < k``, else ``(k / scale) (|d| - k / 2)``.
 
-    The quadratic branch reads ``|d|`` only where it is taken, so an infinite
-    ``d`` cannot put ``0 * inf`` into the gradient of the branch left out.
+    Huber is ``scale = 1``, smooth L1 is ``scale = k``.  As in torch's backward,
+    a NaN ``d`` falls in the quadratic branch (NaN gradient).  The quadratic
+    branch reads ``|d|`` only where it is taken, so an infinite ``d`` cannot put
+    ``0 * inf`` into the gradient of the branch left out.
     """
     xp = P.array_namespace(d)
     z = P.abs(d)
-    inside = z < delta
-    zq = xp.where(inside, z, xp.zeros_like(z))
-    return xp.where(inside, 0.5 * zq * zq, delta * (z - 0.5 * delta))
+    outside = z >= k
+    zq = xp.where(outside, xp.zeros_like(z), z)
+    return xp.where(outside, (k / scale) * (z - 0.5 * k), 0.5 * zq * zq / scale)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -77,10 +91,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     ``0.5 d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 delta)``, with
     ``d = input - target`` and ``delta > 0``.  With ``weight`` (elementwise,
     ``input``'s shape), ``'mean'`` divides ``sum(weight * loss)`` by the number
-    of elements, as torch does.
+    of elements, as torch does.  The result has ``input``'s dtype, as torch's.
     """
     checks.positive("huber_loss", "delta", delta)
-    return _elementwise("huber_loss", lambda d: _huber(d, delta), input, target, reduction, weight)
+    return _elementwise("huber_loss", lambda d: _huber(d, delta, 1.0), input, target, reduction, weight,
+                        target_in_input_dtype=True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -91,5 +106,5 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     checks.positive("smooth_l1_loss", "beta", beta, allow_zero=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    pointwise = P.abs if beta == 0 else (lambda d: _huber(d, beta) / beta)
+    pointwise = P.abs if beta == 0 else (lambda d: _huber(d, beta, beta))
     return _elementwise("smooth_l1_loss", pointwise, input, target, reduction)

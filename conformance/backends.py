@@ -15,6 +15,8 @@ import importlib.util
 
 import numpy as np
 
+from agnostic_losses._primitives import using_generic
+
 BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask", "cupy")
 
 
@@ -27,6 +29,7 @@ class Backend:
     name = ""
     module = ""  # what must be importable
     differentiates = False
+    dtypes = ("float64", "float32", "float16")  # the floating dtypes it has
 
     def __init__(self, device="cpu"):
         self.device = device
@@ -72,6 +75,7 @@ class NumPy(Backend):
 
 class ArrayAPIStrict(Backend):
     name = module = "array_api_strict"
+    dtypes = ("float64", "float32")
 
     def asarray(self, a, dtype):
         import array_api_strict as xp
@@ -126,6 +130,7 @@ class CuPy(Backend):
 class Torch(Backend):
     name = module = "torch"
     differentiates = True
+    dtypes = ("float64", "float32", "float16", "bfloat16")
 
     def unavailable(self):
         if importlib.util.find_spec("torch") is None:
@@ -167,6 +172,7 @@ class Torch(Backend):
 class Jax(Backend):
     name = module = "jax"
     differentiates = True
+    dtypes = ("float64", "float32", "float16", "bfloat16")
 
     def unavailable(self):
         if importlib.util.find_spec("jax") is None:
@@ -195,15 +201,19 @@ class Jax(Backend):
         cot = self.asarray(cotangent, dtype)
         results = {}
         for variant, jit in (("eager", False), ("jit", True)):
-            out, g = _value_and_vjp(fn, tuple(options.items()), jit)(diff, fixed, cot)
+            out, g = _value_and_vjp(fn, tuple(options.items()), jit, using_generic())(diff, fixed, cot)
             results[variant] = (self.to_numpy(out), {k: self.to_numpy(v) for k, v in g.items()},
                                 dtype_name(out))
         return results
 
 
 @functools.lru_cache(maxsize=None)
-def _value_and_vjp(fn, options, jit):
-    """``(diff, fixed, cot) -> (fn(...), vjp)`` with static ``options``; jitted once per options."""
+def _value_and_vjp(fn, options, jit, generic):
+    """``(diff, fixed, cot) -> (fn(...), vjp)`` with static ``options``; jitted once per options.
+
+    ``generic`` is part of the key: a trace made with the native primitives
+    must not be reused when the generic ones are forced.
+    """
     import jax
 
     def value_and_vjp(diff, fixed, cot):

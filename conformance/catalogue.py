@@ -21,7 +21,8 @@ from typing import Callable
 import numpy as np
 
 REDUCTIONS = ("none", "mean", "sum")
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "float16", "bfloat16")
+LOW_PRECISION = ("float16", "bfloat16")  # tried at the EDGE_SHAPES only, to keep the run short
 
 
 # --- draws: rng, shape -> float64 (or int64) array ---------------------------
@@ -72,12 +73,18 @@ def _extreme(arrays, options, rng):
     return {**arrays, "input": x}
 
 
-def _infinite(arrays, options, rng):
-    """+inf and -inf in the input, finite target."""
-    x = arrays["input"].copy()
-    flat = x.reshape(-1)
-    flat[0], flat[-1] = np.inf, -np.inf
-    return {**arrays, "input": x}
+def _nonfinite(arrays, options, rng):
+    """+inf, -inf and NaN in the input; +inf and -inf in the target; inf - inf."""
+    x, t = arrays["input"].copy(), arrays["target"].copy()
+    fx, ft = x.reshape(-1), t.reshape(-1)
+    fx[:4] = np.inf, -np.inf, np.nan, np.inf
+    ft[3:6] = np.inf, np.inf, -np.inf
+    return {**arrays, "input": x, "target": t}
+
+
+def _scaled(arrays, options, rng):
+    """Differences of a few hundred: past a delta/beta of 300, and past float16's range when squared."""
+    return {**arrays, "input": arrays["input"] * 500}
 
 
 def _zero_weight(arrays, options, rng):
@@ -89,7 +96,8 @@ TIE_AT_ZERO = Edge("tie_d=0", _ties(lambda o: 0.0))
 TIE_AT_DELTA = Edge("tie_|d|=delta", _ties(lambda o: o["delta"]))
 TIE_AT_BETA = Edge("tie_|d|=beta", _ties(lambda o: o["beta"]))
 EXTREME = Edge("extreme_1e18", _extreme)
-INFINITE = Edge("inf_input", _infinite)
+NONFINITE = Edge("nonfinite", _nonfinite)
+SCALED = Edge("d~500", _scaled)
 ZERO_WEIGHT = Edge("zero_weights", _zero_weight, needs=("weight",))
 
 
@@ -136,16 +144,16 @@ REGRESSION = {"input": normal, "target": normal}
 
 CATALOGUE = (
     Loss("l1_loss", REGRESSION, optional={"weight": positive},
-         edges=(TIE_AT_ZERO, EXTREME, INFINITE, ZERO_WEIGHT)),
+         edges=(TIE_AT_ZERO, EXTREME, NONFINITE, SCALED, ZERO_WEIGHT)),
     Loss("mse_loss", REGRESSION, optional={"weight": positive},
-         edges=(TIE_AT_ZERO, EXTREME, INFINITE, ZERO_WEIGHT)),
+         edges=(TIE_AT_ZERO, EXTREME, NONFINITE, SCALED, ZERO_WEIGHT)),
     Loss("huber_loss", REGRESSION,
-         options={"reduction": REDUCTIONS, "delta": (0.5, 1.0, 2.0)},
+         options={"reduction": REDUCTIONS, "delta": (0.5, 1.0, 2.0, 300.0)},
          optional={"weight": positive},
-         edges=(TIE_AT_ZERO, TIE_AT_DELTA, EXTREME, INFINITE, ZERO_WEIGHT)),
+         edges=(TIE_AT_ZERO, TIE_AT_DELTA, EXTREME, NONFINITE, SCALED, ZERO_WEIGHT)),
     Loss("smooth_l1_loss", REGRESSION,
-         options={"reduction": REDUCTIONS, "beta": (0.0, 0.5, 1.0, 2.0)},
-         edges=(TIE_AT_ZERO, TIE_AT_BETA, EXTREME, INFINITE)),
+         options={"reduction": REDUCTIONS, "beta": (0.0, 0.5, 1.0, 2.0, 300.0)},
+         edges=(TIE_AT_ZERO, TIE_AT_BETA, EXTREME, NONFINITE, SCALED)),
 )
 
 
@@ -193,7 +201,7 @@ def cases(losses=None, dtypes=DTYPES):
         for values in itertools.product(*(entry.options[k] for k in keys)):
             options = dict(zip(keys, values))
             for dtype in dtypes:
-                for shape in entry.shapes:
+                for shape in EDGE_SHAPES if dtype in LOW_PRECISION else entry.shapes:
                     for subset in subsets:
                         out.append(_make(entry, shape, options, subset, None, dtype))
                 for edge in entry.edges:

@@ -32,7 +32,7 @@ def environment(devices) -> dict:
 
 
 def summarize(results) -> list[dict]:
-    """One row per (loss, backend, device, generic): counts and worst errors per dtype."""
+    """One row per (loss, backend, device): counts and worst errors per dtype."""
     rows = defaultdict(lambda: {"passed": 0, "total": 0, "value_error": {}, "grad_error": {}})
     for r in results:
         row = rows[(r.loss, r.backend, r.device)]

@@ -1,10 +1,12 @@
 """Run catalogue cases on backends and compare them with torch.nn.
 
-For each case the references are ``torch.nn.functional`` in float64 on the CPU
-(on the case's inputs rounded to its dtype) and ``torch.nn.functional`` on the
-backend's device in the case's dtype.  Ours must match both, in value, output
-dtype and shape, and in the gradient of every differentiable array (a
-vector-Jacobian product with a seeded random cotangent).
+For each case the exact answer is ``torch.nn.functional`` in float64 on the
+CPU (on the case's inputs rounded to its dtype; its results rounded to that
+dtype), and the yardstick is ``torch.nn.functional`` on the backend's device in
+the case's dtype.  Ours must have torch's output dtype and shape, and match the
+exact answer in value and in the gradient of every differentiable array (a
+vector-Jacobian product with a seeded random cotangent) within the dtype's
+tolerance, or at least as closely as torch's own result does.
 """
 
 from __future__ import annotations
@@ -54,13 +56,18 @@ def error(ours, ref, dtype) -> float:
     return float((diff / np.maximum(np.abs(ref[finite]), atol / rtol)).max())
 
 
-def _rounded(case: Case) -> dict:
-    """The case's arrays with floating ones rounded to the case's dtype (kept as float64)."""
+def round_to(a: np.ndarray, dtype: str) -> np.ndarray:
+    """``a`` rounded to ``dtype`` (bfloat16 included), kept as float64; integer arrays as they are."""
     import torch
 
-    dtype = getattr(torch, case.dtype)
-    return {k: torch.from_numpy(v).to(dtype).double().numpy() if np.issubdtype(v.dtype, np.floating) else v
-            for k, v in case.arrays.items()}
+    if not np.issubdtype(a.dtype, np.floating):
+        return a
+    return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(getattr(torch, dtype)).double().numpy()
+
+
+def _rounded(case: Case) -> dict:
+    """The case's arrays with floating ones rounded to the case's dtype (kept as float64)."""
+    return {k: round_to(v, case.dtype) for k, v in case.arrays.items()}
 
 
 def _torch_reference(case, arrays, dtype, device, cotangent):
@@ -70,15 +77,20 @@ def _torch_reference(case, arrays, dtype, device, cotangent):
     return B.Torch(device).evaluate(fn, arrays, case.options, dtype, case.grads, cotangent)["eager"]
 
 
+def output_shape(fn, arrays, options) -> tuple:
+    """The shape of ``fn``'s output on float64 torch tensors of ``arrays``."""
+    import torch
+
+    with torch.no_grad():
+        return tuple(fn(**B.Torch().native(arrays, "float64"), **options).shape)
+
+
 def _cotangent(case, arrays):
     """A seeded random cotangent of the output's shape, rounded to the case's dtype."""
     import torch
 
-    fn = getattr(torch.nn.functional, case.loss)
-    with torch.no_grad():
-        shape = fn(**B.Torch().native(arrays, "float64"), **case.options).shape
-    c = np.random.default_rng(case.seed + 1).standard_normal(tuple(shape))
-    return torch.from_numpy(c).to(getattr(torch, case.dtype)).double().numpy()
+    shape = output_shape(getattr(torch.nn.functional, case.loss), arrays, case.options)
+    return round_to(np.random.default_rng(case.seed + 1).standard_normal(shape), case.dtype)
 
 
 def run_case(case: Case, backends) -> list[Result]:
@@ -87,20 +99,30 @@ def run_case(case: Case, backends) -> list[Result]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's and our broadcast warnings, NumPy's 0/0
         cotangent = _cotangent(case, arrays)
-        references = [_torch_reference(case, arrays, "float64", "cpu", cotangent)]
+        value, grads, _ = _torch_reference(case, arrays, "float64", "cpu", cotangent)
+        # the exact answer, correctly rounded to the case's dtype (what overflows there is inf)
+        exact = (round_to(value, case.dtype), {k: round_to(g, case.dtype) for k, g in grads.items()})
         same = {}
         results = []
         for backend in backends:
+            if case.dtype not in backend.dtypes:
+                continue
             if backend.device not in same:
                 torch_here = B.Torch(backend.device)
                 same[backend.device] = (None if torch_here.unavailable() else
                                         _torch_reference(case, arrays, case.dtype, backend.device, cotangent))
-            refs = references + ([same[backend.device]] if same[backend.device] else [])
-            results.append(_check(case, backend, arrays, cotangent, refs))
+            results.append(_check(case, backend, arrays, cotangent, exact, same[backend.device]))
     return results
 
 
-def _check(case, backend, arrays, cotangent, refs) -> Result:
+def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
+    """Ours on ``backend`` against the exact answer; torch's own error in the same dtype is the slack.
+
+    A value or gradient passes when its error against ``exact`` is within the
+    dtype's tolerance, or no larger than torch's own result's error in the
+    same dtype and device (torch in float16 may overflow or round where the
+    exact answer does not; being as good as torch is the promise).
+    """
     ours_fn = getattr(agnostic_losses, case.loss)
     grads = case.grads if backend.differentiates else ()
     result = Result(case.loss, case.id, backend.name, backend.device, case.dtype, False,
@@ -110,21 +132,26 @@ def _check(case, backend, arrays, cotangent, refs) -> Result:
     except Exception as exc:  # a failure of ours is a failed case, reported with its cause
         result.message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"
         return result
-    value_errors, grad_errors, problems = [], [], []
-    expected_dtype = refs[-1][2] if len(refs) > 1 else case.dtype
+    rtol = TOLERANCES[case.dtype][0]
+
+    def judged(ours, ref, torchs, what):
+        err = error(ours, ref, case.dtype)
+        allowed = max(rtol, error(torchs, ref, case.dtype) if torchs is not None else 0.0)
+        if err > allowed:
+            problems.append(f"{what} error {err:.3g} > {allowed:.3g}")
+        return err
+
+    problems = []
+    expected_dtype = torch_same[2] if torch_same else case.dtype
+    value_errors, grad_errors = [], []
     for variant, (value, grad, out_dtype) in variants.items():
         if out_dtype != expected_dtype:
             problems.append(f"{variant}: output dtype {out_dtype}, torch gives {expected_dtype}")
-        for ref_value, ref_grads, _ in refs:
-            value_errors.append(error(value, ref_value, case.dtype))
-            grad_errors += [error(grad[k], ref_grads[k], case.dtype) for k in grads]
+        value_errors.append(judged(value, exact[0], torch_same and torch_same[0], f"{variant} value"))
+        grad_errors += [judged(grad[k], exact[1][k], torch_same and torch_same[1][k], f"{variant} d/d{k}")
+                        for k in grads]
     result.value_error = max(value_errors)
     result.grad_error = max(grad_errors, default=0.0) if grads else None
-    rtol = TOLERANCES[case.dtype][0]
-    if result.value_error > rtol:
-        problems.append(f"value error {result.value_error:.3g} > {rtol:g}")
-    if grads and result.grad_error > rtol:
-        problems.append(f"gradient error {result.grad_error:.3g} > {rtol:g}")
     result.passed = not problems
     result.message = "; ".join(problems)
     return result

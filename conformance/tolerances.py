@@ -10,7 +10,7 @@ be equal.
 TOLERANCES = {
     # dtype: (rtol, atol)
     "float64": (1e-10, 1e-13),
-    "float32": (2e-5, 1e-6),
+    "float32": (2e-5, 3e-7),
     "float16": (5e-3, 1e-4),
     "bfloat16": (4e-2, 1e-3),
 }

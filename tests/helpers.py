@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conformance import backends as B
-from conformance.runner import error
+from conformance.runner import error, output_shape
 from conformance.tolerances import TOLERANCES
 
 
@@ -27,14 +27,8 @@ def assert_close(ours, ref, dtype="float64", what="value"):
 
 
 def torch_reference(fn, arrays, options=(), grads=(), cotangent=None):
-    """Value and gradients of a torch function on float64 CPU tensors of ``arrays``."""
+    """Value and gradients of a torch function on float64 CPU tensors of ``arrays`` (cotangent: ones)."""
     options = dict(options)
-    cot = cotangent
-    if cot is None:
-        import torch
-
-        with torch.no_grad():
-            shape = fn(**B.Torch().native(arrays, "float64"), **options).shape
-        cot = np.ones(tuple(shape))
+    cot = np.ones(output_shape(fn, arrays, options)) if cotangent is None else cotangent
     value, g, _ = B.Torch().evaluate(fn, arrays, options, "float64", tuple(grads), cot)["eager"]
     return value, g, cot

@@ -26,13 +26,15 @@ PRIMITIVES = {
     "softplus": (P.softplus, torch.nn.functional.softplus, {"x": X}),
     "log_sigmoid": (P.log_sigmoid, torch.nn.functional.logsigmoid, {"x": X}),
     "xlogy": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.where(X > 5, 0.0, X), "y": Y}),
-    "xlogy_zeros": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.array([0.0, 0.0, 2.0, 0.0]),
-                                           "y": np.array([0.0, 2.0, 0.0, -1.0])}),
+    "xlogy_zeros": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.array([0.0, 2.0, 0.0, -3.0]),
+                                                              "y": np.array([2.0, 0.0, -1.0, np.inf])}),
+    "xlogy_origin": (P.xlogy, lambda x, y: torch.xlogy(x, y), {"x": np.array([0.0, 0.0]),
+                                                               "y": np.array([0.0, np.inf])}),
     "abs": (P.abs, lambda x: torch.abs(x), {"x": np.array([-2.0, 0.0, 0.0, 3.5, -0.0])}),
     "softplus_at_0": (P.softplus, torch.nn.functional.softplus, {"x": np.array([0.0, -0.0])}),
 }
-# the gradient of xlogy with respect to y at x == 0, y == 0 is 0/0 in torch; ours gives 0
-NO_GRAD = {"xlogy_zeros": ("y",)}
+# at x == 0 and y in {0, inf} torch's gradients are 0/0 (d/dy) and log(inf) (d/dx); ours give 0
+NO_GRAD = {"xlogy_origin": ("x", "y")}
 
 
 @pytest.fixture(params=[False, True], ids=["native", "generic"])
