@@ -4,20 +4,42 @@ They run unchanged on NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict
 arrays, and equal ``torch.nn.functional`` in value and gradient.
 """
 
-from ._primitives import generic_primitives
-from .nn import HuberLoss, L1Loss, MSELoss, SmoothL1Loss
+from ._primitives import generic_primitives, value_checks
+from .classification import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    multilabel_soft_margin_loss,
+    nll_loss,
+    soft_margin_loss,
+)
+from .nn import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    MultiLabelSoftMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
+from .probabilistic import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "l1_loss",
-    "mse_loss",
-    "huber_loss",
-    "smooth_l1_loss",
-    "L1Loss",
-    "MSELoss",
-    "HuberLoss",
-    "SmoothL1Loss",
-    "generic_primitives",
+    "l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "multilabel_soft_margin_loss", "soft_margin_loss",
+    "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
+    "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
+    "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "generic_primitives", "value_checks",
 ]

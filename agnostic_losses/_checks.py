@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from ._primitives import array_namespace, compiling, is_array, library_name
+from ._primitives import array_namespace, compiling, host_values, is_array, library_name
 from ._reduction import REDUCTIONS
 
 
@@ -51,8 +51,8 @@ def reduction(loss: str, reduction, allowed=REDUCTIONS) -> None:
         raise ValueError(f"{loss}: reduction must be one of {expected}, got {reduction!r}")
 
 
-def broadcastable(loss: str, input, target) -> None:
-    """``input`` and ``target`` broadcast together; warn, as torch does, when their shapes differ."""
+def broadcastable(loss: str, input, target, *, warn: bool = True) -> None:
+    """``input`` and ``target`` broadcast together; ``warn``, as torch does, when their shapes differ."""
     a, b = tuple(input.shape), tuple(target.shape)
     if a == b:
         return
@@ -61,7 +61,7 @@ def broadcastable(loss: str, input, target) -> None:
             raise ValueError(
                 f"{loss}: target of shape {b} does not broadcast with input of shape {a}"
             )
-    if compiling():  # torch.compile allows no Python side effects
+    if not warn or compiling():  # torch.compile allows no Python side effects
         return
     warnings.warn(
         f"{loss}: target shape {b} differs from input shape {a}; they are broadcast, "
@@ -69,6 +69,14 @@ def broadcastable(loss: str, input, target) -> None:
         UserWarning,
         stacklevel=4,  # the caller of the loss
     )
+
+
+def broadcastable_to(loss: str, name: str, a, like_name: str, like) -> None:
+    """``a`` broadcasts to ``like``'s shape (without growing it)."""
+    a_shape, shape = tuple(a.shape), tuple(like.shape)
+    ok = len(a_shape) <= len(shape) and all(m in (1, n) for m, n in zip(reversed(a_shape), reversed(shape)))
+    if not ok:
+        raise ValueError(f"{loss}: {name} of shape {a_shape} does not broadcast to {like_name}'s shape {shape}")
 
 
 def same_shape(loss: str, name: str, a, like_name: str, like) -> None:
@@ -86,3 +94,31 @@ def positive(loss: str, name: str, value, *, allow_zero: bool = False) -> None:
     if not (value > 0 or (allow_zero and value == 0)):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{loss}: {name} must be {bound}, got {value}")
+
+
+def values(loss: str, name: str, a, ok, expected: str) -> None:
+    """Where ``a``'s data can be read (see ``value_checks``), every element satisfies ``ok``."""
+    v = host_values(a)
+    if v is None:
+        return
+    bad = ~ok(v)
+    if bad.any():
+        raise ValueError(f"{loss}: {name} must hold {expected}, got {v[bad].reshape(-1)[0].item()!r}")
+
+
+def option_in(loss: str, name: str, value, lo: float, hi: float) -> None:
+    """A real number option in the closed interval [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{loss}: {name} must be a float, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{loss}: {name} must be in [{lo}, {hi}], got {value}")
+
+
+def integral(loss: str, xp, name: str, a, what: str) -> None:
+    if not xp.isdtype(a.dtype, "integral"):
+        raise TypeError(f"{loss}: {name} must have an integer dtype ({what}), got {a.dtype}")
+
+
+def shape_is(loss: str, name: str, a, expected: tuple, why: str) -> None:
+    if tuple(a.shape) != tuple(expected):
+        raise ValueError(f"{loss}: {name} must have shape {tuple(expected)} ({why}), got {tuple(a.shape)}")

@@ -14,6 +14,7 @@ Gradient conventions (DESIGN.md section 2): torch's subgradient at a kink is 0.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 
@@ -34,6 +35,9 @@ __all__ = [
     "softplus",
     "log_sigmoid",
     "xlogy",
+    "take_along_axis",
+    "value_checks",
+    "host_values",
     "scan",
 ]
 
@@ -112,19 +116,20 @@ def stop_gradient(x):
 
 
 def custom_gradient(value, *pairs):
-    """``value``, whose gradient with respect to each ``x`` is ``g``, for ``(x, g)`` in ``pairs``.
+    """``value``, plus a gradient ``g`` with respect to ``x`` for each ``(x, g)`` in ``pairs``.
 
     Built on ``stop_gradient`` alone, so it works under every autodiff system:
-    ``sg(value) + sum(sg(g) * (x - sg(x)))``.  The added terms are exactly zero
-    in value; their derivative with respect to ``x`` is ``g`` (summed over
-    broadcast axes, as autodiff does).  ``x`` and ``g`` must be finite where
-    they matter (``inf - inf`` is NaN).  Second derivatives through the result
-    are zero.
+    ``value + sum(sg(g) * (x - sg(x)))``.  The added terms are exactly zero in
+    value; their derivative with respect to ``x`` is ``g`` (summed over
+    broadcast axes, as autodiff does).  Compute ``value`` from
+    ``stop_gradient(x)`` so that ``g`` is the whole gradient for ``x``; its
+    dependence on other arrays is differentiated as usual.  ``x`` and ``g``
+    must be finite (``inf * 0`` is NaN).  Second derivatives through ``g`` are
+    zero.
     """
-    out = stop_gradient(value)
     for x, g in pairs:
-        out = out + stop_gradient(g) * (x - stop_gradient(x))
-    return out
+        value = value + stop_gradient(g) * (x - stop_gradient(x))
+    return value
 
 
 def sign(x):
@@ -149,6 +154,9 @@ def abs(x):
 
 def _safe_max(x, xp, axis):
     """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
+    if math.prod(x.shape) == 0:  # no max to take (Dask fails on an empty one); any shift will do
+        shape = tuple(1 if i == axis % x.ndim else n for i, n in enumerate(x.shape))
+        return xp.zeros(shape, dtype=x.dtype, device=_compat.device(x))
     m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
     return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
@@ -188,12 +196,7 @@ def log_softmax(x, /, *, axis: int):
 
 def softplus(x):
     """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0)."""
-    native = _native(x)
-    if native == "torch":
-        import torch
-
-        return torch.nn.functional.softplus(x)  # x itself above 20: off by < 3e-9
-    if native == "jax":
+    if _native(x) == "jax":  # no torch fast path: F.softplus returns x itself past 20
         import jax
 
         return jax.nn.softplus(x)
@@ -232,6 +235,74 @@ def xlogy(x, y):
     xp = array_namespace(x, y)
     replace = (x == 0) & ((y <= 0) | xp.isinf(y))
     return x * xp.log(xp.where(replace, xp.ones_like(y), y))
+
+
+def take_along_axis(x, indices, /, *, axis: int):
+    """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
+
+    ``indices`` has ``x``'s number of dimensions.  Where the namespace lacks
+    the function (Dask, older libraries) a one-hot selection stands in: the
+    same values and gradients, at the cost of a temporary of ``x``'s size.
+    """
+    xp = array_namespace(x, indices)
+    if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(x, indices, axis=axis)
+    n = x.shape[axis]
+    shape = [1] * x.ndim
+    shape[axis] = n
+    classes = xp.reshape(xp.arange(n, dtype=indices.dtype, device=_compat.device(x)), tuple(shape))
+    hit = indices == classes  # broadcasts over axis: (..., n, ...)
+    return xp.sum(xp.where(hit, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+
+
+# --- value checks --------------------------------------------------------------
+
+_VALUE_CHECKS = ["host"]
+
+
+@contextlib.contextmanager
+def value_checks(mode: str = "always"):
+    """Set when checks that read the data run: 'host' (default), 'always' or 'never'.
+
+    'host': where the data is concrete in host memory (NumPy, array-api-strict,
+    eager torch CPU tensors, concrete JAX CPU arrays); skipped under tracing,
+    on lazy Dask arrays and on GPUs.  'always' also copies device arrays to the
+    host (a synchronisation); traced arrays still cannot be read.
+    """
+    if mode not in ("host", "always", "never"):
+        raise ValueError(f"value_checks: mode must be 'host', 'always' or 'never', got {mode!r}")
+    saved, _VALUE_CHECKS[0] = _VALUE_CHECKS[0], mode
+    try:
+        yield
+    finally:
+        _VALUE_CHECKS[0] = saved
+
+
+def host_values(x):
+    """``x`` as a NumPy array when value checks may read it (see ``value_checks``), else None."""
+    mode = _VALUE_CHECKS[0]
+    if mode == "never" or compiling():
+        return None
+    if isinstance(x, _np.ndarray):
+        return x
+    if _compat.is_torch_array(x):
+        if x.device.type == "cpu" or mode == "always":
+            x = x.detach().cpu()
+            return (x.float() if x.dtype.itemsize < 4 and x.is_floating_point() else x).numpy()  # NumPy has no bfloat16
+        return None
+    if _compat.is_jax_array(x):
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+        if mode == "always" or all(d.platform == "cpu" for d in x.devices()):
+            return _np.asarray(x).astype(_np.float32) if x.dtype.name == "bfloat16" else _np.asarray(x)
+        return None
+    if _compat.is_array_api_strict_namespace(array_namespace(x)):
+        return _np.from_dlpack(x)
+    if mode == "always" and _compat.is_cupy_array(x):
+        return x.get()
+    return None  # Dask (lazy), CuPy on the GPU, unknown libraries
 
 
 def scan(f, init, xs):

@@ -1,4 +1,4 @@
-"""Reductions: 'none' | 'mean' | 'sum' (and 'batchmean'), plain or weighted; the precision policy.
+"""Reductions: 'none' | 'mean' | 'sum', plain or weighted; the precision policy.
 
 float16 and bfloat16 losses are computed and summed in float32 and the result
 cast back, as torch does (DESIGN.md section 5).
@@ -35,6 +35,11 @@ def working_precision(xp, *arrays):
                  for a in arrays)
 
 
+def as_dtype(xp, out, dtype):
+    """``out`` cast to ``dtype`` (the caller's, after working in float32), unless it has it already."""
+    return out if out.dtype == dtype else xp.astype(out, dtype)
+
+
 def _accumulate(x, xp):
     """The sum of all elements, in at least float32."""
     if xp.finfo(x.dtype).bits < 32:
@@ -46,8 +51,7 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     """Apply ``reduction`` to the elementwise ``loss``.
 
     'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of
-    elements (an empty ``loss`` gives NaN, as in torch); 'batchmean' divides by
-    the size of axis 0.
+    elements (an empty ``loss`` gives NaN, as in torch).
     """
     if reduction == "none":
         return loss
@@ -55,8 +59,6 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     s = _accumulate(loss, xp)
     if reduction == "mean":
         s = s / (_accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
-    elif reduction == "batchmean":
-        s = s / (loss.shape[0] if loss.ndim else 1)
     elif reduction != "sum":
         raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
     return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)

@@ -1,74 +1,165 @@
 """torch.nn-style loss classes: options at construction, arrays at call.
 
 They are plain callables (not ``torch.nn.Module``s), so they work with every
-array library; ``forward`` is an alias of ``__call__`` for torch habits.
+array library; ``forward`` is an alias of ``__call__`` for torch habits.  Each
+constructor has torch's signature; the options it keeps are passed to the
+functional form by keyword at every call.
 """
 
 from __future__ import annotations
 
 from . import _checks as checks
-from . import regression
+from . import classification as C
+from . import probabilistic as Pr
+from . import regression as R
 from ._reduction import legacy_reduction
 
-__all__ = ["L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss"]
+__all__ = [
+    "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
+    "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+]
 
 
 class _Loss:
-    """Holds the reduction (and torch's deprecated ``size_average``/``reduce``)."""
+    """Keeps the constructor's options; ``size_average``/``reduce`` become ``reduction`` as in torch."""
 
     _fn = None  # the functional form, set by each subclass
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        self.reduction = legacy_reduction(size_average, reduce, reduction)
+    def _keep(self, options: dict) -> None:
+        options = {k: v for k, v in options.items() if k not in ("self", "__class__")}
+        legacy = options.pop("size_average", None), options.pop("reduce", None)
+        options["reduction"] = legacy_reduction(*legacy, options["reduction"])
+        self._options = options
+        for name, value in options.items():
+            setattr(self, name, value)
 
-    def _options(self):
-        return {"reduction": self.reduction}
-
-    def __call__(self, input, target):
-        return type(self)._fn(input, target, **self._options())
+    def __call__(self, *arrays):
+        return type(self)._fn(*arrays, **{k: getattr(self, k) for k in self._options})
 
     forward = __call__
 
     def __repr__(self):
-        options = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
-        return f"{type(self).__name__}({options})"
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options
+                          if not hasattr(getattr(self, k), "shape"))
+        return f"{type(self).__name__}({shown})"
 
 
 class L1Loss(_Loss):
     """See :func:`agnostic_losses.l1_loss`."""
 
-    _fn = staticmethod(regression.l1_loss)
+    _fn = staticmethod(R.l1_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
 
 
 class MSELoss(_Loss):
     """See :func:`agnostic_losses.mse_loss`."""
 
-    _fn = staticmethod(regression.mse_loss)
+    _fn = staticmethod(R.mse_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
 
 
 class HuberLoss(_Loss):
     """See :func:`agnostic_losses.huber_loss`."""
 
-    _fn = staticmethod(regression.huber_loss)
+    _fn = staticmethod(R.huber_loss)
 
     def __init__(self, reduction="mean", delta=1.0):
         checks.positive("HuberLoss", "delta", delta)
-        super().__init__(reduction=reduction)
-        self.delta = delta
-
-    def _options(self):
-        return {"reduction": self.reduction, "delta": self.delta}
+        self._keep(locals())
 
 
 class SmoothL1Loss(_Loss):
     """See :func:`agnostic_losses.smooth_l1_loss`."""
 
-    _fn = staticmethod(regression.smooth_l1_loss)
+    _fn = staticmethod(R.smooth_l1_loss)
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         checks.positive("SmoothL1Loss", "beta", beta, allow_zero=True)
-        super().__init__(size_average, reduce, reduction)
-        self.beta = beta
+        self._keep(locals())
 
-    def _options(self):
-        return {"reduction": self.reduction, "beta": self.beta}
+
+class CrossEntropyLoss(_Loss):
+    """See :func:`agnostic_losses.cross_entropy`."""
+
+    _fn = staticmethod(C.cross_entropy)
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        self._keep(locals())
+
+
+class NLLLoss(_Loss):
+    """See :func:`agnostic_losses.nll_loss`."""
+
+    _fn = staticmethod(C.nll_loss)
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class BCELoss(_Loss):
+    """See :func:`agnostic_losses.binary_cross_entropy`."""
+
+    _fn = staticmethod(C.binary_cross_entropy)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class BCEWithLogitsLoss(_Loss):
+    """See :func:`agnostic_losses.binary_cross_entropy_with_logits`."""
+
+    _fn = staticmethod(C.binary_cross_entropy_with_logits)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        self._keep(locals())
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """See :func:`agnostic_losses.multilabel_soft_margin_loss`."""
+
+    _fn = staticmethod(C.multilabel_soft_margin_loss)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class SoftMarginLoss(_Loss):
+    """See :func:`agnostic_losses.soft_margin_loss`."""
+
+    _fn = staticmethod(C.soft_margin_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class KLDivLoss(_Loss):
+    """See :func:`agnostic_losses.kl_div`."""
+
+    _fn = staticmethod(Pr.kl_div)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        self._keep(locals())
+
+
+class PoissonNLLLoss(_Loss):
+    """See :func:`agnostic_losses.poisson_nll_loss`."""
+
+    _fn = staticmethod(Pr.poisson_nll_loss)
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class GaussianNLLLoss(_Loss):
+    """See :func:`agnostic_losses.gaussian_nll_loss`; called as ``loss(input, target, var)``."""
+
+    _fn = staticmethod(Pr.gaussian_nll_loss)
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        self._keep(locals())

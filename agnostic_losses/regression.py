@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import legacy_reduction, working_precision
+from ._reduction import as_dtype, legacy_reduction, working_precision
 from ._reduction import reduce as _reduce
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
@@ -40,7 +40,7 @@ def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean
         out = _reduce(out * weight, reduction, mean_weights=weight if mean_over_weight else None)
     else:
         out = _reduce(out, reduction)
-    return xp.astype(out, dtype) if out.dtype != dtype else out
+    return as_dtype(xp, out, dtype)
 
 
 def _huber(d, k, scale):

@@ -35,6 +35,53 @@ def positive(rng, shape):
     return rng.uniform(0.25, 2.0, shape)
 
 
+def logits(rng, shape):
+    return rng.standard_normal(shape) * 3
+
+
+def unit(rng, shape):
+    """Probabilities away from 0 and 1 (BCE's input)."""
+    return rng.uniform(0.02, 0.98, shape)
+
+
+def uniform01(rng, shape):
+    return rng.uniform(0.0, 1.0, shape)
+
+
+def labels01(rng, shape):
+    return rng.integers(0, 2, shape).astype(np.float64)
+
+
+def signs(rng, shape):
+    return rng.choice([-1.0, 1.0], shape)
+
+
+def counts(rng, shape):
+    """Poisson counts of 1 (the Stirling term's t > 1 boundary) and larger; 0 is an edge case."""
+    return 1.0 + rng.poisson(1.5, shape)
+
+
+def _class_axis(shape):
+    return 1 if len(shape) >= 2 else 0
+
+
+def probabilities(rng, shape):
+    """Softmax of normal draws along the class axis (1, or 0 when 1-D)."""
+    e = np.exp(rng.standard_normal(shape))
+    return e / e.sum(axis=_class_axis(shape), keepdims=True) if e.size else e
+
+
+def log_probabilities(rng, shape):
+    return np.log(probabilities(rng, shape))
+
+
+def class_indices(n_classes):
+    def draw(rng, shape):
+        return rng.integers(0, n_classes, shape)
+
+    return draw
+
+
 def dyadic(rng, shape):
     """Normal-ish values on a 1/16 grid, exact in every float dtype, so ties are exact."""
     return np.round(rng.standard_normal(shape) * 16) / 16
@@ -47,6 +94,7 @@ class Edge:
     name: str
     apply: Callable
     needs: tuple = ()  # optional arrays the edge case needs present
+    no_grad: tuple = ()  # arrays whose gradient is not compared here, for a reason documented beside the edge
 
 
 def _every_other(shape):
@@ -92,6 +140,65 @@ def _zero_weight(arrays, options, rng):
     return {**arrays, "weight": np.where(_every_other(w.shape), 0.0, w)}
 
 
+def _ignored(every):
+    def apply(arrays, options, rng):
+        t = arrays["target"].copy()
+        t.reshape(-1)[::every] = options["ignore_index"]
+        return {**arrays, "target": t}
+
+    return apply
+
+
+def _large(magnitude):
+    """Inputs of the given magnitude (one sign or the other) beside ordinary ones."""
+
+    def apply(arrays, options, rng):
+        x = arrays["input"].copy()
+        mask = _every_other(x.shape)
+        x[mask] = np.sign(x[mask]) * magnitude
+        return {**arrays, "input": x}
+
+    return apply
+
+
+def _bce_bounds(arrays, options, rng):
+    """Probabilities of exactly 0 and 1, where the logs are clamped at -100."""
+    x = arrays["input"].copy()
+    x.reshape(-1)[0::4], x.reshape(-1)[1::4] = 0.0, 1.0
+    return {**arrays, "input": x}
+
+
+def _zero_targets(arrays, options, rng):
+    """Targets of exactly 0 (xlogy's 0 log 0 = 0) and a negative one (NaN)."""
+    t = arrays["target"].copy()
+    t.reshape(-1)[0::3] = 0.0
+    t.reshape(-1)[1] = -0.5
+    return {**arrays, "target": t}
+
+
+def _tiny_var(arrays, options, rng):
+    """Variances of 0 and below eps, clamped in value with the gradient flowing through."""
+    v = arrays["var"].copy()
+    v.reshape(-1)[0::3], v.reshape(-1)[1::3] = 0.0, 1e-9
+    return {**arrays, "var": v}
+
+
+SOME_IGNORED = Edge("some_ignored", _ignored(2))
+ALL_IGNORED = Edge("all_ignored", _ignored(1))
+EXTREME_LOGITS = Edge("logits_1e4", _large(1e4))
+# torch's log1p(exp(-t x)) overflows past |x| = 88 in float32 and 709 in float64; ours does not
+LARGE_MARGINS = Edge("margins_50", _large(50.0))
+# torch's gradient with respect to target is -logit(x), unclamped: +-inf at 0 and 1; ours is
+# the derivative of the clamped forward (README, "Deviations")
+BCE_BOUNDS = Edge("x_in_{0,1}", _bce_bounds, no_grad=("target",))
+# torch's gradient with respect to target at t == 0 is 0/0 = NaN (xlogy's backward); ours is finite
+ZERO_TARGETS = Edge("t=0_and_t<0", _zero_targets, no_grad=("target",))
+TINY_VAR = Edge("var<eps", _tiny_var)
+# with full=True torch's gradient with respect to target at t == 0 is 0 * inf = NaN (its Stirling
+# term is masked after it is computed); ours is finite
+ZERO_COUNTS = Edge("t=0", lambda arrays, options, rng: {
+    **arrays, "target": np.where(_every_other(arrays["target"].shape), 0.0, arrays["target"])},
+    no_grad=("target",))
 TIE_AT_ZERO = Edge("tie_d=0", _ties(lambda o: 0.0))
 TIE_AT_DELTA = Edge("tie_|d|=delta", _ties(lambda o: o["delta"]))
 TIE_AT_BETA = Edge("tie_|d|=beta", _ties(lambda o: o["beta"]))
@@ -116,6 +223,28 @@ ELEMENTWISE_SHAPES = (
     {"input": (4, 1), "target": (1, 3)},
 )
 EDGE_SHAPES = ((4, 3), (2, 3, 4))
+SAME_SHAPES = ELEMENTWISE_SHAPES[:6]  # for losses whose target must have input's shape
+
+C = 5  # classes
+CLASS_SHAPES = (  # unbatched, batched, K-dimensional, empty
+    {"input": (C,), "target": (), "weight": (C,)},
+    {"input": (4, C), "target": (4,), "weight": (C,)},
+    {"input": (3, C, 2, 2), "target": (3, 2, 2), "weight": (C,)},
+    {"input": (0, C), "target": (0,), "weight": (C,)},
+)
+PROBABILITY_SHAPES = tuple({"input": s["input"], "weight": (C,)} for s in CLASS_SHAPES)
+LAST_AXIS_SHAPES = (  # the class axis is the last one; weight per class
+    {"input": (C,), "weight": (C,), "pos_weight": (C,)},
+    {"input": (4, C), "weight": (C,), "pos_weight": (C,)},
+    {"input": (2, 3, C), "weight": (C,), "pos_weight": (C,)},
+    {"input": (0, C), "weight": (C,), "pos_weight": (C,)},
+    {"input": (4, C)},  # weight and pos_weight of input's shape
+)
+VAR_SHAPES = SAME_SHAPES + (
+    {"input": (4, 3), "var": (4,)},  # one axis fewer: unsqueezed
+    {"input": (4, 3), "var": (4, 1)},  # one axis of size 1: broadcast
+    {"input": (2, 3, 4), "var": (2, 1, 4)},
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +256,8 @@ class Loss:
     shapes: tuple = ELEMENTWISE_SHAPES
     edges: tuple = ()
     no_grad: tuple = ()  # arrays torch does not differentiate
+    edge_shapes: tuple = EDGE_SHAPES  # where edge cases and low-precision dtypes are tried
+    variant: str = ""  # tells apart two entries of one loss (class indices, probabilities)
 
 
 @dataclass(frozen=True)
@@ -154,11 +285,44 @@ CATALOGUE = (
     Loss("smooth_l1_loss", REGRESSION,
          options={"reduction": REDUCTIONS, "beta": (0.0, 0.5, 1.0, 2.0, 300.0)},
          edges=(TIE_AT_ZERO, TIE_AT_BETA, EXTREME, NONFINITE, SCALED)),
+    Loss("cross_entropy", {"input": logits, "target": class_indices(C)}, variant="indices",
+         options={"reduction": REDUCTIONS, "ignore_index": (-100, 1), "label_smoothing": (0.0, 0.25)},
+         optional={"weight": positive}, shapes=CLASS_SHAPES, edge_shapes=CLASS_SHAPES[1:3],
+         edges=(SOME_IGNORED, ALL_IGNORED, EXTREME_LOGITS), no_grad=("weight",)),
+    Loss("cross_entropy", {"input": logits, "target": probabilities}, variant="probabilities",
+         options={"reduction": REDUCTIONS, "label_smoothing": (0.0, 0.25)},
+         optional={"weight": positive}, shapes=PROBABILITY_SHAPES, edge_shapes=PROBABILITY_SHAPES[1:3],
+         edges=(EXTREME_LOGITS,), no_grad=("weight",)),
+    Loss("nll_loss", {"input": log_probabilities, "target": class_indices(C)},
+         options={"reduction": REDUCTIONS, "ignore_index": (-100, 1)},
+         optional={"weight": positive}, shapes=CLASS_SHAPES, edge_shapes=CLASS_SHAPES[1:3],
+         edges=(SOME_IGNORED, ALL_IGNORED), no_grad=("weight",)),
+    Loss("binary_cross_entropy", {"input": unit, "target": uniform01},
+         optional={"weight": positive}, shapes=SAME_SHAPES + ({"input": (4, 3), "weight": (3,)},),
+         edges=(BCE_BOUNDS,), no_grad=("weight",)),
+    Loss("binary_cross_entropy_with_logits", {"input": logits, "target": uniform01},
+         optional={"weight": positive, "pos_weight": positive}, shapes=LAST_AXIS_SHAPES,
+         edge_shapes=LAST_AXIS_SHAPES[1:3], edges=(EXTREME_LOGITS,), no_grad=("weight", "pos_weight")),
+    Loss("multilabel_soft_margin_loss", {"input": logits, "target": labels01},
+         optional={"weight": positive}, shapes=LAST_AXIS_SHAPES, edge_shapes=LAST_AXIS_SHAPES[1:3],
+         edges=(EXTREME_LOGITS,)),
+    Loss("soft_margin_loss", {"input": logits, "target": signs}, shapes=SAME_SHAPES,
+         edges=(LARGE_MARGINS,), no_grad=("target",)),
+    Loss("kl_div", {"input": log_probabilities, "target": probabilities},
+         options={"reduction": REDUCTIONS + ("batchmean",), "log_target": (False, True)},
+         edges=(ZERO_TARGETS,)),
+    Loss("poisson_nll_loss", {"input": positive, "target": counts},
+         options={"reduction": REDUCTIONS, "log_input": (True, False), "full": (False, True)},
+         edges=(ZERO_COUNTS,)),
+    Loss("gaussian_nll_loss", {"input": normal, "target": normal, "var": positive}, variant="var array",
+         options={"reduction": REDUCTIONS, "full": (False, True)}, shapes=VAR_SHAPES, edges=(TINY_VAR,)),
+    Loss("gaussian_nll_loss", {"input": normal, "target": normal}, variant="var float",
+         options={"reduction": REDUCTIONS, "var": (0.5, 2.0)}, shapes=SAME_SHAPES),
 )
 
 
 def loss_names():
-    return [entry.name for entry in CATALOGUE]
+    return list(dict.fromkeys(entry.name for entry in CATALOGUE))
 
 
 def _label(shape):
@@ -177,14 +341,15 @@ def _draw(entry: Loss, shape, names, seed):
 
 def _make(entry, shape, options, with_optional, edge, dtype):
     opts = ",".join(f"{k}={v}" for k, v in options.items())
-    base = f"{entry.name}[{_label(shape)}|{opts}|{'+'.join(with_optional) or '-'}|{edge.name if edge else 'random'}]"
+    name = f"{entry.name}/{entry.variant}" if entry.variant else entry.name
+    base = f"{name}[{_label(shape)}|{opts}|{'+'.join(with_optional) or '-'}|{edge.name if edge else 'random'}]"
     seed = zlib.crc32(base.encode())
     names = list(entry.arrays) + list(with_optional)
     rng, arrays = _draw(entry, shape, names, seed)
     if edge is not None:
         arrays = edge.apply(arrays, options, rng)
-    grads = tuple(n for n, a in arrays.items()
-                  if n not in entry.no_grad and np.issubdtype(a.dtype, np.floating))
+    skip = entry.no_grad + (edge.no_grad if edge else ())
+    grads = tuple(n for n, a in arrays.items() if n not in skip and np.issubdtype(a.dtype, np.floating))
     return Case(entry.name, f"{base}{dtype}", seed, arrays, dict(options), dtype, grads)
 
 
@@ -201,10 +366,10 @@ def cases(losses=None, dtypes=DTYPES):
         for values in itertools.product(*(entry.options[k] for k in keys)):
             options = dict(zip(keys, values))
             for dtype in dtypes:
-                for shape in EDGE_SHAPES if dtype in LOW_PRECISION else entry.shapes:
+                for shape in entry.edge_shapes if dtype in LOW_PRECISION else entry.shapes:
                     for subset in subsets:
                         out.append(_make(entry, shape, options, subset, None, dtype))
                 for edge in entry.edges:
-                    for shape in EDGE_SHAPES:
+                    for shape in entry.edge_shapes:
                         out.append(_make(entry, shape, options, edge.needs, edge, dtype))
     return out

@@ -33,7 +33,8 @@ def test_catalogue_passes(backend, loss):
 
 @pytest.mark.parametrize("loss", catalogue.loss_names())
 def test_catalogue_passes_with_generic_primitives(ad_backend, loss):
-    results = runner.run(catalogue.cases([loss]), [ad_backend], generic=True)
+    """float32 only: the generic primitives' numerics do not depend on the dtype, and JAX's jit is slow to compile."""
+    results = runner.run(catalogue.cases([loss], dtypes=("float32",)), [ad_backend], generic=True)
     assert results and all(r.passed for r in results), _failures(results)
 
 

@@ -82,15 +82,19 @@ def test_abs_and_softplus_gradients_at_zero_are_torchs(ad_backend, generic):
 def test_stop_gradient_and_custom_gradient(ad_backend):
     backend = ad_backend
     x = np.array([0.5, -1.0, 2.0])
+    y = np.array([3.0, 1.0, -2.0])
 
-    def fn(x):
+    def fn(x, y):
         xp = P.array_namespace(x)
-        # value: x**3 + sg(x); gradient: cos(x) (the custom one) + 0 (the stopped one)
-        return P.custom_gradient(x * x * x, (x, xp.cos(x))) + P.stop_gradient(x)
+        # value: sg(x)^3 * y + sg(x); gradient: cos(x) for x (the custom one), sg(x)^3 for y (as usual)
+        s = P.stop_gradient(x)
+        return P.custom_gradient(s * s * s * y, (x, xp.cos(x))) + s
 
-    for variant, (value, g, _) in backend.evaluate(fn, {"x": x}, {}, "float64", ("x",), np.ones(3)).items():
-        assert_close(value, x**3 + x, "float64", variant)
+    for variant, (value, g, _) in backend.evaluate(fn, {"x": x, "y": y}, {}, "float64", ("x", "y"),
+                                                   np.ones(3)).items():
+        assert_close(value, x**3 * y + x, "float64", variant)
         assert_close(g["x"], np.cos(x), "float64", variant)
+        assert_close(g["y"], x**3, "float64", variant)
 
 
 def test_custom_gradient_sums_over_broadcast_axes(ad_backend):

@@ -1,0 +1,258 @@
+"""The classification losses of torch.nn: cross-entropy, NLL, binary cross-entropy (on
+probabilities and on logits), soft margin and multi-label soft margin.
+
+Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
+``(C,)`` input), with targets of the input's shape less that axis.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _checks as checks
+from . import _primitives as P
+from ._reduction import as_dtype, legacy_reduction, working_precision
+from ._reduction import reduce as _reduce
+
+__all__ = [
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+]
+
+
+def _class_axis(input) -> int:
+    return 1 if input.ndim >= 2 else 0
+
+
+def _class_index_checks(loss, xp, input, target, weight, ignore_index):
+    """Index targets: an integer array of input's shape less the class axis, each in [0, C) or ignored."""
+    if input.ndim < 1:
+        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    axis = _class_axis(input)
+    n_classes = input.shape[axis]
+    checks.integral(loss, xp, "target", target, "class indices")
+    expected = input.shape[:axis] + input.shape[axis + 1:]
+    checks.shape_is(loss, "target", target, expected, f"input's shape {tuple(input.shape)} less the class axis")
+    if weight is not None:
+        checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
+    checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
+                  f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
+
+
+def _on_class_axis(xp, weight, ndim, axis):
+    """``weight`` of shape (C,) shaped to broadcast along ``axis`` of an ``ndim``-d array."""
+    shape = [1] * ndim
+    shape[axis] = weight.shape[0]
+    return xp.reshape(weight, tuple(shape))
+
+
+def _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
+    """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing.
+
+    Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
+    ``y == ignore_index``; 'mean' divides by ``sum(w[y])`` over the kept
+    elements (NaN when none is kept), for both terms, as torch does.
+    """
+    axis = _class_axis(logp)
+    keep = target != ignore_index
+    y = xp.where(keep, target, xp.zeros_like(target))
+    picked = xp.squeeze(P.take_along_axis(logp, xp.expand_dims(y, axis=axis), axis=axis), axis=axis)
+    if weight is None:
+        w_y = xp.astype(keep, logp.dtype)
+        smooth = -xp.sum(logp, axis=axis) if label_smoothing else None
+    else:
+        w_y = xp.where(keep, xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape), xp.zeros_like(picked))
+        smooth = (-xp.sum(logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
+                  if label_smoothing else None)
+    loss = -w_y * picked
+    if label_smoothing:
+        loss = (1 - label_smoothing) * loss + (label_smoothing / logp.shape[axis]) * smooth
+    loss = xp.where(keep, loss, xp.zeros_like(loss))  # an ignored -inf log-probability gives 0, not NaN
+    return _reduce(loss, reduction, mean_weights=w_y)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
+
+    Args:
+        input: log-probabilities ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+        target: class indices, integer, of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)``.
+        weight: optional per-class weights ``(C,)``.
+        ignore_index: a target value that contributes nothing (nor to the mean's denominator).
+        reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides by the sum of
+            ``weight[target]`` over the targets kept.
+    """
+    loss = "nll_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target, weight=weight)
+    checks.floating(loss, xp, input=input, weight=weight)
+    checks.reduction(loss, reduction)
+    _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    dtype = input.dtype
+    input, weight = working_precision(xp, input, weight)
+    return as_dtype(xp, _nll(xp, input, target, weight, ignore_index, reduction), dtype)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits, as ``torch.nn.functional.cross_entropy``.
+
+    ``input`` holds logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; the
+    class axis is 1 (0 when unbatched).  ``target`` is either class indices
+    (integer, input's shape less the class axis; see :func:`nll_loss` for
+    ``weight``, ``ignore_index`` and the weighted mean) or class probabilities
+    (floating, input's shape; ``'mean'`` divides by the number of positions
+    ``N * d1 * ... * dK``).  ``label_smoothing`` in [0, 1] mixes the target
+    with the uniform distribution over the C classes.
+
+    The log-softmax is taken with the max logit as a constant shift, so logits
+    of magnitude 1e4 in float32 give finite values and gradients.
+    """
+    loss = "cross_entropy"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target, weight=weight)
+    checks.floating(loss, xp, input=input, weight=weight)
+    checks.reduction(loss, reduction)
+    checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
+    if input.ndim < 1:
+        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    axis = _class_axis(input)
+    dtype = input.dtype
+    if xp.isdtype(target.dtype, "real floating"):
+        if tuple(target.shape) != tuple(input.shape):
+            checks.integral(loss, xp, "target", target, "class indices; class probabilities have input's shape")
+        if weight is not None:
+            checks.shape_is(loss, "weight", weight, (input.shape[axis],), "one weight per class")
+        if ignore_index != -100:
+            raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
+        input, target, weight = working_precision(xp, input, target, weight)
+        logp = P.log_softmax(input, axis=axis)
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / input.shape[axis]
+        if weight is not None:
+            logp = logp * _on_class_axis(xp, weight, input.ndim, axis)
+        return as_dtype(xp, _reduce(-xp.sum(logp * target, axis=axis), reduction), dtype)
+    _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    input, weight = working_precision(xp, input, weight)
+    logp = P.log_softmax(input, axis=axis)
+    return as_dtype(xp, _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing), dtype)
+
+
+def _same_shape_target(loss, xp, input, target):
+    checks.floating(loss, xp, input=input, target=target)
+    checks.shape_is(loss, "target", target, input.shape, "input's shape")
+
+
+_BCE_EPS = 9.999999960041972e-13  # torch's EPSILON in the BCE backward: 1e-12 as a float32
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
+
+    ``-w (t log(x) + (1 - t) log(1 - x))`` with both logs clamped at -100, for
+    ``input`` x and ``target`` t in [0, 1] of one shape; ``weight`` broadcasts.
+    The gradient with respect to ``input`` is torch's closed form
+    ``w (x - t) / max(x (1 - x), 1e-12)``, not the derivative of the clamped
+    logs; with respect to ``target`` it is the derivative of the clamped
+    forward, ``-(log x - log(1 - x))`` (torch's is unclamped: it differs where
+    ``x`` is within 4e-44 of 0 or 1, where torch's is up to infinite).
+    """
+    loss = "binary_cross_entropy"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target, weight=weight)
+    _same_shape_target(loss, xp, input, target)
+    checks.floating(loss, xp, weight=weight)
+    checks.reduction(loss, reduction)
+    if weight is not None:
+        checks.broadcastable_to(loss, "weight", weight, "target", target)
+    in01 = lambda v: (v >= 0) & (v <= 1)
+    checks.values(loss, "input", input, in01, "probabilities in [0, 1]")
+    checks.values(loss, "target", target, in01, "probabilities in [0, 1]")
+    dtype = xp.result_type(input, target)
+    input, target, weight = working_precision(xp, input, target, weight)
+    x = P.stop_gradient(input)
+    log_x = xp.clip(xp.log(x), min=-100.0)
+    log_1mx = xp.clip(xp.log1p(-x), min=-100.0)
+    out = (target - 1) * log_1mx - target * log_x
+    out = P.custom_gradient(out, (input, (x - target) / xp.clip((1 - x) * x, min=_BCE_EPS)))
+    if weight is not None:
+        out = out * weight
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    ``w ((1 - t) x - (1 + (p - 1) t) log_sigmoid(x))`` for logits x, targets t
+    of x's shape, ``weight`` w broadcasting to it and ``pos_weight`` p
+    broadcasting along the last axis (p = 1 without it).  Stable for logits of
+    any magnitude (log_sigmoid never overflows).
+    """
+    loss = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target, weight=weight, pos_weight=pos_weight)
+    _same_shape_target(loss, xp, input, target)
+    checks.floating(loss, xp, weight=weight, pos_weight=pos_weight)
+    checks.reduction(loss, reduction)
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if w is not None:
+            checks.broadcastable_to(loss, name, w, "input", input)
+    dtype = xp.result_type(input, target)
+    input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    out = (1 - target) * input - log_weight * P.log_sigmoid(input)
+    if weight is not None:
+        out = out * weight
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
+
+    ``-mean_c w_c (t_c log_sigmoid(x_c) + (1 - t_c) log_sigmoid(-x_c))`` over
+    the class axis, which is the **last** axis; then reduced over the rest.
+    ``target`` (0/1 labels, or any reals) has ``input``'s shape; ``weight``
+    broadcasts (typically ``(C,)``).
+    """
+    loss = "multilabel_soft_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target, weight=weight)
+    checks.floating(loss, xp, input=input, weight=weight)
+    target = checks.numeric_like(loss, xp, "target", target, input)
+    checks.shape_is(loss, "target", target, input.shape, "input's shape")
+    checks.reduction(loss, reduction)
+    if input.ndim < 1:
+        raise ValueError(f"{loss}: input must have a class axis (the last), got a 0-d array")
+    if weight is not None:
+        checks.broadcastable_to(loss, "weight", weight, "input", input)
+    dtype = xp.result_type(input, target)
+    input, target, weight = working_precision(xp, input, target, weight)
+    out = -(target * P.log_sigmoid(input) + (1 - target) * P.log_sigmoid(-input))
+    if weight is not None:
+        out = out * weight
+    out = xp.sum(out, axis=-1) / input.shape[-1]
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Two-class logistic loss ``log(1 + exp(-t x))``, as ``torch.nn.functional.soft_margin_loss``.
+
+    ``target`` holds labels 1 or -1 (any reals work) of ``input``'s shape.
+    Computed as ``softplus(-t x)``: finite where torch's ``log1p(exp(-t x))``
+    overflows (``t x < -88`` in float32).
+    """
+    loss = "soft_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    xp = checks.namespace(loss, input=input, target=target)
+    checks.floating(loss, xp, input=input)
+    target = checks.numeric_like(loss, xp, "target", target, input)
+    checks.shape_is(loss, "target", target, input.shape, "input's shape")
+    checks.reduction(loss, reduction)
+    dtype = xp.result_type(input, target)
+    input, target = working_precision(xp, input, target)
+    return as_dtype(xp, _reduce(P.softplus(-target * input), reduction), dtype)

@@ -1,0 +1,124 @@
+"""The probabilistic losses of torch.nn: KL divergence, Poisson and Gaussian negative log-likelihood."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from . import _checks as checks
+from . import _primitives as P
+from ._reduction import as_dtype, legacy_reduction, working_precision
+from ._reduction import reduce as _reduce
+
+__all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
+
+
+def _pointwise_setup(loss, input, target, reduction, allowed=("none", "mean", "sum")):
+    """Namespace, checks and working precision shared by the pointwise losses of this module."""
+    xp = checks.namespace(loss, input=input, target=target)
+    checks.floating(loss, xp, input=input)
+    target = checks.numeric_like(loss, xp, "target", target, input)
+    checks.reduction(loss, reduction, allowed)
+    checks.broadcastable(loss, input, target, warn=False)  # torch broadcasts these silently
+    dtype = xp.result_type(input, target)
+    return (xp, dtype) + working_precision(xp, input, target)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``; ``input`` holds log-probabilities.
+
+    Pointwise ``xlogy(t, t) - t x`` (``t = 0`` gives 0; a negative ``t`` gives
+    NaN), or ``exp(t) (t - x)`` with ``log_target=True``.  ``'batchmean'``
+    divides the sum by ``input.shape[0]``, ``'mean'`` by the number of elements
+    (torch warns about it, and so do we).  Where ``t == 0`` torch's gradient
+    with respect to ``target`` is NaN (0/0 inside xlogy's backward); ours is the
+    derivative of ``xlogy``'s convention there, ``-x``.
+    """
+    loss = "kl_div"
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the support size; "
+            "'batchmean' divides only by the batch size, and aligns with the KL divergence's definition "
+            "(torch.nn.functional.kl_div gives the same warning)",
+            UserWarning, stacklevel=2,
+        )
+    xp, dtype, input, target = _pointwise_setup(loss, input, target, reduction,
+                                                ("none", "mean", "sum", "batchmean"))
+    out = xp.exp(target) * (target - input) if log_target else P.xlogy(target, target) - target * input
+    if reduction != "batchmean":
+        return as_dtype(xp, _reduce(out, reduction), dtype)
+    return as_dtype(xp, _reduce(out, "sum") / (input.shape[0] if input.ndim else 1), dtype)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
+
+    ``exp(x) - t x`` with ``log_input`` (x is the log-rate), else
+    ``x - t log(x + eps)``.  ``full`` adds the Stirling approximation of
+    ``log(t!)``, ``t log t - t + log(2 pi t) / 2``, where ``t > 1`` (0 elsewhere).
+    Where ``full`` and ``t == 0`` torch's gradient with respect to ``target`` is
+    NaN (0 * inf from the masked branch); ours is that of the formula without it.
+    """
+    loss = "poisson_nll_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    checks.positive(loss, "eps", eps, allow_zero=True)
+    xp, dtype, input, target = _pointwise_setup(loss, input, target, reduction)
+    out = xp.exp(input) - target * input if log_input else input - target * xp.log(input + eps)
+    if full:
+        big = target > 1
+        t = xp.where(big, target, xp.ones_like(target))  # the branch left out reads a safe t = 1
+        stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
+        out = out + xp.where(big, stirling, xp.zeros_like(stirling))
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def _var_shape(loss, xp, var, input):
+    """var as torch accepts it: input's shape, input's less the last axis, or one mismatched axis of size 1."""
+    if tuple(var.shape) == tuple(input.shape):
+        return var
+    if tuple(var.shape) == tuple(input.shape[:-1]):
+        return xp.expand_dims(var, axis=-1)
+    if var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+        return var
+    raise ValueError(
+        f"{loss}: var must have input's shape {tuple(input.shape)}, that shape less the last axis, "
+        f"or one axis of size 1 in place of input's; got {tuple(var.shape)}"
+    )
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
+
+    ``(log(v) + (x - t)^2 / v) / 2`` (plus ``log(2 pi) / 2`` with ``full``), with
+    ``v = max(var, eps)`` in value but the gradient flowing to ``var`` as if
+    unclamped (torch clamps in place without recording it).  ``var`` is an
+    array of ``input``'s shape, of that shape less the last axis, with one axis
+    of size 1, or a Python float; it must be >= 0.
+    """
+    loss = "gaussian_nll_loss"
+    checks.positive(loss, "eps", eps, allow_zero=True)
+    if P.is_array(var):
+        xp = checks.namespace(loss, input=input, target=target, var=var)
+        checks.floating(loss, xp, var=var)
+    else:
+        checks.positive(loss, "var", var, allow_zero=True)
+        xp = checks.namespace(loss, input=input, target=target)
+    checks.floating(loss, xp, input=input)
+    target = checks.numeric_like(loss, xp, "target", target, input)
+    checks.reduction(loss, reduction)
+    checks.broadcastable(loss, input, target, warn=False)
+    if P.is_array(var):
+        var = _var_shape(loss, xp, var, input)
+        checks.values(loss, "var", var, lambda v: ~(v < 0), "non-negative variances")
+    else:
+        var = xp.full_like(input, var)
+    dtype = xp.result_type(input, target, var)
+    input, target, var = working_precision(xp, input, target, var)
+    clamped = xp.where(var < eps, eps + (var - P.stop_gradient(var)), var)  # value eps, gradient 1
+    out = 0.5 * (xp.log(clamped) + (input - target) ** 2 / clamped)
+    if full:
+        out = out + 0.5 * math.log(2 * math.pi)
+    return as_dtype(xp, _reduce(out, reduction), dtype)
