@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     p.add_argument("--generic", action="store_true", help="force the generic array-API primitives")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the matrix as Markdown")
+    p.add_argument("--pivot", metavar="FILE", help="write the compact loss x backend matrix as Markdown")
     args = p.parse_args(argv)
 
     names = args.backend or list(B.BACKENDS)
@@ -52,6 +53,9 @@ def main(argv=None) -> int:
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(report.markdown(rows, env, args.generic))
+    if args.pivot:
+        with open(args.pivot, "w") as f:
+            f.write(report.pivot(rows))
     return 1 if failures else 0
 
 

@@ -87,6 +87,25 @@ def markdown(rows, env, generic) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pivot(rows) -> str:
+    """Loss x backend, cases passed / total: the compact matrix for the README."""
+    backends = list(dict.fromkeys(f"{r['backend']} ({r['device']})" for r in rows))
+    cells = {(r["loss"], f"{r['backend']} ({r['device']})"): f"{r['passed']}/{r['total']}" for r in rows}
+    losses = list(dict.fromkeys(r["loss"] for r in rows))
+    lines = ["| loss | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    lines += [f"| {loss} | " + " | ".join(cells.get((loss, b), "-") for b in backends) + " |" for loss in losses]
+    worst = {}
+    for r in rows:
+        for kind in ("value_error", "grad_error"):
+            for dtype, e in r[kind].items():
+                worst[kind, dtype] = max(worst.get((kind, dtype), 0.0), e)
+    summary = "; ".join(
+        f"{kind.split('_')[0]} " + ", ".join(f"{d} {worst[kind, d]:.1e}" for d in
+                                           ("float64", "float32", "float16", "bfloat16") if (kind, d) in worst)
+        for kind in ("value_error", "grad_error"))
+    return "\n".join(lines) + f"\n\nWorst relative error over all cases: {summary}.\n"
+
+
 def to_json(rows, failures, env, generic) -> str:
     return json.dumps({
         "environment": env,
