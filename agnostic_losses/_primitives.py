@@ -81,7 +81,8 @@ def compiling() -> bool:
 # --- namespaces --------------------------------------------------------------
 
 def is_array(x) -> bool:
-    return _compat.is_array_api_obj(x) and not isinstance(x, (bool, int, float, complex))
+    """An array of some library (a NumPy scalar counts; a Python number does not)."""
+    return _compat.is_array_api_obj(x) and type(x) not in (bool, int, float, complex)
 
 
 def array_namespace(*arrays):
@@ -93,6 +94,11 @@ def library_name(x) -> str:
     """A short name of the library that made ``x``, for error messages."""
     top = type(x).__module__.split(".")[0]
     return {"jaxlib": "jax"}.get(top, top)
+
+
+def device(x):
+    """The device ``x`` lives on."""
+    return _compat.device(x)
 
 
 def as_array(x):
@@ -156,7 +162,7 @@ def _safe_max(x, xp, axis):
     """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
     if math.prod(x.shape) == 0:  # no max to take (Dask fails on an empty one); any shift will do
         shape = tuple(1 if i == axis % x.ndim else n for i, n in enumerate(x.shape))
-        return xp.zeros(shape, dtype=x.dtype, device=_compat.device(x))
+        return xp.zeros(shape, dtype=x.dtype, device=device(x))
     m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
     return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
@@ -242,17 +248,20 @@ def take_along_axis(x, indices, /, *, axis: int):
 
     ``indices`` has ``x``'s number of dimensions.  Where the namespace lacks
     the function (Dask, older libraries) a one-hot selection stands in: the
-    same values and gradients, at the cost of a temporary of ``x``'s size.
+    same values and gradients, at the cost of a temporary of size
+    ``x.size * indices.shape[axis]``.
     """
     xp = array_namespace(x, indices)
     if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
         return xp.take_along_axis(x, indices, axis=axis)
+    axis = axis % x.ndim
     n = x.shape[axis]
-    shape = [1] * x.ndim
-    shape[axis] = n
-    classes = xp.reshape(xp.arange(n, dtype=indices.dtype, device=_compat.device(x)), tuple(shape))
-    hit = indices == classes  # broadcasts over axis: (..., n, ...)
-    return xp.sum(xp.where(hit, x, xp.zeros_like(x)), axis=axis, keepdims=True)
+    shape = [1] * (x.ndim + 1)
+    shape[axis + 1] = n
+    classes = xp.reshape(xp.arange(n, dtype=indices.dtype, device=device(x)), tuple(shape))
+    hit = xp.expand_dims(indices, axis=axis + 1) == classes  # (..., m, n, ...)
+    x_wide = xp.expand_dims(x, axis=axis)  # (..., 1, n, ...)
+    return xp.sum(xp.where(hit, x_wide, xp.zeros_like(x_wide)), axis=axis + 1)
 
 
 # --- value checks --------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import _checks as checks
 from . import classification as C
+from . import margin as M
 from . import probabilistic as Pr
 from . import regression as R
 from ._reduction import legacy_reduction
@@ -18,6 +19,8 @@ __all__ = [
     "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
     "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -162,4 +165,72 @@ class GaussianNLLLoss(_Loss):
     _fn = staticmethod(Pr.gaussian_nll_loss)
 
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        self._keep(locals())
+
+
+class MarginRankingLoss(_Loss):
+    """See :func:`agnostic_losses.margin_ranking_loss`; called as ``loss(input1, input2, target)``."""
+
+    _fn = staticmethod(M.margin_ranking_loss)
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class HingeEmbeddingLoss(_Loss):
+    """See :func:`agnostic_losses.hinge_embedding_loss`."""
+
+    _fn = staticmethod(M.hinge_embedding_loss)
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class MultiMarginLoss(_Loss):
+    """See :func:`agnostic_losses.multi_margin_loss`."""
+
+    _fn = staticmethod(M.multi_margin_loss)
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
+        self._keep(locals())
+
+
+class MultiLabelMarginLoss(_Loss):
+    """See :func:`agnostic_losses.multilabel_margin_loss`."""
+
+    _fn = staticmethod(M.multilabel_margin_loss)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class CosineEmbeddingLoss(_Loss):
+    """See :func:`agnostic_losses.cosine_embedding_loss`; called as ``loss(input1, input2, target)``."""
+
+    _fn = staticmethod(M.cosine_embedding_loss)
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        self._keep(locals())
+
+
+class TripletMarginLoss(_Loss):
+    """See :func:`agnostic_losses.triplet_margin_loss`; called as ``loss(anchor, positive, negative)``."""
+
+    _fn = staticmethod(M.triplet_margin_loss)
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        checks.positive("TripletMarginLoss", "margin", margin)
+        self._keep(locals())
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """See :func:`agnostic_losses.triplet_margin_with_distance_loss`."""
+
+    _fn = staticmethod(M.triplet_margin_with_distance_loss)
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        checks.positive("TripletMarginWithDistanceLoss", "margin", margin)
         self._keep(locals())

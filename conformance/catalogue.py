@@ -82,6 +82,35 @@ def class_indices(n_classes):
     return draw
 
 
+def labels_with_others(rng, shape):
+    """Labels 1 and -1, and some 0 and 2 (which torch's hinge and cosine losses treat specially)."""
+    return rng.choice([1.0, -1.0, 1.0, -1.0, 0.0, 2.0], shape)
+
+
+def label_lists(rng, shape):
+    """multilabel_margin_loss targets: class indices ended by -1 (anything after it is ignored),
+    a duplicate now and then, and now and then no -1 at all."""
+    n = shape[-1]
+    out = np.empty(shape, dtype=np.int64)
+    for row in out.reshape(-1, n):
+        k = rng.integers(0, n + 1)
+        row[:] = rng.integers(-1, n, n)  # garbage after the end
+        row[:k] = rng.permutation(n)[:k]
+        if k >= 2 and rng.random() < 0.3:
+            row[1] = row[0]  # duplicate
+        if k < n:
+            row[k] = -1
+    return out
+
+
+def squared_euclidean(x, y):
+    """A distance function written against the array API: it gets torch tensors from torch, ours from us."""
+    from agnostic_losses._primitives import array_namespace
+
+    xp = array_namespace(x, y)
+    return xp.sum((x - y) ** 2, axis=-1)
+
+
 def dyadic(rng, shape):
     """Normal-ish values on a 1/16 grid, exact in every float dtype, so ties are exact."""
     return np.round(rng.standard_normal(shape) * 16) / 16
@@ -183,6 +212,68 @@ def _tiny_var(arrays, options, rng):
     return {**arrays, "var": v}
 
 
+def _ranking_ties(arrays, options, rng):
+    """z = -t (x1 - x2) + margin == 0 exactly: x1 = x2 + margin t."""
+    x2 = dyadic(rng, arrays["input2"].shape)
+    t = arrays["target"]
+    return {**arrays, "input2": x2, "input1": x2 + options["margin"] * t}
+
+
+def _hinge_ties(arrays, options, rng):
+    """margin - x == 0 exactly where the label is -1."""
+    x = dyadic(rng, arrays["input"].shape)
+    return {**arrays, "input": np.where(arrays["target"] == -1, options["margin"], x)}
+
+
+def _multi_margin_ties(arrays, options, rng):
+    """margin - x[y] + x[j] == 0 exactly for one j != y per sample."""
+    x, y = dyadic(rng, arrays["input"].shape), arrays["target"]
+    rows, n = x.reshape(-1, x.shape[-1]), x.shape[-1]
+    for row, label in zip(rows, y.reshape(-1)):
+        row[(label + 1) % n] = row[label] - options["margin"]
+    return {**arrays, "input": rows.reshape(x.shape)}
+
+
+def _multilabel_ties(arrays, options, rng):
+    """1 - x[j] + x[k] == 0 exactly for a listed j and a class k not listed."""
+    x, t = dyadic(rng, arrays["input"].shape), arrays["target"]
+    rows, n = x.reshape(-1, x.shape[-1]), x.shape[-1]
+    for row, labels in zip(rows, t.reshape(-1, n)):
+        listed = labels[:np.argmax(labels < 0)] if (labels < 0).any() else labels
+        others = sorted(set(range(n)) - set(listed.tolist()))
+        if len(listed) and others:
+            row[others[0]] = row[listed[0]] - 1
+    return {**arrays, "input": rows.reshape(x.shape)}
+
+
+def _identical(first, second):
+    def apply(arrays, options, rng):
+        return {**arrays, second: arrays[first].copy()}
+
+    return apply
+
+
+def _zero_vectors(names):
+    def apply(arrays, options, rng):
+        out = dict(arrays)
+        for n in names:
+            v = out[n].copy()
+            v.reshape(-1, v.shape[-1])[0::2] = 0.0
+            out[n] = v
+        return out
+
+    return apply
+
+
+RANKING_TIES = Edge("z=0", _ranking_ties)
+HINGE_TIES = Edge("margin-x=0", _hinge_ties)
+MULTI_MARGIN_TIES = Edge("z=0", _multi_margin_ties)
+MULTILABEL_TIES = Edge("z=0", _multilabel_ties)
+SAME_PAIR = Edge("x1=x2", _identical("input1", "input2"))
+ZERO_PAIR = Edge("zero_vectors", _zero_vectors(("input1", "input2")))
+SAME_ANCHOR = Edge("positive=anchor", _identical("anchor", "positive"))
+ZERO_TRIPLET = Edge("zero_vectors", _zero_vectors(("anchor", "positive", "negative")))  # swap ties too
+SAME_POINTS = Edge("x1=x2", _identical("x1", "x2"))
 SOME_IGNORED = Edge("some_ignored", _ignored(2))
 ALL_IGNORED = Edge("all_ignored", _ignored(1))
 EXTREME_LOGITS = Edge("logits_1e4", _large(1e4))
@@ -210,7 +301,7 @@ ZERO_WEIGHT = Edge("zero_weights", _zero_weight, needs=("weight",))
 
 # --- shapes -------------------------------------------------------------------
 # A shape entry is a tuple (every array has it) or a dict of per-array shapes,
-# where an array not named takes the shape of "input".
+# where an array not named takes the shape of the loss's first array.
 
 ELEMENTWISE_SHAPES = (
     (),
@@ -240,6 +331,14 @@ LAST_AXIS_SHAPES = (  # the class axis is the last one; weight per class
     {"input": (0, C), "weight": (C,), "pos_weight": (C,)},
     {"input": (4, C)},  # weight and pos_weight of input's shape
 )
+PAIR_SHAPES = (  # (N, D) with (N,) labels, (D,) with (), empty
+    {"input1": (4, 3), "target": (4,)}, {"input1": (3,), "target": ()}, {"input1": (0, 3), "target": (0,)})
+VECTOR_SHAPES = ((4, 3), (3,), (0, 3))
+# torch's multi_margin_loss and multilabel_margin_loss return uninitialised memory for the mean
+# of an empty batch, so their catalogue has no empty batch (tests/test_margin.py checks ours: NaN)
+MARGIN_CLASS_SHAPES = (  # multi_margin_loss: (N, C) or (C,), target (N,) or (), weight (C,)
+    {"input": (4, C), "target": (4,), "weight": (C,)}, {"input": (C,), "target": (), "weight": (C,)},
+    {"input": (1, C), "target": (1,), "weight": (C,)})
 VAR_SHAPES = SAME_SHAPES + (
     {"input": (4, 3), "var": (4,)},  # one axis fewer: unsqueezed
     {"input": (4, 3), "var": (4, 1)},  # one axis of size 1: broadcast
@@ -318,6 +417,29 @@ CATALOGUE = (
          options={"reduction": REDUCTIONS, "full": (False, True)}, shapes=VAR_SHAPES, edges=(TINY_VAR,)),
     Loss("gaussian_nll_loss", {"input": normal, "target": normal}, variant="var float",
          options={"reduction": REDUCTIONS, "var": (0.5, 2.0)}, shapes=SAME_SHAPES),
+    Loss("margin_ranking_loss", {"input1": normal, "input2": normal, "target": signs},
+         options={"reduction": REDUCTIONS, "margin": (0.0, 0.5)},
+         shapes=SAME_SHAPES + ({"input1": (4, 3), "input2": (4, 3), "target": (1, 3)},), edges=(RANKING_TIES,)),
+    Loss("hinge_embedding_loss", {"input": normal, "target": labels_with_others},
+         options={"reduction": REDUCTIONS, "margin": (1.0, 0.5)}, shapes=SAME_SHAPES, edges=(HINGE_TIES,)),
+    Loss("multi_margin_loss", {"input": normal, "target": class_indices(C)},
+         options={"reduction": REDUCTIONS, "p": (1, 2), "margin": (1.0, 0.5)}, optional={"weight": positive},
+         shapes=MARGIN_CLASS_SHAPES, edge_shapes=MARGIN_CLASS_SHAPES[:2], edges=(MULTI_MARGIN_TIES,),
+         no_grad=("weight",)),
+    Loss("multilabel_margin_loss", {"input": normal, "target": label_lists},
+         shapes=((4, C), (C,)), edge_shapes=((4, C), (C,)), edges=(MULTILABEL_TIES,)),
+    Loss("cosine_embedding_loss", {"input1": normal, "input2": normal, "target": labels_with_others},
+         options={"reduction": REDUCTIONS, "margin": (0.0, 0.5, -0.5)}, shapes=PAIR_SHAPES,
+         edge_shapes=PAIR_SHAPES[:2], edges=(SAME_PAIR, ZERO_PAIR)),
+    Loss("triplet_margin_loss", {"anchor": normal, "positive": normal, "negative": normal},
+         options={"reduction": REDUCTIONS, "margin": (1.0, 0.5), "p": (1, 2, 3), "swap": (False, True)},
+         shapes=VECTOR_SHAPES, edge_shapes=VECTOR_SHAPES[:2], edges=(SAME_ANCHOR, ZERO_TRIPLET)),
+    Loss("triplet_margin_with_distance_loss", {"anchor": normal, "positive": normal, "negative": normal},
+         options={"reduction": REDUCTIONS, "distance_function": (None, squared_euclidean), "swap": (False, True)},
+         shapes=VECTOR_SHAPES, edge_shapes=VECTOR_SHAPES[:2], edges=(SAME_ANCHOR, ZERO_TRIPLET)),
+    Loss("pairwise_distance", {"x1": normal, "x2": normal},
+         options={"p": (1, 2, 3), "eps": (1e-6, 0.0), "keepdim": (False, True)},
+         shapes=VECTOR_SHAPES + ((2, 3, 4), {"x1": (4, 3), "x2": (3,)}), edges=(SAME_POINTS,)),
 )
 
 
@@ -334,13 +456,13 @@ def _label(shape):
 def _draw(entry: Loss, shape, names, seed):
     rng = np.random.default_rng(seed)
     per_array = shape if isinstance(shape, dict) else {}
-    default = per_array.get("input", shape)
+    default = per_array.get(next(iter(entry.arrays)), shape)  # arrays not named take the first one's shape
     draws = {**entry.arrays, **entry.optional}
     return rng, {n: draws[n](rng, per_array.get(n, default)) for n in names}
 
 
 def _make(entry, shape, options, with_optional, edge, dtype):
-    opts = ",".join(f"{k}={v}" for k, v in options.items())
+    opts = ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in options.items())
     name = f"{entry.name}/{entry.variant}" if entry.variant else entry.name
     base = f"{name}[{_label(shape)}|{opts}|{'+'.join(with_optional) or '-'}|{edge.name if edge else 'random'}]"
     seed = zlib.crc32(base.encode())

@@ -1,0 +1,266 @@
+"""The margin, ranking and embedding losses of torch.nn, and ``pairwise_distance``.
+
+Two hinge conventions, each torch's: the losses built on ``clamp_min(z, 0)``
+(margin ranking, hinge embedding, cosine embedding, the triplet losses) pass
+the gradient at ``z == 0``; the ones with a strict ``z > 0`` test in torch's
+kernels (multi-margin, multi-label margin) give 0 there.  Both are written as
+explicit selections, so JAX agrees with torch at every tie.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _checks as checks
+from . import _primitives as P
+from ._reduction import as_dtype, legacy_reduction, working_precision
+from ._reduction import reduce as _reduce
+
+__all__ = [
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "pairwise_distance",
+]
+
+
+def _hinge_from_zero(xp, z):
+    """``max(z, 0)`` as torch's ``clamp_min``: gradient 1 where ``z >= 0``."""
+    return xp.where(z >= 0, z, xp.zeros_like(z))
+
+
+def _hinge_above_zero(xp, z):
+    """``max(z, 0)`` as torch's margin kernels: gradient 0 at ``z == 0``."""
+    return xp.where(z > 0, z, xp.zeros_like(z))
+
+
+def _setup(loss, reduction, floats, labels=None, *, size_average=None, reduce=None):
+    """Reduction, namespace and dtype checks; ``floats`` and ``labels`` in working precision."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    arrays = dict(floats, **(labels or {}))
+    xp = checks.namespace(loss, **arrays)
+    checks.floating(loss, xp, **floats)
+    checks.reduction(loss, reduction)
+    first = next(iter(floats.values()))
+    labels = {k: checks.numeric_like(loss, xp, k, v, first) for k, v in (labels or {}).items()}
+    dtype = xp.result_type(*(a for a in floats.values() if a is not None), *labels.values())
+    return reduction, xp, dtype, working_precision(xp, *floats.values(), *labels.values())
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -y (x1 - x2) + margin)``, as ``torch.nn.functional.margin_ranking_loss``.
+
+    ``input1``, ``input2`` and ``target`` (labels 1 or -1) have one number of
+    dimensions and broadcast together.
+    """
+    loss = "margin_ranking_loss"
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ValueError(f"{loss}: input1, input2 and target must have the same number of dimensions, got "
+                         f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
+                                               {"target": target}, size_average=size_average, reduce=reduce)
+    return as_dtype(xp, _reduce(_hinge_from_zero(xp, -y * (x1 - x2) + margin), reduction), dtype)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
+
+    ``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``; a label
+    that is neither gets both terms, as in torch.
+    """
+    loss = "hinge_embedding_loss"
+    reduction, xp, dtype, (x, y) = _setup(loss, reduction, {"input": input}, {"target": target},
+                                          size_average=size_average, reduce=reduce)
+    checks.broadcastable(loss, x, y, warn=False)
+    zero = xp.zeros_like(x)
+    out = xp.where(y != 1, _hinge_from_zero(xp, margin - x), zero) + xp.where(y != -1, x, zero)
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def _classes_last(loss, xp, input, target, target_shape, what):
+    """input (C,) or (N, C); target an integer array of ``target_shape``."""
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{loss}: input must have shape (C,) or (N, C), got {tuple(input.shape)}")
+    checks.integral(loss, xp, "target", target, what)
+    checks.shape_is(loss, "target", target, target_shape, what)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
+
+    Per sample, ``sum_{j != y} w[y] max(0, margin - x[y] + x[j])^p / C`` for
+    ``input`` ``(C,)`` or ``(N, C)``, class-index ``target`` ``()`` or ``(N,)``,
+    ``p`` 1 or 2 and optional per-class ``weight`` ``(C,)`` (applied after the
+    power).
+    """
+    loss = "multi_margin_loss"
+    if p not in (1, 2):
+        raise ValueError(f"{loss}: p must be 1 or 2, got {p!r}")
+    reduction, xp, dtype, (x, w) = _setup(loss, reduction, {"input": input, "weight": weight},
+                                          size_average=size_average, reduce=reduce)
+    checks.namespace(loss, input=input, target=target)
+    _classes_last(loss, xp, input, target, input.shape[:-1], "class indices, one per sample")
+    n_classes = input.shape[-1]
+    if weight is not None:
+        checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
+    checks.values(loss, "target", target, lambda t: (t >= 0) & (t < n_classes),
+                  f"class indices in [0, {n_classes})")
+    y = xp.expand_dims(target, axis=-1)
+    z = margin - P.take_along_axis(x, y, axis=-1) + x
+    classes = xp.arange(n_classes, dtype=target.dtype, device=P.device(x))
+    h = xp.where(classes == y, xp.zeros_like(z), _hinge_above_zero(xp, z))
+    if p == 2:
+        h = h * h
+    if w is not None:
+        h = h * xp.reshape(xp.take(w, xp.reshape(target, (-1,))), tuple(target.shape) + (1,))
+    return as_dtype(xp, _reduce(xp.sum(h, axis=-1) / n_classes, reduction), dtype)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
+
+    ``target`` (integer, ``input``'s shape ``(C,)`` or ``(N, C)``) lists the
+    positive classes and ends at its first negative entry; duplicates count
+    twice.  Per sample, ``sum_{j listed} sum_{k not positive}
+    max(0, 1 - (x[j] - x[k])) / C``.  Written with fixed shapes (an
+    ``(N, C, C)`` temporary), so it runs under ``jax.jit``.
+    """
+    loss = "multilabel_margin_loss"
+    reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
+                                        reduce=reduce)
+    checks.namespace(loss, input=input, target=target)
+    _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
+    n = input.shape[-1]
+    checks.values(loss, "target", target, lambda t: t < n, f"class indices below {n} (or -1 to end the list)")
+    positions = xp.arange(n, device=P.device(x))
+    ended = target < 0
+    # listed[j]: no negative entry at or before j
+    before = positions[:, None] <= positions[None, :]  # (i, j): i <= j
+    listed = ~xp.any(ended[..., :, None] & before, axis=-2)
+    safe = xp.where(listed, target, xp.zeros_like(target))
+    classes = xp.astype(positions, target.dtype)
+    positive = xp.any(listed[..., :, None] & (safe[..., :, None] == classes), axis=-2)  # (..., k)
+    x_listed = P.take_along_axis(x, safe, axis=-1)  # (..., j)
+    z = 1 - x_listed[..., :, None] + x[..., None, :]  # (..., j, k)
+    keep = listed[..., :, None] & ~positive[..., None, :]
+    h = xp.where(keep, _hinge_above_zero(xp, z), xp.zeros_like(z))
+    return as_dtype(xp, _reduce(xp.sum(h, axis=(-2, -1)) / n, reduction), dtype)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
+
+    ``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``y == -1``, 0 for any other label; ``cos = x1.x2 / sqrt((|x1|^2 + 1e-12)
+    (|x2|^2 + 1e-12))`` (torch's eps, inside the norm product: zero vectors
+    give 0).  Inputs ``(D,)`` with target ``()``, or ``(N, D)`` with ``(N,)``.
+    """
+    loss = "cosine_embedding_loss"
+    reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
+                                               {"target": target}, size_average=size_average, reduce=reduce)
+    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
+        raise ValueError(f"{loss}: input1 and input2 must have one shape, (D,) or (N, D), got "
+                         f"{tuple(input1.shape)} and {tuple(input2.shape)}")
+    checks.shape_is(loss, "target", target, input1.shape[:-1], "one label per pair")
+    dot = xp.sum(x1 * x2, axis=-1)
+    norms = xp.sqrt((xp.sum(x1 * x1, axis=-1) + 1e-12) * (xp.sum(x2 * x2, axis=-1) + 1e-12))
+    cos = dot / norms
+    zero = xp.zeros_like(cos)
+    out = xp.where(y == 1, 1 - cos, zero) + xp.where(y == -1, _hinge_from_zero(xp, cos - margin), zero)
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def _norm(xp, v, p, axis, keepdims):
+    """The p-norm along ``axis`` with torch's gradient at a zero vector: 0.
+
+    For p other than 1 and 2 the elements are divided by their largest
+    magnitude (a constant, as in logsumexp) before the power: no under- or
+    overflow of ``|v|^p``, and float32 gradients as accurate as torch's.
+    """
+    if p == 1:
+        return xp.sum(P.abs(v), axis=axis, keepdims=keepdims)
+    a = P.abs(v)
+    scale = P.stop_gradient(xp.max(a, axis=axis, keepdims=True)) if p != 2 and math.prod(v.shape) else None
+    if scale is not None:
+        scale = xp.where(scale > 0, scale, xp.ones_like(scale))
+        a = a / scale
+    s = xp.sum(a * a if p == 2 else a ** p, axis=axis, keepdims=True)
+    nonzero = s > 0
+    safe = xp.where(nonzero, s, xp.ones_like(s))  # the root is not differentiated at 0
+    norm = xp.where(nonzero, xp.sqrt(safe) if p == 2 else safe ** (1 / p), xp.zeros_like(s))
+    if scale is not None:
+        norm = norm * scale
+    return norm if keepdims else xp.squeeze(norm, axis=axis)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` along the last axis, as ``torch.nn.functional.pairwise_distance``.
+
+    ``x1`` and ``x2`` broadcast; ``p > 0`` (finite); the gradient at a zero
+    difference is 0, as torch's.
+    """
+    loss = "pairwise_distance"
+    xp = checks.namespace(loss, x1=x1, x2=x2)
+    checks.floating(loss, xp, x1=x1, x2=x2)
+    checks.broadcastable(loss, x1, x2, warn=False)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not (0 < p < math.inf):
+        raise ValueError(f"{loss}: p must be a finite number > 0, got {p!r}")
+    dtype = xp.result_type(x1, x2)
+    x1, x2 = working_precision(xp, x1, x2)
+    return as_dtype(xp, _norm(xp, x1 - x2 + eps, p, axis=-1, keepdims=keepdim), dtype)
+
+
+def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=False):
+    """``max(0, margin + d(a, p) - d(a, n))``, with ``d(a, n)`` replaced by ``min(d(a, n), d(p, n))`` on ``swap``."""
+    checks.positive(loss, "margin", margin)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(f"{loss}: anchor, positive and negative must have the same number of dimensions, got "
+                         f"{tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}")
+    pairs = [(anchor, positive), (anchor, negative)] + ([(positive, negative)] if swap else [])
+    d = [distance(a, b) for a, b in pairs]
+    if check_shape:
+        expected = anchor.shape[:-1]
+        for dist in d:
+            if not P.is_array(dist) or tuple(dist.shape) != tuple(expected):
+                got = tuple(dist.shape) if P.is_array(dist) else type(dist).__name__
+                raise ValueError(f"{loss}: distance_function must return one distance per triplet, an array of "
+                                 f"shape {tuple(expected)}, got {got}")
+    d_neg = xp.minimum(d[1], d[2]) if swap else d[1]  # a tie splits the gradient, as torch.minimum
+    return _reduce(_hinge_from_zero(xp, margin + d[0] - d_neg), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
+
+    ``max(0, margin + d(a, p) - d(a, n))`` with ``d = pairwise_distance(., ., p,
+    eps)`` (``eps`` added to the difference before the norm); ``swap`` uses
+    ``min(d(a, n), d(p, n))``.  ``margin`` must be > 0.  Inputs ``(D,)`` or ``(N, D)``.
+    """
+    loss = "triplet_margin_loss"
+    reduction, xp, dtype, (a, pos, neg) = _setup(
+        loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative},
+        size_average=size_average, reduce=reduce)
+    distance = lambda u, v: pairwise_distance(u, v, p, eps)  # noqa: E731
+    return as_dtype(xp, _triplet(loss, xp, a, pos, neg, distance, margin, swap, reduction), dtype)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.
+
+    ``distance_function(x, y)`` receives the caller's arrays (not converted)
+    and must return one distance per triplet; it defaults to
+    :func:`pairwise_distance`.
+    """
+    loss = "triplet_margin_with_distance_loss"
+    reduction, xp, dtype, _ = _setup(loss, reduction, {"anchor": anchor, "positive": positive,
+                                                       "negative": negative})
+    distance = pairwise_distance if distance_function is None else distance_function
+    out = _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=True)
+    return as_dtype(xp, out, dtype)

@@ -1,0 +1,197 @@
+"""The margin, ranking and embedding losses and pairwise_distance: contract, kinks, errors; against torch.nn."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+
+from helpers import assert_close, need, torch_reference
+
+torch = need("torch")
+F = torch.nn.functional
+
+LOSSES = ("margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
+          "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss")
+RNG = np.random.default_rng(5)
+A, B, N = RNG.standard_normal((3, 4, 6))
+SIGNS = np.array([1.0, -1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_signature_is_torchs(name):
+    ours, theirs = inspect.signature(getattr(al, name)), inspect.signature(getattr(F, name))
+    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == \
+           [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
+
+
+def test_pairwise_distance_signature_is_torchs():
+    # F.pairwise_distance is a builtin without a signature; torch documents (x1, x2, p=2.0, eps=1e-6, keepdim=False)
+    params = inspect.signature(al.pairwise_distance).parameters
+    assert [(p.name, p.default) for p in params.values()] == \
+           [("x1", inspect.Parameter.empty), ("x2", inspect.Parameter.empty), ("p", 2.0), ("eps", 1e-6),
+            ("keepdim", False)]
+    assert_close(al.pairwise_distance(A, B, p=3.0, keepdim=True),
+                 F.pairwise_distance(torch.tensor(A), torch.tensor(B), p=3.0, keepdim=True).numpy())
+
+
+CLASS_CALLS = {
+    "MarginRankingLoss": ({"margin": 0.3}, (A[:, 0], B[:, 0], SIGNS)),
+    "HingeEmbeddingLoss": ({"margin": 0.5}, (A, np.sign(B))),
+    "MultiMarginLoss": ({"p": 2, "margin": 0.7}, (A, np.array([0, 5, 2, 1]))),
+    "MultiLabelMarginLoss": ({}, (A, np.array([[0, 3, -1, 0, 0, 0], [5, -1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 0],
+                                               [-1, 2, 2, 2, 2, 2]]))),
+    "CosineEmbeddingLoss": ({"margin": 0.2}, (A, B, SIGNS)),
+    "TripletMarginLoss": ({"swap": True, "p": 1.0}, (A, B, N)),
+    "TripletMarginWithDistanceLoss": ({"margin": 2.0}, (A, B, N)),
+}
+
+
+@pytest.mark.parametrize("cls", CLASS_CALLS)
+def test_classes_have_torchs_signature_and_values(cls):
+    ours_sig, theirs_sig = inspect.signature(getattr(al, cls)), inspect.signature(getattr(torch.nn, cls))
+    assert [(p.name, p.default) for p in ours_sig.parameters.values()] == \
+           [(p.name, p.default) for p in theirs_sig.parameters.values()]
+    options, arrays = CLASS_CALLS[cls]
+    ours = getattr(al, cls)(**options)(*arrays)
+    theirs = getattr(torch.nn, cls)(**options)(*map(torch.tensor, arrays))
+    assert_close(ours, theirs.numpy(), what=cls)
+
+
+# d loss_sum / d input at the hinge point z == 0: torch's clamp_min passes the gradient, its
+# multi-margin kernels (z > 0) do not.
+KINKS = {
+    "margin_ranking_loss": (dict(input1=np.array([1.0, 2.0]), input2=np.array([1.0, 2.0]),
+                                 target=np.array([1.0, -1.0])), {"margin": 0.0}, "input1", [-1.0, 1.0]),
+    "margin_ranking_loss_margin": (dict(input1=np.array([1.5, 2.0]), input2=np.array([1.0, 2.5]),
+                                        target=np.array([1.0, -1.0])), {"margin": 0.5}, "input1", [-1.0, 1.0]),
+    "hinge_embedding_loss": (dict(input=np.array([1.0, 0.5, 2.0]), target=np.array([-1.0, -1.0, 1.0])),
+                             {"margin": 1.0}, "input", [-1.0, -1.0, 1.0]),
+    "multi_margin_loss": (dict(input=np.array([[0.0, 1.0, 0.5]]), target=np.array([1])), {}, "input",
+                          [[0.0, -1 / 3, 1 / 3]]),  # z = 0 for class 0: no gradient there
+    "multilabel_margin_loss": (dict(input=np.array([[2.0, 1.0, 1.5]]), target=np.array([[0, -1, 0]])), {},
+                               "input", [[-1 / 3, 0.0, 1 / 3]]),  # z = 0 for class 1: no gradient there
+}
+
+
+@pytest.mark.parametrize("case", KINKS)
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+def test_hinge_gradients_at_zero_are_torchs(ad_backend, case, generic):
+    arrays, options, wrt, expected = KINKS[case]
+    name = case.replace("_margin", "") if case.endswith("_margin") and case.startswith("margin_ranking") else case
+    options = dict(options, reduction="sum")
+    _, ref, _ = torch_reference(getattr(F, name), arrays, options, grads=(wrt,))
+    np.testing.assert_allclose(ref[wrt], expected, atol=1e-15)
+    with al.generic_primitives(generic):
+        variants = ad_backend.evaluate(getattr(al, name), arrays, options, "float64", (wrt,), np.ones(()))
+    for variant, (_, g, _) in variants.items():
+        np.testing.assert_allclose(g[wrt], expected, atol=1e-15, err_msg=variant)
+
+
+def test_identical_and_zero_vectors_give_torchs_finite_gradients():
+    jax = need("jax")
+    jnp = jax.numpy
+    zero = np.zeros((2, 3))
+    for name, arrays in (("cosine_embedding_loss", (zero, zero, np.array([1.0, -1.0]))),
+                         ("triplet_margin_loss", (zero, zero, zero)),
+                         ("pairwise_distance", (A, A))):
+        kwargs = {"eps": 0.0} if name == "pairwise_distance" else {}
+        g_ours = jax.grad(lambda a: jnp.sum(getattr(al, name)(a, *map(jnp.asarray, arrays[1:]), **kwargs)))(
+            jnp.asarray(arrays[0]))
+        a = torch.tensor(arrays[0], requires_grad=True)
+        (g_ref,) = torch.autograd.grad(getattr(F, name)(a, *map(torch.tensor, arrays[1:]), **kwargs).sum(), a)
+        assert np.isfinite(np.asarray(g_ours)).all()
+        assert_close(np.asarray(g_ours), g_ref.numpy(), what=name)
+
+
+def test_multilabel_margin_runs_under_jit_without_data_dependent_shapes():
+    jax = need("jax")
+    jnp = jax.numpy
+    target = np.array([[0, 3, -1, 0, 0, 0], [5, -1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 0], [-1, 2, 2, 2, 2, 2]])
+    f = jax.jit(jax.value_and_grad(lambda x, t: al.multilabel_margin_loss(x, t)))
+    value, grad = f(jnp.asarray(A), jnp.asarray(target))
+    ref, ref_grads, _ = torch_reference(F.multilabel_margin_loss, {"input": A, "target": target}, grads=("input",))
+    assert_close(value, ref)
+    assert_close(grad, ref_grads["input"])
+
+
+@pytest.mark.parametrize("name,arrays", [
+    ("multi_margin_loss", (np.zeros((0, 5)), np.zeros(0, np.int64))),
+    ("multilabel_margin_loss", (np.zeros((0, 5)), np.zeros((0, 5), np.int64))),
+])
+def test_empty_batch_mean_is_nan_and_sum_is_zero(name, arrays):
+    """torch returns uninitialised memory for these two (no conformance case); ours is its other losses' NaN."""
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(getattr(al, name)(*arrays))
+    assert getattr(al, name)(*arrays, reduction="sum") == 0
+
+
+def test_distance_function_receives_the_callers_arrays():
+    seen = []
+
+    def distance(x, y):
+        seen.append(type(x))
+        return torch.sum((x - y) ** 2, dim=-1)  # a torch-only function works on torch tensors
+
+    ours = al.triplet_margin_with_distance_loss(*map(torch.tensor, (A, B, N)), distance_function=distance, swap=True)
+    theirs = F.triplet_margin_with_distance_loss(*map(torch.tensor, (A, B, N)), distance_function=distance, swap=True)
+    assert set(seen) == {torch.Tensor}
+    assert_close(ours.numpy(), theirs.numpy())
+
+
+def test_bad_input_raises_clear_errors():
+    with pytest.raises(ValueError, match=r"multi_margin_loss: p must be 1 or 2, got 3"):
+        al.multi_margin_loss(A, np.zeros(4, np.int64), p=3)
+    with pytest.raises(ValueError, match=r"MultiMarginLoss: p must be 1 or 2, got 3"):
+        al.MultiMarginLoss(p=3)
+    with pytest.raises(TypeError, match=r"multi_margin_loss: target must have an integer dtype"):
+        al.multi_margin_loss(A, np.zeros(4))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: target must have shape \(4,\)"):
+        al.multi_margin_loss(A, np.zeros((4, 1), np.int64))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: target must hold class indices in \[0, 6\), got 6"):
+        al.multi_margin_loss(A, np.array([0, 6, 1, 1]))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: weight must have shape \(6,\)"):
+        al.multi_margin_loss(A, np.zeros(4, np.int64), weight=np.ones(5))
+    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must have shape \(4, 6\)"):
+        al.multilabel_margin_loss(A, np.zeros((4, 5), np.int64))
+    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must hold class indices below 6"):
+        al.multilabel_margin_loss(A, np.full((4, 6), 6))
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: input1 and input2 must have one shape"):
+        al.cosine_embedding_loss(A, B[:, :5], SIGNS)
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: target must have shape \(4,\)"):
+        al.cosine_embedding_loss(A, B, SIGNS[:3])
+    with pytest.raises(ValueError, match=r"margin_ranking_loss: input1, input2 and target must have the same number"):
+        al.margin_ranking_loss(A, B, SIGNS)
+    for fn in (al.triplet_margin_loss, al.triplet_margin_with_distance_loss):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: margin must be > 0, got 0"):
+            fn(A, B, N, margin=0.0)
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: anchor, positive and negative must have the same number"):
+            fn(A, B, N[0])
+    with pytest.raises(ValueError, match=r"TripletMarginLoss: margin must be > 0, got -1"):
+        al.TripletMarginLoss(margin=-1)
+    with pytest.raises(ValueError, match=r"triplet_margin_with_distance_loss: distance_function must return one "
+                                         r"distance per triplet, an array of shape \(4,\), got \(4, 1\)"):
+        al.triplet_margin_with_distance_loss(A, B, N, distance_function=lambda x, y: np.sum(x - y, axis=-1,
+                                                                                              keepdims=True))
+    with pytest.raises(ValueError, match=r"pairwise_distance: p must be a finite number > 0, got 0"):
+        al.pairwise_distance(A, B, p=0)
+    with pytest.raises(TypeError, match=r"triplet_margin_loss: all arrays must come from one array library"):
+        al.triplet_margin_loss(torch.tensor(A), B, N)
+
+
+def test_compiles_without_graph_breaks_under_torch_compile():
+    x = torch.tensor(A, requires_grad=True)
+    calls = {
+        "multi_margin_loss": lambda x: al.multi_margin_loss(x, torch.tensor([0, 5, 2, 1]), p=2),
+        "multilabel_margin_loss": lambda x: al.multilabel_margin_loss(x, torch.tensor(CLASS_CALLS["MultiLabelMarginLoss"][1][1])),
+        "cosine_embedding_loss": lambda x: al.cosine_embedding_loss(x, torch.tensor(B), torch.tensor(SIGNS)),
+        "triplet_margin_loss": lambda x: al.triplet_margin_loss(x, torch.tensor(B), torch.tensor(N), swap=True),
+    }
+    for name, call in calls.items():
+        compiled = torch.compile(call, fullgraph=True, backend="aot_eager")
+        (g,) = torch.autograd.grad(compiled(x), x)
+        (g_eager,) = torch.autograd.grad(call(x), x)
+        assert_close(g.numpy(), g_eager.numpy(), what=name)
