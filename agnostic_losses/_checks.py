@@ -51,7 +51,21 @@ def reduction(loss: str, reduction, allowed=REDUCTIONS) -> None:
         raise ValueError(f"{loss}: reduction must be one of {expected}, got {reduction!r}")
 
 
-def broadcastable(loss: str, input, target, *, warn: bool = True) -> None:
+def broadcast_shape(loss: str, **arrays) -> tuple:
+    """The shape the named arrays (or shape tuples) broadcast to; a ValueError naming them where they do not."""
+    shapes = {name: a if isinstance(a, tuple) else tuple(a.shape) for name, a in arrays.items()}
+    out = ()
+    for name, shape in shapes.items():
+        n = max(len(out), len(shape))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
+        if any(m != k and 1 not in (m, k) for m, k in zip(a, b)):
+            given = ", ".join(f"{k} of shape {v}" for k, v in shapes.items())
+            raise ValueError(f"{loss}: the shapes do not broadcast together: {given}")
+        out = tuple(k if m == 1 else m for m, k in zip(a, b))  # 1 with 0 broadcasts to 0
+    return out
+
+
+def broadcastable(loss: str, input, target, *, warn: bool = True, names=("input", "target")) -> None:
     """``input`` and ``target`` broadcast together; ``warn``, as torch does, when their shapes differ."""
     a, b = tuple(input.shape), tuple(target.shape)
     if a == b:
@@ -59,7 +73,7 @@ def broadcastable(loss: str, input, target, *, warn: bool = True) -> None:
     for m, n in zip(reversed(a), reversed(b)):
         if m != n and 1 not in (m, n):
             raise ValueError(
-                f"{loss}: target of shape {b} does not broadcast with input of shape {a}"
+                f"{loss}: {names[1]} of shape {b} does not broadcast with {names[0]} of shape {a}"
             )
     if not warn or compiling():  # torch.compile allows no Python side effects
         return

@@ -253,6 +253,8 @@ def take_along_axis(x, indices, /, *, axis: int):
     """
     xp = array_namespace(x, indices)
     if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
+        if _compat.is_torch_array(indices) and indices.dtype != xp.int64:
+            indices = xp.astype(indices, xp.int64)  # torch.take_along_dim takes int64 only
         return xp.take_along_axis(x, indices, axis=axis)
     axis = axis % x.ndim
     n = x.shape[axis]

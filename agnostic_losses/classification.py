@@ -41,6 +41,12 @@ def _class_index_checks(loss, xp, input, target, weight, ignore_index):
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
     checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
                   f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
+    return _wide(xp, target)
+
+
+def _wide(xp, target):
+    """Class indices in int64 (int32 stays): uint8 targets cannot be compared with ignore_index=-100."""
+    return target if target.dtype in (xp.int64, xp.int32) else xp.astype(target, xp.int64)
 
 
 def _on_class_axis(xp, weight, ndim, axis):
@@ -91,7 +97,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     xp = checks.namespace(loss, input=input, target=target, weight=weight)
     checks.floating(loss, xp, input=input, weight=weight)
     checks.reduction(loss, reduction)
-    _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
     dtype = input.dtype
     input, weight = working_precision(xp, input, weight)
     return as_dtype(xp, _nll(xp, input, target, weight, ignore_index, reduction), dtype)
@@ -127,7 +133,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             checks.integral(loss, xp, "target", target, "class indices; class probabilities have input's shape")
         if weight is not None:
             checks.shape_is(loss, "weight", weight, (input.shape[axis],), "one weight per class")
-        if ignore_index != -100:
+        if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
             raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
         input, target, weight = working_precision(xp, input, target, weight)
         logp = P.log_softmax(input, axis=axis)
@@ -136,7 +142,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if weight is not None:
             logp = logp * _on_class_axis(xp, weight, input.ndim, axis)
         return as_dtype(xp, _reduce(-xp.sum(logp * target, axis=axis), reduction), dtype)
-    _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
     input, weight = working_precision(xp, input, weight)
     logp = P.log_softmax(input, axis=axis)
     return as_dtype(xp, _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing), dtype)

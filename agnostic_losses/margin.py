@@ -29,8 +29,8 @@ __all__ = [
 
 
 def _hinge_from_zero(xp, z):
-    """``max(z, 0)`` as torch's ``clamp_min``: gradient 1 where ``z >= 0``."""
-    return xp.where(z >= 0, z, xp.zeros_like(z))
+    """``max(z, 0)`` as torch's ``clamp_min``: gradient 1 where ``z >= 0``; NaN stays NaN (gradient 0)."""
+    return xp.where(z >= 0, z, xp.where(xp.isnan(z), P.stop_gradient(z), xp.zeros_like(z)))
 
 
 def _hinge_above_zero(xp, z):
@@ -58,9 +58,11 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     dimensions and broadcast together.
     """
     loss = "margin_ranking_loss"
+    checks.namespace(loss, input1=input1, input2=input2, target=target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise ValueError(f"{loss}: input1, input2 and target must have the same number of dimensions, got "
                          f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    checks.broadcast_shape(loss, input1=input1, input2=input2, target=target)
     reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
                                                {"target": target}, size_average=size_average, reduce=reduce)
     return as_dtype(xp, _reduce(_hinge_from_zero(xp, -y * (x1 - x2) + margin), reduction), dtype)
@@ -87,6 +89,7 @@ def _classes_last(loss, xp, input, target, target_shape, what):
         raise ValueError(f"{loss}: input must have shape (C,) or (N, C), got {tuple(input.shape)}")
     checks.integral(loss, xp, "target", target, what)
     checks.shape_is(loss, "target", target, target_shape, what)
+    return target if target.dtype in (xp.int64, xp.int32) else xp.astype(target, xp.int64)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
@@ -104,7 +107,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction, xp, dtype, (x, w) = _setup(loss, reduction, {"input": input, "weight": weight},
                                           size_average=size_average, reduce=reduce)
     checks.namespace(loss, input=input, target=target)
-    _classes_last(loss, xp, input, target, input.shape[:-1], "class indices, one per sample")
+    target = _classes_last(loss, xp, input, target, input.shape[:-1], "class indices, one per sample")
     n_classes = input.shape[-1]
     if weight is not None:
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
@@ -134,9 +137,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
                                         reduce=reduce)
     checks.namespace(loss, input=input, target=target)
-    _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
+    target = _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
     n = input.shape[-1]
-    checks.values(loss, "target", target, lambda t: t < n, f"class indices below {n} (or -1 to end the list)")
+    checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
     positions = xp.arange(n, device=P.device(x))
     ended = target < 0
     # listed[j]: no negative entry at or before j
@@ -163,10 +166,11 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     loss = "cosine_embedding_loss"
     reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
                                                {"target": target}, size_average=size_average, reduce=reduce)
-    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
-        raise ValueError(f"{loss}: input1 and input2 must have one shape, (D,) or (N, D), got "
-                         f"{tuple(input1.shape)} and {tuple(input2.shape)}")
-    checks.shape_is(loss, "target", target, input1.shape[:-1], "one label per pair")
+    if input1.ndim not in (1, 2) or input1.ndim != input2.ndim or target.ndim != input1.ndim - 1:
+        raise ValueError(f"{loss}: input1 and input2 must be (D,) with a 0-d target, or (N, D) with a (N,) target; "
+                         f"got {tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
+    pairs = checks.broadcast_shape(loss, input1=input1, input2=input2)
+    checks.broadcast_shape(loss, pairs=pairs[:-1], target=target)
     dot = xp.sum(x1 * x2, axis=-1)
     norms = xp.sqrt((xp.sum(x1 * x1, axis=-1) + 1e-12) * (xp.sum(x2 * x2, axis=-1) + 1e-12))
     cos = dot / norms
@@ -187,15 +191,26 @@ def _norm(xp, v, p, axis, keepdims):
     a = P.abs(v)
     scale = P.stop_gradient(xp.max(a, axis=axis, keepdims=True)) if p != 2 and math.prod(v.shape) else None
     if scale is not None:
-        scale = xp.where(scale > 0, scale, xp.ones_like(scale))
+        scale = xp.where((scale > 0) & xp.isfinite(scale), scale, xp.ones_like(scale))
         a = a / scale
-    s = xp.sum(a * a if p == 2 else a ** p, axis=axis, keepdims=True)
-    nonzero = s > 0
+    if p == 2:
+        powers = a * a
+    else:  # |a|^p has an infinite derivative at 0 for p < 1: read it only where a > 0
+        positive = a != 0  # NaN included: it must reach the sum
+        powers = xp.where(positive, xp.where(positive, a, xp.ones_like(a)) ** p, xp.zeros_like(a))
+    s = xp.sum(powers, axis=axis, keepdims=True)
+    nonzero = s != 0  # NaN and inf go through, as torch's
     safe = xp.where(nonzero, s, xp.ones_like(s))  # the root is not differentiated at 0
     norm = xp.where(nonzero, xp.sqrt(safe) if p == 2 else safe ** (1 / p), xp.zeros_like(s))
     if scale is not None:
         norm = norm * scale
     return norm if keepdims else xp.squeeze(norm, axis=axis)
+
+
+def _check_p(loss, p):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not (0 < p < math.inf):
+        raise ValueError(f"{loss}: p must be a finite number > 0 (inf, 0 and negative p are not supported), "
+                         f"got {p!r}")
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -207,9 +222,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     loss = "pairwise_distance"
     xp = checks.namespace(loss, x1=x1, x2=x2)
     checks.floating(loss, xp, x1=x1, x2=x2)
-    checks.broadcastable(loss, x1, x2, warn=False)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not (0 < p < math.inf):
-        raise ValueError(f"{loss}: p must be a finite number > 0, got {p!r}")
+    checks.broadcast_shape(loss, x1=x1, x2=x2)
+    if x1.ndim == 0 and x2.ndim == 0:
+        raise ValueError(f"{loss}: x1 and x2 must have a last axis to measure along, got 0-d arrays")
+    _check_p(loss, p)
     dtype = xp.result_type(x1, x2)
     x1, x2 = working_precision(xp, x1, x2)
     return as_dtype(xp, _norm(xp, x1 - x2 + eps, p, axis=-1, keepdims=keepdim), dtype)
@@ -221,11 +237,12 @@ def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduc
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise ValueError(f"{loss}: anchor, positive and negative must have the same number of dimensions, got "
                          f"{tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}")
-    pairs = [(anchor, positive), (anchor, negative)] + ([(positive, negative)] if swap else [])
-    d = [distance(a, b) for a, b in pairs]
+    names = [("anchor", "positive"), ("anchor", "negative")] + ([("positive", "negative")] if swap else [])
+    arrays = {"anchor": anchor, "positive": positive, "negative": negative}
+    expected = [checks.broadcast_shape(loss, **{m: arrays[m], n: arrays[n]})[:-1] for m, n in names]
+    d = [distance(arrays[m], arrays[n]) for m, n in names]
     if check_shape:
-        expected = anchor.shape[:-1]
-        for dist in d:
+        for dist, expected in zip(d, expected):
             if not P.is_array(dist) or tuple(dist.shape) != tuple(expected):
                 got = tuple(dist.shape) if P.is_array(dist) else type(dist).__name__
                 raise ValueError(f"{loss}: distance_function must return one distance per triplet, an array of "
@@ -243,6 +260,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     ``min(d(a, n), d(p, n))``.  ``margin`` must be > 0.  Inputs ``(D,)`` or ``(N, D)``.
     """
     loss = "triplet_margin_loss"
+    _check_p(loss, p)
     reduction, xp, dtype, (a, pos, neg) = _setup(
         loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative},
         size_average=size_average, reduce=reduce)

@@ -205,6 +205,8 @@ def test_option_errors():
         al.cross_entropy(LOGITS, LABELS, label_smoothing=1.5)
     with pytest.raises(ValueError, match=r"cross_entropy: ignore_index is not supported with probability targets"):
         al.cross_entropy(LOGITS, P, ignore_index=1)
+    t = torch.tensor
+    assert_close(al.cross_entropy(LOGITS, P, ignore_index=-1), F.cross_entropy(t(LOGITS), t(P), ignore_index=-1).numpy())
     with pytest.raises(TypeError, match=r"cross_entropy: target must have an integer dtype \(class indices; "):
         al.cross_entropy(LOGITS, LABELS.astype(np.float64))
 

@@ -129,6 +129,26 @@ def test_empty_batch_mean_is_nan_and_sum_is_zero(name, arrays):
     assert getattr(al, name)(*arrays, reduction="sum") == 0
 
 
+def test_nan_and_broadcast_and_narrow_targets_as_torch():
+    """From a review: NaN through the clamp_min hinges and norms, broadcast batches, uint8 class indices."""
+    t = torch.tensor
+    x1, x2, y = np.array([np.nan, 1.0, 0.5]), np.array([0.2, 0.3, 0.1]), np.array([1.0, -1.0, 1.0])
+    assert_close(al.margin_ranking_loss(x1, x2, y, reduction="none"),
+                 F.margin_ranking_loss(t(x1), t(x2), t(y), reduction="none").numpy())
+    assert_close(al.hinge_embedding_loss(x1, -y, reduction="none"),
+                 F.hinge_embedding_loss(t(x1), t(-y), reduction="none").numpy())
+    bad = np.array([[np.nan, 1.0, 2.0], [np.inf, 1.0, 2.0]])
+    for p in (2.0, 3.0):
+        assert_close(al.pairwise_distance(bad, np.zeros(3), p=p),
+                     F.pairwise_distance(t(bad), t(np.zeros(3)), p=p).numpy(), what=str(p))
+    one = A[:1]
+    assert_close(al.triplet_margin_with_distance_loss(one, B, N), F.triplet_margin_with_distance_loss(t(one), t(B), t(N)).numpy())
+    assert_close(al.cosine_embedding_loss(A, one, np.ones(1)), F.cosine_embedding_loss(t(A), t(one), t(np.ones(1))).numpy())
+    labels = np.array([0, 5, 2, 1], dtype=np.uint8)
+    assert_close(al.cross_entropy(t(A), t(labels)).numpy(), F.cross_entropy(t(A), t(labels)).numpy())
+    assert_close(al.multi_margin_loss(t(A), t(labels)).numpy(), F.multi_margin_loss(t(A), t(labels.astype(np.int64))).numpy())
+
+
 def test_distance_function_receives_the_callers_arrays():
     seen = []
 
@@ -157,12 +177,23 @@ def test_bad_input_raises_clear_errors():
         al.multi_margin_loss(A, np.zeros(4, np.int64), weight=np.ones(5))
     with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must have shape \(4, 6\)"):
         al.multilabel_margin_loss(A, np.zeros((4, 5), np.int64))
-    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must hold class indices below 6"):
+    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must hold class indices in \[0, 6\) or -1 \(the end\), got 6"):
         al.multilabel_margin_loss(A, np.full((4, 6), 6))
-    with pytest.raises(ValueError, match=r"cosine_embedding_loss: input1 and input2 must have one shape"):
+    with pytest.raises(ValueError, match=r"multilabel_margin_loss: target must hold .* got -2"):
+        al.multilabel_margin_loss(A, np.full((4, 6), -2))
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: the shapes do not broadcast together: "
+                                         r"input1 of shape \(4, 6\), input2 of shape \(4, 5\)"):
         al.cosine_embedding_loss(A, B[:, :5], SIGNS)
-    with pytest.raises(ValueError, match=r"cosine_embedding_loss: target must have shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: the shapes do not broadcast together: "
+                                         r"pairs of shape \(4,\), target of shape \(3,\)"):
         al.cosine_embedding_loss(A, B, SIGNS[:3])
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: input1 and input2 must be \(D,\) with a 0-d target"):
+        al.cosine_embedding_loss(A, B, SIGNS[None])
+    with pytest.raises(ValueError, match=r"triplet_margin_loss: the shapes do not broadcast together: "
+                                         r"anchor of shape \(4, 6\), positive of shape \(4, 5\)"):
+        al.triplet_margin_loss(A, B[:, :5], N)
+    with pytest.raises(ValueError, match=r"margin_ranking_loss: the shapes do not broadcast together"):
+        al.margin_ranking_loss(A, B[:, :5], A)
     with pytest.raises(ValueError, match=r"margin_ranking_loss: input1, input2 and target must have the same number"):
         al.margin_ranking_loss(A, B, SIGNS)
     for fn in (al.triplet_margin_loss, al.triplet_margin_with_distance_loss):
@@ -176,8 +207,10 @@ def test_bad_input_raises_clear_errors():
                                          r"distance per triplet, an array of shape \(4,\), got \(4, 1\)"):
         al.triplet_margin_with_distance_loss(A, B, N, distance_function=lambda x, y: np.sum(x - y, axis=-1,
                                                                                               keepdims=True))
-    with pytest.raises(ValueError, match=r"pairwise_distance: p must be a finite number > 0, got 0"):
+    with pytest.raises(ValueError, match=r"pairwise_distance: p must be a finite number > 0 .*, got 0"):
         al.pairwise_distance(A, B, p=0)
+    with pytest.raises(ValueError, match=r"triplet_margin_loss: p must be a finite number > 0 .*, got inf"):
+        al.triplet_margin_loss(A, B, N, p=float("inf"))
     with pytest.raises(TypeError, match=r"triplet_margin_loss: all arrays must come from one array library"):
         al.triplet_margin_loss(torch.tensor(A), B, N)
 
