@@ -7,7 +7,6 @@ Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 
 from __future__ import annotations
 
-import math
 
 from . import _checks as checks
 from . import _primitives as P

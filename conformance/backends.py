@@ -148,7 +148,6 @@ class Torch(Backend):
                             requires_grad=requires_grad)
 
     def to_numpy(self, x):
-        import torch
 
         x = x.detach().cpu()
         return (x.double() if x.is_floating_point() else x).numpy()
