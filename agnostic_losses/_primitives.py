@@ -319,17 +319,23 @@ def host_values(x):
 def scan(f, init, xs):
     """``jax.lax.scan`` semantics: ``carry, y = f(carry, x)`` for each ``x`` along axis 0.
 
+    ``xs`` is an array or a tuple of arrays of one length (then each ``x`` is
+    a tuple of their rows); ``y`` likewise an array or a tuple of arrays.
     Returns ``(carry, ys)`` with ``ys`` stacked along a new axis 0.  On JAX
     this is ``jax.lax.scan``, so ``jax.jit`` compiles one loop body however
     long ``xs`` is; elsewhere a Python loop.
     """
-    if _native(xs) == "jax":
+    many = isinstance(xs, tuple)
+    first = xs[0] if many else xs
+    if _native(first) == "jax":
         import jax
 
         return jax.lax.scan(f, init, xs)
-    xp = array_namespace(xs)
+    xp = array_namespace(first)
     carry, ys = init, []
-    for i in range(xs.shape[0]):
-        carry, y = f(carry, xs[i, ...])
+    for i in range(first.shape[0]):
+        carry, y = f(carry, tuple(x[i, ...] for x in xs) if many else xs[i, ...])
         ys.append(y)
+    if ys and isinstance(ys[0], tuple):
+        return carry, tuple(xp.stack(column, axis=0) for column in zip(*ys))
     return carry, xp.stack(ys, axis=0)

@@ -133,6 +133,26 @@ def test_scan_is_a_loop(backend):
             assert_close(g[k], expected_grad, "float64", f"{variant} gradient")
 
 
+def test_scan_over_tuples(backend):
+    """Several arrays scanned together, several outputs stacked: a running dot product."""
+    a, b = np.arange(8.0).reshape(4, 2), np.arange(8.0, 16.0).reshape(4, 2)
+
+    def running(a, b):
+        def step(total, rows):
+            x, y = rows
+            total = total + P.array_namespace(x).sum(x * y)
+            return total, (total, x - y)
+
+        xp = P.array_namespace(a)
+        total, (partial, diff) = P.scan(step, xp.sum(a[0, ...]) * 0, (a, b))
+        return xp.concat([partial, xp.reshape(diff, (-1,)), total[None]])
+
+    dots = (a * b).sum(axis=1)
+    expected = np.concatenate([np.cumsum(dots), (a - b).reshape(-1), [dots.sum()]])
+    for variant, (value, _, _) in backend.evaluate(running, {"a": a, "b": b}, {}, "float64", (), expected).items():
+        assert_close(value, expected, "float64", variant)
+
+
 def test_scan_under_jit_compiles_one_loop_body():
     jax = need("jax")
     jnp = jax.numpy
