@@ -21,10 +21,22 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", type=_list, default=list(catalogue.DTYPES), help="default float32,float64")
     p.add_argument("--loss", type=_list, help="only these losses (default: all)")
     p.add_argument("--generic", action="store_true", help="force the generic array-API primitives")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--save-reference", metavar="FILE",
+                   help="only write the exact answers of the chosen cases to FILE (needs torch 2.13) and exit")
+    p.add_argument("--reference", metavar="FILE",
+                   help="read the exact answers from FILE instead of computing them with this machine's torch")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--markdown", metavar="FILE", help="write the matrix as Markdown")
     p.add_argument("--pivot", metavar="FILE", help="write the compact loss x backend matrix as Markdown")
     args = p.parse_args(argv)
+
+    if args.save_reference:
+        cases = catalogue.cases(args.loss, args.dtype)
+        runner.save_reference(cases, args.save_reference)
+        print(f"wrote the exact answers of {len(cases)} cases to {args.save_reference}", file=sys.stderr)
+        return 0
+    reference_torch = runner.load_reference(args.reference) if args.reference else None
 
     names = args.backend or list(B.BACKENDS)
     chosen = []
@@ -42,10 +54,12 @@ def main(argv=None) -> int:
 
     cases = catalogue.cases(args.loss, args.dtype)
     print(f"{len(cases)} cases x {len(chosen)} backends ({', '.join(map(repr, chosen))})", file=sys.stderr)
-    results = runner.run(cases, chosen, generic=args.generic)
+    results = runner.run(cases, chosen, generic=args.generic, jobs=args.jobs)
     rows = report.summarize(results)
     failures = [r for r in results if not r.passed]
     env = report.environment(b.device for b in chosen)
+    if reference_torch:
+        env["reference"] = f"exact answers from {args.reference}, computed by torch {reference_torch} (CPU, float64)"
     print(report.text(rows, failures))
     if args.json:
         with open(args.json, "w") as f:
