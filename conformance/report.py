@@ -11,10 +11,24 @@ from collections import defaultdict
 from .tolerances import TOLERANCES
 
 PACKAGES = ("agnostic-losses", "array-api-compat", "numpy", "torch", "jax", "jaxlib",
-            "array-api-strict", "dask", "cupy")
+            "array-api-strict", "dask", "cupy", "cupy-cuda12x", "cupy-cuda13x")
+
+
+def gpu() -> str | None:
+    """'NVIDIA H100 80GB HBM3, driver 580.159.04' where nvidia-smi answers, else None."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name, _, driver = out.splitlines()[0].partition(", ")
+    return f"{name}, driver {driver}"
 
 
 def environment(devices) -> dict:
+    devices = list(devices)
     versions = {}
     for name in PACKAGES:
         try:
@@ -26,6 +40,7 @@ def environment(devices) -> dict:
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}",
         "devices": sorted(set(devices)),
+        **({"gpu": gpu()} if any(d != "cpu" for d in devices) else {}),
         "versions": versions,
         "tolerances": {k: {"rtol": r, "atol": a} for k, (r, a) in TOLERANCES.items()},
     }
@@ -75,10 +90,13 @@ def text(rows, failures) -> str:
 def markdown(rows, env, generic) -> str:
     head, body = _table(rows)
     v = env["versions"]
+    cupy = next((f", cupy {v[k]}" for k in v if k.startswith("cupy")), "")
     lines = [
-        f"Conformance against torch.nn.functional, {env['date']}, {env['machine']}, "
+        f"Conformance against torch.nn.functional, {env['date']}, {env['machine']}"
+        f"{', ' + env['gpu'] if env.get('gpu') else ''}, "
         f"Python {env['python']}, torch {v.get('torch', '-')}, jax {v.get('jax', '-')}, "
-        f"numpy {v.get('numpy', '-')}; primitives: {'generic' if generic else 'native'}.",
+        f"numpy {v.get('numpy', '-')}{cupy}; primitives: {'generic' if generic else 'native'}.",
+        *([f"Exact answers: {env['reference']}."] if env.get("reference") else []),
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
