@@ -28,6 +28,7 @@ from .nn import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -47,6 +48,7 @@ from .nn import (
 )
 from .probabilistic import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .sequence import ctc_loss
 
 __version__ = "0.1.0"
 
@@ -57,10 +59,12 @@ __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
     "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "pairwise_distance",
+    "ctc_loss",
     "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
     "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+    "CTCLoss",
     "generic_primitives", "value_checks",
 ]

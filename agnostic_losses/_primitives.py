@@ -320,7 +320,8 @@ def scan(f, init, xs):
     """``jax.lax.scan`` semantics: ``carry, y = f(carry, x)`` for each ``x`` along axis 0.
 
     ``xs`` is an array or a tuple of arrays of one length (then each ``x`` is
-    a tuple of their rows); ``y`` likewise an array or a tuple of arrays.
+    a tuple of their rows); ``y`` likewise an array, a tuple of arrays, or
+    None (then ``ys`` is None).
     Returns ``(carry, ys)`` with ``ys`` stacked along a new axis 0.  On JAX
     this is ``jax.lax.scan``, so ``jax.jit`` compiles one loop body however
     long ``xs`` is; elsewhere a Python loop.
@@ -336,6 +337,8 @@ def scan(f, init, xs):
     for i in range(first.shape[0]):
         carry, y = f(carry, tuple(x[i, ...] for x in xs) if many else xs[i, ...])
         ys.append(y)
-    if ys and isinstance(ys[0], tuple):
+    if not ys or ys[0] is None:
+        return carry, None
+    if isinstance(ys[0], tuple):
         return carry, tuple(xp.stack(column, axis=0) for column in zip(*ys))
     return carry, xp.stack(ys, axis=0)

@@ -13,6 +13,7 @@ from . import classification as C
 from . import margin as M
 from . import probabilistic as Pr
 from . import regression as R
+from . import sequence as S
 from ._reduction import legacy_reduction
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
+    "CTCLoss",
 ]
 
 
@@ -233,4 +235,13 @@ class TripletMarginWithDistanceLoss(_Loss):
 
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
         checks.positive("TripletMarginWithDistanceLoss", "margin", margin)
+        self._keep(locals())
+
+
+class CTCLoss(_Loss):
+    """See :func:`agnostic_losses.ctc_loss`."""
+
+    _fn = staticmethod(S.ctc_loss)
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
         self._keep(locals())

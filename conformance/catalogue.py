@@ -357,6 +357,8 @@ class Loss:
     no_grad: tuple = ()  # arrays torch does not differentiate
     edge_shapes: tuple = EDGE_SHAPES  # where edge cases and low-precision dtypes are tried
     variant: str = ""  # tells apart two entries of one loss (class indices, probabilities)
+    prepare: Callable | None = None  # (arrays, options, rng) -> arrays: ties drawn arrays together
+    through: tuple = ()  # arrays passed through log_softmax (last axis) before the loss, on both sides
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,68 @@ class Case:
     options: dict  # static keyword options
     dtype: str
     grads: tuple  # names of the arrays whose gradients are compared
+    through: tuple = ()  # see Loss.through
+
+
+# --- ctc_loss: log_probs (T, N, C) drawn as logits (the suite applies log_softmax), targets
+# (N, S) padded; lengths tied to them by _ctc_lengths --------------------------------------
+
+def _placeholder(rng, shape):
+    return np.zeros(shape, dtype=np.int64)
+
+
+def _ctc_needed(labels):
+    """Time steps an alignment of ``labels`` needs: one per label, one more per repeat."""
+    return len(labels) + int(np.sum(labels[1:] == labels[:-1]))
+
+
+def _ctc_lengths(arrays, options, rng):
+    """Labels that are not the blank (repeats now and then), input lengths in [T/2, T],
+    target lengths in [0, S] that fit their input length; unbatched: the one target's length is S."""
+    lp, t = arrays["log_probs"], arrays["targets"]
+    steps, classes, blank = lp.shape[0], lp.shape[-1], options["blank"]
+    t = rng.integers(0, classes - 1, t.shape)
+    t = t + (t >= blank)  # any class but the blank
+    rows = t if t.ndim == 2 else t[None, :]  # a view: writing rows writes t
+    rows[:, 1::3] = rows[:, 0::3][:, :rows[:, 1::3].shape[1]]  # repeats: need a blank between them
+    inputs = rng.integers((steps + 1) // 2, steps + 1, rows.shape[0])
+    lengths = rng.integers(0, rows.shape[1] + 1, rows.shape[0]) if t.ndim == 2 else np.array([t.shape[0]])
+    for i, row in enumerate(rows):
+        while _ctc_needed(row[:lengths[i]]) > inputs[i]:
+            if t.ndim == 1:
+                inputs[i] += 1  # unbatched: the target keeps its length, the input grows
+            else:
+                lengths[i] -= 1
+    shape = arrays["input_lengths"].shape
+    return {**arrays, "targets": t, "input_lengths": inputs.reshape(shape), "target_lengths": lengths.reshape(shape)}
+
+
+def _ctc_concatenated(arrays, options, rng):
+    """The targets as torch's concatenated 1-D form."""
+    arrays = _ctc_lengths(arrays, options, rng)
+    rows = [row[:n] for row, n in zip(arrays["targets"], arrays["target_lengths"])]
+    return {**arrays, "targets": np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)}
+
+
+def _ctc_impossible(arrays, options, rng):
+    """The first sequence's target needs more time steps than its input has: an infinite loss
+    (0 with zero_infinity).  Its gradient is not compared: torch's is NaN, ours 0 (README)."""
+    t, inputs, lengths = arrays["targets"].copy(), arrays["input_lengths"].copy(), arrays["target_lengths"].copy()
+    t[0, :] = np.arange(t.shape[1]) % 2 + (1 if options["blank"] == 0 else 0)  # no repeats
+    lengths[0] = t.shape[1]
+    inputs[0] = t.shape[1] - 1
+    return {**arrays, "targets": t, "input_lengths": inputs, "target_lengths": lengths}
+
+
+CTC_IMPOSSIBLE = Edge("impossible", _ctc_impossible, no_grad=("log_probs",))
+CTC = {"log_probs": logits, "targets": _placeholder, "input_lengths": _placeholder, "target_lengths": _placeholder}
+CTC_OPTIONS = {"reduction": REDUCTIONS, "blank": (0, 3), "zero_infinity": (False, True)}  # 3: inside C
+CTC_SHAPES = (  # (T, N, C) with (N, S); a longer T; unbatched; empty targets
+    {"log_probs": (6, 3, C), "targets": (3, 3), "input_lengths": (3,), "target_lengths": (3,)},
+    {"log_probs": (12, 2, 4), "targets": (2, 5), "input_lengths": (2,), "target_lengths": (2,)},
+    {"log_probs": (7, C), "targets": (3,), "input_lengths": (), "target_lengths": ()},
+    {"log_probs": (4, 2, C), "targets": (2, 0), "input_lengths": (2,), "target_lengths": (2,)},
+)
 
 
 REGRESSION = {"input": normal, "target": normal}
@@ -437,6 +501,10 @@ CATALOGUE = (
     Loss("triplet_margin_with_distance_loss", {"anchor": normal, "positive": normal, "negative": normal},
          options={"reduction": REDUCTIONS, "distance_function": (None, squared_euclidean), "swap": (False, True)},
          shapes=VECTOR_SHAPES, edge_shapes=VECTOR_SHAPES[:2], edges=(SAME_ANCHOR, ZERO_TRIPLET)),
+    Loss("ctc_loss", CTC, options=CTC_OPTIONS, shapes=CTC_SHAPES, edge_shapes=CTC_SHAPES[:1],
+         prepare=_ctc_lengths, through=("log_probs",), edges=(CTC_IMPOSSIBLE,), variant="padded"),
+    Loss("ctc_loss", CTC, options=CTC_OPTIONS, shapes=CTC_SHAPES[:2] + CTC_SHAPES[3:], edge_shapes=CTC_SHAPES[:1],
+         prepare=_ctc_concatenated, through=("log_probs",), variant="concatenated"),
     Loss("pairwise_distance", {"x1": normal, "x2": normal},
          options={"p": (1, 2, 3), "eps": (1e-6, 0.0), "keepdim": (False, True)},
          shapes=VECTOR_SHAPES + ((2, 3, 4), {"x1": (4, 3), "x2": (3,)}), edges=(SAME_POINTS,)),
@@ -468,11 +536,13 @@ def _make(entry, shape, options, with_optional, edge, dtype):
     seed = zlib.crc32(base.encode())
     names = list(entry.arrays) + list(with_optional)
     rng, arrays = _draw(entry, shape, names, seed)
+    if entry.prepare is not None:
+        arrays = entry.prepare(arrays, options, rng)
     if edge is not None:
         arrays = edge.apply(arrays, options, rng)
     skip = entry.no_grad + (edge.no_grad if edge else ())
     grads = tuple(n for n, a in arrays.items() if n not in skip and np.issubdtype(a.dtype, np.floating))
-    return Case(entry.name, f"{base}{dtype}", seed, arrays, dict(options), dtype, grads)
+    return Case(entry.name, f"{base}{dtype}", seed, arrays, dict(options), dtype, grads, entry.through)
 
 
 def cases(losses=None, dtypes=DTYPES):

@@ -11,6 +11,7 @@ tolerance, or at least as closely as torch's own result does.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import pickle
 import traceback
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import agnostic_losses
+from agnostic_losses import _primitives as P
 
 from . import backends as B
 from .catalogue import Case
@@ -39,8 +41,14 @@ class Result:
     message: str = ""
 
 
-def error(ours, ref, dtype) -> float:
-    """The worst elementwise error of ``ours`` against ``ref`` (see tolerances.py); inf on mismatch."""
+def error(ours, ref, dtype, normwise=False) -> float:
+    """The worst elementwise error of ``ours`` against ``ref`` (see tolerances.py); inf on mismatch.
+
+    ``normwise``: each difference relative to the largest ``|ref|`` instead of its own
+    element's.  For gradients taken through log_softmax (``Case.through``): its backward
+    ``g - softmax * sum(g)`` subtracts terms of the size of the largest gradient, so one
+    rounding of ``g`` to float16 moves small results by that size's rounding error.
+    """
     rtol, atol = TOLERANCES[dtype]
     ours = np.asarray(ours, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
@@ -55,7 +63,8 @@ def error(ours, ref, dtype) -> float:
     if not finite.any():
         return 0.0
     diff = np.abs(ours[finite] - ref[finite])
-    return float((diff / np.maximum(np.abs(ref[finite]), atol / rtol)).max())
+    scale = np.abs(ref[finite]).max() if normwise else np.abs(ref[finite])
+    return float((diff / np.maximum(scale, atol / rtol)).max())
 
 
 def round_to(a: np.ndarray, dtype: str) -> np.ndarray:
@@ -72,10 +81,49 @@ def _rounded(case: Case) -> dict:
     return {k: round_to(v, case.dtype) for k, v in case.arrays.items()}
 
 
-def _torch_reference(case, arrays, dtype, device, cotangent):
-    import torch
+@functools.cache
+def loss_function(library: str, loss: str, through: tuple = (), rounding: str = ""):
+    """``library``'s loss ('torch': torch.nn.functional, 'ours': agnostic_losses), with the
+    arrays named in ``through`` passed through that library's log_softmax over the last axis
+    first (CTC's gradients are compared that way, DESIGN.md section 1); one object per key,
+    so that JAX's jit cache holds.
 
-    fn = getattr(torch.nn.functional, case.loss)
+    ``rounding`` (the reference's): the log_softmax, and the gradient coming back into it, are
+    rounded to that dtype; ours computes a float16/bfloat16 log_softmax in
+    float32 and rounds it once.  So the loss is judged on the log-probabilities it gets, as
+    every other loss is on its inputs, not on float16 arithmetic in log_softmax's backward.
+    """
+    if library == "torch":
+        import torch
+
+        fn = getattr(torch.nn.functional, loss)
+
+        class Rounded(torch.autograd.Function):  # rounded to ``rounding`` both ways
+            forward = staticmethod(lambda ctx, y: y.to(getattr(torch, rounding)).to(y.dtype))
+            backward = staticmethod(lambda ctx, g: g.to(getattr(torch, rounding)).to(g.dtype))
+
+        def log_softmax(x):
+            y = torch.log_softmax(x, dim=-1)
+            return Rounded.apply(y) if rounding else y
+    else:
+        fn = getattr(agnostic_losses, loss)
+
+        def log_softmax(x):  # float16/bfloat16: in float32, rounded once, as the reference
+            xp = P.array_namespace(x)
+            if xp.finfo(x.dtype).bits >= 32:
+                return P.log_softmax(x, axis=-1)
+            return xp.astype(P.log_softmax(xp.astype(x, xp.float32), axis=-1), x.dtype)
+    if not through:
+        return fn
+
+    def composed(**arrays):
+        return fn(**{k: log_softmax(v) if k in through else v for k, v in arrays.items()})
+
+    return composed
+
+
+def _torch_reference(case, arrays, dtype, device, cotangent):
+    fn = loss_function("torch", case.loss, case.through, case.dtype if dtype != case.dtype else "")
     return B.Torch(device).evaluate(fn, arrays, case.options, dtype, case.grads, cotangent)["eager"]
 
 
@@ -104,9 +152,7 @@ def _torch_same(case, arrays, device, cotangent):
 
 def _cotangent(case, arrays):
     """A seeded random cotangent of the output's shape, rounded to the case's dtype."""
-    import torch
-
-    shape = output_shape(getattr(torch.nn.functional, case.loss), arrays, case.options)
+    shape = output_shape(loss_function("torch", case.loss, case.through), arrays, case.options)
     return round_to(np.random.default_rng(case.seed + 1).standard_normal(shape), case.dtype)
 
 
@@ -170,7 +216,7 @@ def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
     same dtype and device (torch in float16 may overflow or round where the
     exact answer does not; being as good as torch is the promise).
     """
-    ours_fn = getattr(agnostic_losses, case.loss)
+    ours_fn = loss_function("ours", case.loss, case.through)
     grads = case.grads if backend.differentiates else ()
     result = Result(case.loss, case.id, backend.name, backend.device, case.dtype, False,
                     float("inf"), float("inf") if grads else None)
@@ -181,9 +227,9 @@ def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
         return result
     rtol = TOLERANCES[case.dtype][0]
 
-    def judged(ours, ref, torchs, what):
-        err = error(ours, ref, case.dtype)
-        allowed = max(rtol, error(torchs, ref, case.dtype) if torchs is not None else 0.0)
+    def judged(ours, ref, torchs, what, normwise=False):
+        err = error(ours, ref, case.dtype, normwise)
+        allowed = max(rtol, error(torchs, ref, case.dtype, normwise) if torchs is not None else 0.0)
         if err > allowed:
             problems.append(f"{what} error {err:.3g} > {allowed:.3g}")
         return err
@@ -195,7 +241,8 @@ def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
         if out_dtype != expected_dtype:
             problems.append(f"{variant}: output dtype {out_dtype}, torch gives {expected_dtype}")
         value_errors.append(judged(value, exact[0], torch_same and torch_same[0], f"{variant} value"))
-        grad_errors += [judged(grad[k], exact[1][k], torch_same and torch_same[1][k], f"{variant} d/d{k}")
+        grad_errors += [judged(grad[k], exact[1][k], torch_same and torch_same[1][k], f"{variant} d/d{k}",
+                               normwise=k in case.through)
                         for k in grads]
     result.value_error = max(value_errors)
     result.grad_error = max(grad_errors, default=0.0) if grads else None

@@ -1,0 +1,174 @@
+"""Connectionist temporal classification: ``ctc_loss``, torch.nn.functional's semantics.
+
+The forward variables of Graves et al. (2006) in log space, one time step per
+``scan`` step: on JAX a ``jax.lax.scan``, so ``jax.jit`` compiles one loop
+body whatever T is; elsewhere a Python loop.  Gradients are autodiff's through
+that recursion, which are the true gradients with respect to ``log_probs``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import _checks as checks
+from . import _primitives as P
+from ._reduction import as_dtype, working_precision
+from ._reduction import reduce as _reduce
+
+__all__ = ["ctc_loss"]
+
+
+def _lengths(loss, xp, name, lengths, n, batched, like):
+    """Lengths given as an array, a tuple/list of ints or an int, as an int64 array of shape (n,)."""
+    if P.is_array(lengths):
+        checks.namespace(loss, **{name: lengths, "log_probs": like})
+        checks.integral(loss, xp, name, lengths, "one length per sequence")
+        lengths = xp.astype(lengths, xp.int64) if lengths.dtype != xp.int64 else lengths
+    elif isinstance(lengths, numbers.Integral) or (
+            isinstance(lengths, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in lengths)):
+        lengths = xp.asarray(lengths, dtype=xp.int64, device=P.device(like))
+    else:
+        raise TypeError(f"{loss}: {name} must be an integer array, a tuple of ints or an int, "
+                        f"got {type(lengths).__name__}")
+    expected = (n,) if batched else ()
+    if tuple(lengths.shape) not in (expected, (n,)):
+        raise ValueError(f"{loss}: {name} must have shape {expected} (one length per sequence), "
+                         f"got {tuple(lengths.shape)}")
+    return xp.reshape(lengths, (n,))
+
+
+def _padded(xp, targets, target_lengths):
+    """Concatenated 1-D targets as a padded ``(N, S)`` array.
+
+    S is the longest target where the lengths can be read, else the total
+    length (under ``jax.jit``: a static shape that holds every target).
+    """
+    total = targets.shape[0]
+    known = P.host_values(target_lengths)
+    width = int(known.max()) if known is not None and known.size else total
+    n = target_lengths.shape[0]
+    if width == 0 or total == 0:
+        return xp.zeros((n, 0), dtype=targets.dtype, device=P.device(targets))
+    ends = xp.cumulative_sum(target_lengths)
+    position = xp.arange(width, dtype=xp.int64, device=P.device(targets))
+    index = xp.clip((ends - target_lengths)[:, None] + position[None, :], 0, total - 1)
+    return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))
+
+
+def _logsumexp(*terms):
+    """``log(sum(exp(terms)))`` elementwise: -inf where every term is -inf, with zero (not NaN)
+    gradients there, so unreachable states pass nothing back."""
+    xp = P.array_namespace(*terms)
+    m = terms[0]
+    for t in terms[1:]:
+        m = xp.maximum(m, t)
+    m = P.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    total = sum(xp.exp(t - m) for t in terms)
+    some = total > 0
+    return xp.where(some, m + xp.log(xp.where(some, total, xp.ones_like(total))), xp.full_like(total, -xp.inf))
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """CTC loss, as ``torch.nn.functional.ctc_loss``.
+
+    Args:
+        log_probs: ``(T, N, C)`` or unbatched ``(T, C)`` log-probabilities
+            (e.g. ``log_softmax`` of logits over C, blank included).
+        targets: class indices, padded ``(N, S)`` (``(S,)`` unbatched) or the
+            N targets concatenated ``(sum(target_lengths),)``.
+        input_lengths, target_lengths: one length per sequence, as an integer
+            array, a tuple of ints, or an int when unbatched.  Under
+            ``jax.jit`` they may be traced.
+        blank: the blank class.
+        reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides each loss by
+            its target length (at least 1), then averages over the batch.
+        zero_infinity: impossible alignments (infinite loss) give 0 and a
+            zero gradient.
+
+    The gradient is the true derivative with respect to ``log_probs``.
+    torch's differs for a leaf ``log_probs`` (pytorch issue 52241: it adds
+    ``exp(log_probs)``); through ``log_softmax``, the way CTC is used, both
+    are the same.  An impossible alignment without ``zero_infinity`` has an
+    infinite loss and a zero gradient here (torch's is NaN).
+    """
+    loss = "ctc_loss"
+    xp = checks.namespace(loss, log_probs=log_probs, targets=targets)
+    checks.floating(loss, xp, log_probs=log_probs)
+    checks.integral(loss, xp, "targets", targets, "class indices")
+    checks.reduction(loss, reduction)
+    if log_probs.ndim not in (2, 3):
+        raise ValueError(f"{loss}: log_probs must have shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    batched = log_probs.ndim == 3
+    steps, classes = log_probs.shape[0], log_probs.shape[-1]
+    n = log_probs.shape[1] if batched else 1
+    if isinstance(blank, bool) or not isinstance(blank, numbers.Integral) or not 0 <= blank < classes:
+        raise ValueError(f"{loss}: blank must be a class index in [0, {classes}), got {blank!r}")
+    input_lengths = _lengths(loss, xp, "input_lengths", input_lengths, n, batched, log_probs)
+    target_lengths = _lengths(loss, xp, "target_lengths", target_lengths, n, batched, log_probs)
+    checks.values(loss, "input_lengths", input_lengths, lambda v: (v >= 0) & (v <= steps),
+                  f"lengths in [0, {steps}] (T)")
+    if not batched:
+        log_probs = xp.expand_dims(log_probs, axis=1)
+        if targets.ndim != 1:
+            raise ValueError(f"{loss}: unbatched targets must have shape (S,), got {tuple(targets.shape)}")
+        targets = xp.expand_dims(targets, axis=0)
+    elif targets.ndim == 1:
+        checks.values(loss, "target_lengths", target_lengths, lambda v: (v >= 0) & (v.sum() == targets.shape[0]),
+                      f"lengths >= 0 adding up to the {targets.shape[0]} concatenated targets")
+        targets = _padded(xp, targets, target_lengths)
+    elif targets.ndim != 2 or targets.shape[0] != n:
+        raise ValueError(f"{loss}: targets must have shape ({n}, S) (padded) or (sum(target_lengths),) "
+                         f"(concatenated), got {tuple(targets.shape)}")
+    width = targets.shape[1]
+    checks.values(loss, "target_lengths", target_lengths, lambda v: (v >= 0) & (v <= width),
+                  f"lengths in [0, {width}] (the padded targets' S)")
+    # what lies past a target's length is padding, of any value: made blank
+    targets = xp.where(xp.arange(width, device=P.device(targets))[None, :] < target_lengths[:, None],
+                       targets, xp.full_like(targets, blank))
+    checks.values(loss, "targets", targets, lambda v: (v >= 0) & (v < classes), f"class indices in [0, {classes})")
+
+    dtype = log_probs.dtype
+    (log_probs,) = working_precision(xp, log_probs)
+    nll = _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank)
+    if zero_infinity:
+        nll = xp.where(xp.isinf(nll), xp.zeros_like(nll), nll)
+    if reduction == "mean":
+        per_label = xp.astype(xp.clip(target_lengths, 1, None), nll.dtype)
+        out = _reduce(nll / per_label, "mean")
+    else:
+        out = _reduce(nll if batched else nll[0], reduction)
+    return as_dtype(xp, out, dtype)
+
+
+def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank):
+    """``-log p(target | log_probs)`` per sequence, shape (N,)."""
+    steps, n, _ = log_probs.shape
+    dev = P.device(log_probs)
+    # the extended labels: blank, y1, blank, y2, ..., yS, blank
+    last_blank = xp.full((n, 1), blank, dtype=targets.dtype, device=dev)
+    if targets.shape[1] == 0:  # no labels: one unused column keeps the slices below in bounds
+        targets = last_blank
+    pairs = xp.stack([xp.full_like(targets, blank), targets], axis=2)
+    ext = xp.concat([xp.reshape(pairs, (n, -1)), last_blank], axis=1)
+    states = ext.shape[1]
+    emit = P.take_along_axis(log_probs, xp.broadcast_to(ext[None, ...], (steps, n, states)), axis=2)
+    # state s may be entered from s - 2 when its label differs from that of s - 2 (torch's rule)
+    skip = xp.concat([xp.zeros((n, 2), dtype=xp.bool, device=dev), ext[:, 2:] != ext[:, :-2]], axis=1)
+    none = xp.full((n, 1), -xp.inf, dtype=log_probs.dtype, device=dev)
+    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=dev)
+    # before t = 0, all probability sits on a virtual state that leads into states 0 and 1
+    alpha = xp.concat([xp.zeros((n, 1), dtype=log_probs.dtype, device=dev), impossible[:, 1:]], axis=1)
+
+    def step(alpha, inputs):
+        emit_t, t = inputs
+        advance = xp.concat([none, alpha[:, :-1]], axis=1)
+        jump = xp.where(skip, xp.concat([none, none, alpha[:, :-2]], axis=1), impossible)
+        new = _logsumexp(alpha, advance, jump) + emit_t
+        return xp.where((t < input_lengths)[:, None], new, alpha), None
+
+    alpha, _ = P.scan(step, alpha, (emit, xp.arange(steps, dtype=xp.int64, device=dev)))
+    end = 2 * target_lengths
+    last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
+    before = xp.squeeze(P.take_along_axis(alpha, xp.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
+    before = xp.where(target_lengths > 0, before, xp.full_like(before, -xp.inf))
+    return -_logsumexp(last, before)

@@ -1,0 +1,65 @@
+"""Shared by the benchmark scripts: side-by-side timing, the environment, the result files.
+
+Timings are medians of interleaved repeats (ours, peer, ours, peer, ...), so a
+slow moment of the machine hits both; ratios are ours / peer from the same run.
+Benchmarks are not tests: nothing asserts a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def compare(fns: dict, repeats: int = 15, warmup: int = 2) -> dict:
+    """Median seconds per call of each function in ``fns`` (each blocks until its result is ready)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def environment(device: str = "cpu") -> dict:
+    versions = {}
+    for name in ("numpy", "torch", "jax", "jaxlib", "optax", "cupy-cuda12x", "cupy-cuda13x", "array-api-compat"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    env = {"date": datetime.date.today().isoformat(), "python": platform.python_version(),
+           "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+           "device": device, "versions": versions}
+    if device != "cpu":
+        import torch
+
+        env["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return env
+
+
+def write(name: str, env: dict, rows: list[dict], columns: list[str], notes: str = "") -> str:
+    """Write ``benchmarks/results/<name>.json`` and ``.md``; returns the Markdown table."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1))
+    v = env["versions"]
+    head = (f"{env['date']}, {env['machine']}{', ' + env['gpu'] if env.get('gpu') else ''}, device {env['device']}; "
+            + ", ".join(f"{k} {val}" for k, val in v.items()) + ".")
+    fmt = lambda x: f"{x:.3g}" if isinstance(x, float) else str(x)
+    table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    table += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    text = "\n".join([head, "", *table, *([""] + [notes] if notes else [])]) + "\n"
+    (RESULTS / f"{name}.md").write_text(text)
+    return text

@@ -1,0 +1,164 @@
+"""ctc_loss: contract, the forms torch accepts, the leaf-gradient quirk, jit, errors; against torch.nn.
+
+Every option, shape and dtype is in the conformance catalogue (gradients
+through log_softmax); these tests pin what a user relies on beyond it.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+
+from helpers import assert_close, need
+
+torch = need("torch")
+F = torch.nn.functional
+
+RNG = np.random.default_rng(5)
+T, N, C = 8, 3, 5
+LOGITS = RNG.standard_normal((T, N, C))
+LOG_PROBS = LOGITS - np.log(np.exp(LOGITS).sum(-1, keepdims=True))
+TARGETS = np.array([[1, 1, 2], [3, 4, 0], [2, 2, 2]])  # repeats; padding after the length
+INPUT_LENGTHS = np.array([8, 6, 7])
+TARGET_LENGTHS = np.array([3, 2, 3])
+
+
+def theirs(log_probs=LOG_PROBS, targets=TARGETS, input_lengths=INPUT_LENGTHS, target_lengths=TARGET_LENGTHS,
+           **options):
+    t = lambda a: torch.tensor(a) if isinstance(a, np.ndarray) else a
+    return F.ctc_loss(t(log_probs), t(targets), t(input_lengths), t(target_lengths), **options).numpy()
+
+
+def test_signatures_are_torchs():
+    for ours, ref in ((al.ctc_loss, F.ctc_loss), (al.CTCLoss, torch.nn.CTCLoss)):
+        assert [(p.name, p.default) for p in inspect.signature(ours).parameters.values()] == \
+               [(p.name, p.default) for p in inspect.signature(ref).parameters.values()]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_lengths_as_arrays_tuples_and_narrow_integers(reduction):
+    expected = theirs(reduction=reduction)
+    for lengths in ((INPUT_LENGTHS, TARGET_LENGTHS), (tuple(INPUT_LENGTHS.tolist()), tuple(TARGET_LENGTHS.tolist())),
+                    (list(INPUT_LENGTHS.tolist()), list(TARGET_LENGTHS.tolist())),
+                    (INPUT_LENGTHS.astype(np.int32), TARGET_LENGTHS.astype(np.uint8))):
+        assert_close(al.ctc_loss(LOG_PROBS, TARGETS, *lengths, reduction=reduction), expected)
+
+
+def test_concatenated_targets_and_unbatched_input():
+    flat = np.concatenate([row[:n] for row, n in zip(TARGETS, TARGET_LENGTHS)])
+    assert_close(al.ctc_loss(LOG_PROBS, flat, INPUT_LENGTHS, TARGET_LENGTHS, reduction="none"),
+                 theirs(targets=flat, reduction="none"))
+    one = LOG_PROBS[:, 0]
+    expected = theirs(one, TARGETS[0], np.array(8), np.array(3), reduction="none")
+    assert expected.shape == ()
+    for lengths in ((np.array(8), np.array(3)), (8, 3), ((8,), (3,))):
+        out = al.ctc_loss(one, TARGETS[0], *lengths, reduction="none")
+        assert out.shape == ()
+        assert_close(out, expected)
+
+
+def test_class_equals_function():
+    loss = al.CTCLoss(blank=2, reduction="sum", zero_infinity=True)
+    targets = np.where(TARGETS == 2, 1, TARGETS)
+    assert_close(loss(LOG_PROBS, targets, INPUT_LENGTHS, TARGET_LENGTHS),
+                 theirs(targets=targets, blank=2, reduction="sum", zero_infinity=True))
+
+
+def test_true_gradient_for_a_leaf_and_torchs_through_log_softmax():
+    """torch's gradient for a leaf log_probs adds exp(log_probs) where t < input length (pytorch
+    issue 52241); ours is the true gradient.  Through log_softmax both are the same."""
+    lp = torch.tensor(LOG_PROBS, requires_grad=True)
+    args = (torch.tensor(TARGETS), torch.tensor(INPUT_LENGTHS), torch.tensor(TARGET_LENGTHS))
+    (torch_leaf,) = torch.autograd.grad(F.ctc_loss(lp, *args, reduction="sum"), lp)
+    ours_lp = lp.detach().clone().requires_grad_()
+    (ours_leaf,) = torch.autograd.grad(al.ctc_loss(ours_lp, *args, reduction="sum"), ours_lp)
+    running = (np.arange(T)[:, None] < INPUT_LENGTHS[None, :])[..., None]
+    assert_close(ours_leaf.numpy(), torch_leaf.numpy() - np.exp(LOG_PROBS) * running, what="leaf gradient")
+    # the true gradient: a finite difference of the loss
+    step = np.zeros_like(LOG_PROBS)
+    step[2, 1, 3] = 1e-6
+    slope = (al.ctc_loss(LOG_PROBS + step, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, reduction="sum")
+             - al.ctc_loss(LOG_PROBS - step, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, reduction="sum")) / 2e-6
+    assert abs(slope - ours_leaf.numpy()[2, 1, 3]) < 1e-6
+
+    for fn, name in ((F.ctc_loss, "torch"), (al.ctc_loss, "ours")):
+        x = torch.tensor(LOGITS, requires_grad=True)
+        (g,) = torch.autograd.grad(fn(x.log_softmax(-1), *args, reduction="sum"), x)
+        if name == "torch":
+            expected = g.numpy()
+    assert_close(g.numpy(), expected, what="gradient through log_softmax")
+
+
+def test_impossible_alignment():
+    """Sequence 2 needs 5 steps for its 3 labels with repeats; it has 4."""
+    lengths = np.array([8, 6, 4])
+    x = torch.tensor(LOGITS, requires_grad=True)
+    args = (torch.tensor(TARGETS), torch.tensor(lengths), torch.tensor(TARGET_LENGTHS))
+    out = al.ctc_loss(x.log_softmax(-1), *args, reduction="none")
+    assert np.isinf(out[2].item()) and np.isfinite(out[:2].detach().numpy()).all()
+    for reduction in ("none", "mean", "sum"):
+        ours = al.ctc_loss(x.log_softmax(-1), *args, reduction=reduction, zero_infinity=True)
+        ref = F.ctc_loss(x.log_softmax(-1), *args, reduction=reduction, zero_infinity=True)
+        assert_close(ours.detach().numpy(), ref.detach().numpy())
+        cot = torch.ones_like(ref)
+        (g_ours,) = torch.autograd.grad(ours, x, cot)
+        (g_ref,) = torch.autograd.grad(ref, x, cot)
+        assert_close(g_ours.numpy(), g_ref.numpy(), what=f"{reduction} gradient")
+        assert not g_ours[:, 2].any()  # the impossible sequence passes nothing back
+
+
+def test_long_sequences_stay_finite_in_float32():
+    steps = 400
+    logits = np.random.default_rng(0).standard_normal((steps, 2, 6)).astype(np.float32) * 4
+    lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    targets = np.random.default_rng(1).integers(1, 6, (2, 60))
+    ours = al.ctc_loss(lp, targets, np.array([400, 350]), np.array([60, 45]), reduction="none")
+    ref = theirs(lp.astype(np.float64), targets, np.array([400, 350]), np.array([60, 45]), reduction="none")
+    assert np.isfinite(ours).all()
+    assert_close(ours, ref, "float32")
+
+
+def test_jit_compiles_one_loop_whatever_t_with_traced_lengths():
+    jax = need("jax")
+    jnp = jax.numpy
+    fn = jax.jit(jax.value_and_grad(lambda lp, t, il, tl: al.ctc_loss(lp, t, il, tl)))
+    sizes = []
+    for steps in (50, 500):
+        lp = jnp.asarray(np.log(np.full((steps, N, C), 1.0 / C)))
+        args = (lp, jnp.asarray(TARGETS), jnp.full((N,), steps), jnp.asarray(TARGET_LENGTHS))
+        text = fn.lower(*args).as_text()
+        assert "while" in text
+        sizes.append(len(text.replace(str(steps), "")))
+        value, _ = fn(*args)
+        expected = theirs(np.asarray(lp), TARGETS, np.full(N, steps), TARGET_LENGTHS)
+        assert_close(np.asarray(value), expected)
+    assert abs(sizes[0] - sizes[1]) < 200, "the compiled program grows with T"
+
+
+def test_bad_input_is_refused_clearly_and_nothing_is_mutated():
+    before = [a.copy() for a in (LOG_PROBS, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)]
+    bad = {
+        "log_probs must have shape": dict(log_probs=LOG_PROBS[0, 0]),
+        "log_probs must have a real floating dtype": dict(log_probs=TARGETS[None]),
+        "targets must have an integer dtype": dict(targets=TARGETS.astype(float)),
+        "input_lengths must have shape": dict(input_lengths=INPUT_LENGTHS[:2]),
+        "input_lengths must hold lengths in": dict(input_lengths=np.array([9, 6, 7])),
+        "target_lengths must hold lengths in": dict(target_lengths=np.array([4, 2, 3])),
+        "targets must hold class indices": dict(targets=np.array([[1, 7, 2], [3, 4, 0], [2, 2, 2]])),
+        "adding up to": dict(targets=np.array([1, 2, 3])),
+        "blank must be a class index": dict(blank=5),
+        "input_lengths must be an integer array": dict(input_lengths=[8.0, 6.0, 7.0]),
+        "targets must have shape": dict(targets=TARGETS[None]),
+    }
+    base = dict(log_probs=LOG_PROBS, targets=TARGETS, input_lengths=INPUT_LENGTHS, target_lengths=TARGET_LENGTHS)
+    for message, change in bad.items():
+        with pytest.raises((ValueError, TypeError), match=f"ctc_loss: .*{message}"):
+            al.ctc_loss(**{**base, **change})
+    with pytest.raises(TypeError, match="ctc_loss: all arrays must come from one array library"):
+        al.ctc_loss(torch.tensor(LOG_PROBS), TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)
+    for a, b in zip(before, (LOG_PROBS, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)):
+        np.testing.assert_array_equal(a, b)
