@@ -36,6 +36,7 @@ __all__ = [
     "log_sigmoid",
     "xlogy",
     "take_along_axis",
+    "cumulative_sum",
     "value_checks",
     "host_values",
     "scan",
@@ -61,13 +62,27 @@ def using_generic() -> bool:
     return _GENERIC[0]
 
 
+def _is_torch(x) -> bool:
+    """A torch tensor.  A plain isinstance (torch already imported, else it cannot be one):
+    torch.compile traces it without a graph break, and it costs less than a call into
+    array-api-compat's cached helpers, whose ``lru_cache`` torch.compile warns about."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _is_jax(x) -> bool:
+    """A JAX array, concrete or traced."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.Array)
+
+
 def _native(x) -> str | None:
     """'torch' or 'jax' when a native fast path may be used for ``x``."""
     if _GENERIC[0]:
         return None
-    if _compat.is_torch_array(x):
+    if _is_torch(x):
         return "torch"
-    if _compat.is_jax_array(x):
+    if _is_jax(x):
         return "jax"
     return None
 
@@ -82,12 +97,24 @@ def compiling() -> bool:
 
 def is_array(x) -> bool:
     """An array of some library (a NumPy scalar counts; a Python number does not)."""
-    return _compat.is_array_api_obj(x) and type(x) not in (bool, int, float, complex)
+    if type(x) in (bool, int, float, complex):
+        return False
+    return _is_torch(x) or _is_jax(x) or _compat.is_array_api_obj(x)
 
 
 def array_namespace(*arrays):
-    """The array-API namespace shared by ``arrays`` (None entries are skipped)."""
-    return _compat.array_namespace(*(a for a in arrays if a is not None))
+    """The array-API namespace shared by ``arrays`` (None entries are skipped).
+
+    All torch tensors: array-api-compat's torch namespace, found without a
+    call into array-api-compat (see ``_is_torch``); else array-api-compat's
+    ``array_namespace``, which refuses arrays of two libraries.
+    """
+    given = [a for a in arrays if a is not None]
+    if given and all(_is_torch(a) for a in given):
+        import array_api_compat.torch as xp
+
+        return xp
+    return _compat.array_namespace(*given)
 
 
 def library_name(x) -> str:
@@ -98,7 +125,7 @@ def library_name(x) -> str:
 
 def device(x):
     """The device ``x`` lives on."""
-    return _compat.device(x)
+    return x.device if _is_torch(x) else _compat.device(x)
 
 
 def as_array(x):
@@ -112,9 +139,9 @@ def as_array(x):
 
 def stop_gradient(x):
     """``x`` as a constant: its value, with no gradient flowing back through it."""
-    if _compat.is_torch_array(x):
+    if _is_torch(x):
         return x.detach()
-    if _compat.is_jax_array(x):
+    if _is_jax(x):
         import jax
 
         return jax.lax.stop_gradient(x)
@@ -151,7 +178,7 @@ def abs(x):
     ``jax.numpy.abs`` has derivative 1 at 0; ``x * sg(sign(x))`` has value
     ``|x|`` exactly and derivative ``sign(x)``.
     """
-    if _GENERIC[0] or _compat.is_jax_array(x):
+    if _GENERIC[0] or _is_jax(x):
         return x * stop_gradient(sign(x))
     return array_namespace(x).abs(x)  # torch's abs already has sign(x); the others have no autodiff
 
@@ -243,6 +270,26 @@ def xlogy(x, y):
     return x * xp.log(xp.where(replace, xp.ones_like(y), y))
 
 
+def cumulative_sum(x):
+    """The running sum of a 1-D array (the standard's ``cumulative_sum``).
+
+    torch: ``torch.cumsum`` (array-api-compat's wrapper looks the namespace up
+    again, which torch.compile warns about); where the namespace lacks the
+    function, a triangular mask's sums, an ``(n, n)`` temporary.
+    """
+    if _native(x) == "torch":
+        import torch
+
+        return torch.cumsum(x, dim=0)
+    xp = array_namespace(x)
+    if not _GENERIC[0] and hasattr(xp, "cumulative_sum"):
+        return xp.cumulative_sum(x)
+    n = x.shape[0]
+    index = xp.arange(n, device=device(x))
+    upto = index[None, :] <= index[:, None]
+    return xp.sum(xp.where(upto, x[None, :], xp.zeros_like(x)[None, :]), axis=1)
+
+
 def take_along_axis(x, indices, /, *, axis: int):
     """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
 
@@ -253,7 +300,7 @@ def take_along_axis(x, indices, /, *, axis: int):
     """
     xp = array_namespace(x, indices)
     if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
-        if _compat.is_torch_array(indices) and indices.dtype != xp.int64:
+        if _is_torch(indices) and indices.dtype != xp.int64:
             indices = xp.astype(indices, xp.int64)  # torch.take_along_dim takes int64 only
         return xp.take_along_axis(x, indices, axis=axis)
     axis = axis % x.ndim
@@ -296,12 +343,12 @@ def host_values(x):
         return None
     if isinstance(x, _np.ndarray):
         return x
-    if _compat.is_torch_array(x):
+    if _is_torch(x):
         if x.device.type == "cpu" or mode == "always":
             x = x.detach().cpu()
             return (x.float() if x.dtype.itemsize < 4 and x.is_floating_point() else x).numpy()  # NumPy has no bfloat16
         return None
-    if _compat.is_jax_array(x):
+    if _is_jax(x):
         import jax
 
         if isinstance(x, jax.core.Tracer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ._primitives import array_namespace, as_array
+from ._primitives import array_namespace, as_array, compiling
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -21,6 +21,8 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     new = "mean" if (size_average and reduce) else "sum" if reduce else "none"
+    if compiling():  # torch.compile cannot trace warnings.warn
+        return new
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
         UserWarning,  # torch's category

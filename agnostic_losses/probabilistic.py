@@ -37,7 +37,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     loss = "kl_div"
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
-    elif reduction == "mean":
+    elif reduction == "mean" and not P.compiling():  # torch.compile cannot trace warnings.warn
         warnings.warn(
             "kl_div: reduction='mean' divides the total loss by both the batch size and the support size; "
             "'batchmean' divides only by the batch size, and aligns with the KL divergence's definition "

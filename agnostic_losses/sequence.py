@@ -49,7 +49,7 @@ def _padded(xp, targets, target_lengths):
     n = target_lengths.shape[0]
     if width == 0 or total == 0:
         return xp.zeros((n, 0), dtype=targets.dtype, device=P.device(targets))
-    ends = xp.cumulative_sum(target_lengths)
+    ends = P.cumulative_sum(target_lengths)
     position = xp.arange(width, dtype=xp.int64, device=P.device(targets))
     index = xp.clip((ends - target_lengths)[:, None] + position[None, :], 0, total - 1)
     return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))

@@ -32,6 +32,7 @@ PRIMITIVES = {
                                                                "y": np.array([0.0, np.inf])}),
     "abs": (P.abs, lambda x: torch.abs(x), {"x": np.array([-2.0, 0.0, 0.0, 3.5, -0.0])}),
     "softplus_at_0": (P.softplus, torch.nn.functional.softplus, {"x": np.array([0.0, -0.0])}),
+    "cumulative_sum": (P.cumulative_sum, lambda x: torch.cumsum(x, 0), {"x": X[0]}),
 }
 # at x == 0 and y in {0, inf} torch's gradients are 0/0 (d/dy) and log(inf) (d/dx); ours give 0
 NO_GRAD = {"xlogy_origin": ("x", "y")}
