@@ -37,6 +37,7 @@ __all__ = [
     "xlogy",
     "take_along_axis",
     "cumulative_sum",
+    "clip",
     "value_checks",
     "host_values",
     "scan",
@@ -157,11 +158,18 @@ def custom_gradient(value, *pairs):
     broadcast axes, as autodiff does).  Compute ``value`` from
     ``stop_gradient(x)`` so that ``g`` is the whole gradient for ``x``; its
     dependence on other arrays is differentiated as usual.  ``x`` and ``g``
-    must be finite (``inf * 0`` is NaN).  Second derivatives through ``g`` are
-    zero.
+    must be finite (``inf * 0`` is NaN).
+
+    A pair may be a triple ``(x, g, h)`` with ``h`` the elementwise derivative
+    of ``g`` with respect to ``x``: the term ``sg(h) * (x - sg(x))**2 / 2``
+    makes the second derivative ``h`` too (jax.hessian, torch's double
+    backward); without it second derivatives in ``x`` are zero.
     """
-    for x, g in pairs:
-        value = value + stop_gradient(g) * (x - stop_gradient(x))
+    for x, g, *h in pairs:
+        step = x - stop_gradient(x)
+        value = value + stop_gradient(g) * step
+        if h:
+            value = value + stop_gradient(h[0]) * (step * step) / 2
     return value
 
 
@@ -268,6 +276,19 @@ def xlogy(x, y):
     xp = array_namespace(x, y)
     replace = (x == 0) & ((y <= 0) | xp.isinf(y))
     return x * xp.log(xp.where(replace, xp.ones_like(y), y))
+
+
+def clip(x, /, min=None, max=None):
+    """``x`` clipped to [min, max] (Python numbers or None), the standard's ``clip``.
+
+    Dask: ``dask.array.clip``, chunk by chunk (array-api-compat's version
+    broadcasts each bound to a full-size array of one chunk).
+    """
+    if type(x).__module__.startswith("dask."):
+        import dask.array as da
+
+        return da.clip(x, min, max)
+    return array_namespace(x).clip(x, min=min, max=max)
 
 
 def cumulative_sum(x):

@@ -180,10 +180,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
     x = P.stop_gradient(input)
-    log_x = xp.clip(xp.log(x), min=-100.0)
-    log_1mx = xp.clip(xp.log1p(-x), min=-100.0)
+    log_x = P.clip(xp.log(x), min=-100.0)
+    log_1mx = P.clip(xp.log1p(-x), min=-100.0)
     out = (target - 1) * log_1mx - target * log_x
-    out = P.custom_gradient(out, (input, (x - target) / xp.clip((1 - x) * x, min=_BCE_EPS)))
+    # torch's closed-form gradient, and its double backward's derivative of it
+    curvature = (x * x - 2 * x * target + target) / ((x + _BCE_EPS) ** 2 * (1 - x + _BCE_EPS) ** 2)
+    out = P.custom_gradient(out, (input, (x - target) / P.clip((1 - x) * x, min=_BCE_EPS), curvature))
     if weight is not None:
         out = out * weight
     return as_dtype(xp, _reduce(out, reduction), dtype)

@@ -51,7 +51,7 @@ def _padded(xp, targets, target_lengths):
         return xp.zeros((n, 0), dtype=targets.dtype, device=P.device(targets))
     ends = P.cumulative_sum(target_lengths)
     position = xp.arange(width, dtype=xp.int64, device=P.device(targets))
-    index = xp.clip((ends - target_lengths)[:, None] + position[None, :], 0, total - 1)
+    index = P.clip((ends - target_lengths)[:, None] + position[None, :], 0, total - 1)
     return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))
 
 
@@ -133,7 +133,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if zero_infinity:
         nll = xp.where(xp.isinf(nll), xp.zeros_like(nll), nll)
     if reduction == "mean":
-        per_label = xp.astype(xp.clip(target_lengths, 1, None), nll.dtype)
+        per_label = xp.astype(P.clip(target_lengths, 1, None), nll.dtype)
         out = _reduce(nll / per_label, "mean")
     else:
         out = _reduce(nll if batched else nll[0], reduction)
@@ -169,6 +169,6 @@ def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengt
     alpha, _ = P.scan(step, alpha, (emit, xp.arange(steps, dtype=xp.int64, device=dev)))
     end = 2 * target_lengths
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
-    before = xp.squeeze(P.take_along_axis(alpha, xp.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
+    before = xp.squeeze(P.take_along_axis(alpha, P.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
     before = xp.where(target_lengths > 0, before, xp.full_like(before, -xp.inf))
     return -_logsumexp(last, before)
