@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from ._primitives import array_namespace, compiling, host_values, is_array, library_name
+from ._primitives import array_namespace, compiling, host_values, is_array, library_name, placement
 from ._reduction import REDUCTIONS
 
 
@@ -22,12 +22,17 @@ def namespace(loss: str, **arrays):
             raise TypeError(f"{loss}: {name} must be an array, got {type(a).__name__}")
     libraries = {name: library_name(a) for name, a in given.items()}
     try:
-        return array_namespace(*given.values())
+        xp = array_namespace(*given.values())
     except TypeError:
         found = ", ".join(f"{name} from {lib}" for name, lib in libraries.items())
         raise TypeError(
             f"{loss}: all arrays must come from one array library, got {found}"
         ) from None
+    places = {name: d for name, d in ((name, placement(a)) for name, a in given.items()) if d is not None}
+    if len(set(places.values())) > 1:
+        found = ", ".join(f"{name} on {d}" for name, d in places.items())
+        raise ValueError(f"{loss}: all arrays must be on one device, got {found}")
+    return xp
 
 
 def floating(loss: str, xp, **arrays) -> None:

@@ -129,6 +129,17 @@ def device(x):
     return x.device if _is_torch(x) else _compat.device(x)
 
 
+def placement(x):
+    """Where ``x`` lives, for the one-device check: torch's and CuPy's device; None for JAX
+    (it moves uncommitted arrays itself and names incompatible devices in its own error) and
+    for single-device libraries."""
+    if _is_torch(x):
+        return x.device
+    if type(x).__module__.startswith("cupy"):
+        return x.device
+    return None
+
+
 def as_array(x):
     """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
     if isinstance(x, _np.generic):

@@ -21,6 +21,9 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", type=_list, default=list(catalogue.DTYPES), help="default float32,float64")
     p.add_argument("--loss", type=_list, help="only these losses (default: all)")
     p.add_argument("--generic", action="store_true", help="force the generic array-API primitives")
+    p.add_argument("--transforms", metavar="FILE", nargs="?", const="-",
+                   help="instead: the loss x transform matrix (jit, vmap, hvp, torch.compile, torch.func, Dask, "
+                        "CuPy), printed, or written as Markdown to FILE")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--save-reference", metavar="FILE",
                    help="only write the exact answers of the chosen cases to FILE (needs torch 2.13) and exit")
@@ -31,6 +34,17 @@ def main(argv=None) -> int:
     p.add_argument("--pivot", metavar="FILE", help="write the compact loss x backend matrix as Markdown")
     args = p.parse_args(argv)
 
+    if args.transforms:
+        from . import transforms
+
+        rows = transforms.matrix()
+        text = transforms.markdown(rows)
+        if args.transforms == "-":
+            print(text)
+        else:
+            with open(args.transforms, "w") as f:
+                f.write(text)
+        return 1 if any(r["status"] == "fail" for r in rows) else 0
     if args.save_reference:
         cases = catalogue.cases(args.loss, args.dtype)
         runner.save_reference(cases, args.save_reference)

@@ -52,6 +52,14 @@ def representative_cases() -> dict:
     return chosen
 
 
+def with_reductions(options: dict) -> list[dict]:
+    """``options``, and with reduction 'sum' and 'mean' where the loss has a reduction: reductions
+    across chunks and shards must add up."""
+    if "reduction" not in options:
+        return [options]
+    return [options] + [{**options, "reduction": r} for r in ("sum", "mean") if r != options["reduction"]]
+
+
 def _entry(case):
     return next(e for e in catalogue.CATALOGUE if e.name == case.loss
                 and case.id.startswith(f"{e.name}/{e.variant}[" if e.variant else f"{e.name}["))
@@ -224,12 +232,16 @@ def torch_double_backward(case):
 # --- Dask, CuPy ---------------------------------------------------------------------
 
 def dask_lazy(case):
-    import dask
+    for options in with_reductions(case.options):
+        _dask_lazy(case, options)
+
+
+def _dask_lazy(case, options):
     import dask.array as da
     from dask.callbacks import Callback
 
     fn = runner.loss_function("ours", case.loss, case.through)
-    expected = np.asarray(fn(**case.arrays, **case.options))
+    expected = np.asarray(fn(**case.arrays, **options))
     sizes, calls = [], []
 
     class Watch(Callback):
@@ -241,15 +253,14 @@ def dask_lazy(case):
     chunked = {k: da.from_array(a, chunks=tuple(max(1, (n + 1) // 2) for n in a.shape)) for k, a in case.arrays.items()}
     inputs = {key for a in chunked.values() for key in a.__dask_graph__()}  # from_array's own tasks
     with Watch():
-        out = fn(**chunked, **case.options)
+        out = fn(**chunked, **options)
         if calls:
             raise AssertionError(f"the call computed {len(calls)} tasks; it should only build the graph")
         got = np.asarray(out.compute(scheduler="sync"))
-    _close(got, expected, "value")
+    _close(got, expected, f"value ({options})")
     biggest = max(a.nbytes for a in case.arrays.values())
     if max(sizes, default=0) >= biggest:
-        raise AssertionError(f"a task's result has {max(sizes)} bytes, as much as the largest input")
-    del dask
+        raise AssertionError(f"{options}: a task's result has {max(sizes)} bytes, as much as the largest input")
 
 
 def cupy_device(case):
