@@ -144,7 +144,7 @@ def _torch_same(case, arrays, device, cotangent):
         return _torch_reference(case, arrays, case.dtype, device, cotangent)
     except (NotImplementedError, RuntimeError):
         return None
-    except TypeError:  # an older torch without the loss or the option: no slack, torch's dtype assumed
+    except (TypeError, AttributeError):  # an older torch without the option or the loss: no slack
         if _REFERENCE:
             return None
         raise
