@@ -27,20 +27,36 @@ def _class_axis(input) -> int:
     return 1 if input.ndim >= 2 else 0
 
 
-def _class_index_checks(loss, xp, input, target, weight, ignore_index):
-    """Index targets: an integer array of input's shape less the class axis, each in [0, C) or ignored."""
-    if input.ndim < 1:
+def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
+    """Index targets: an integer array of ``shape`` (the logits') less the class axis, each in [0, C) or ignored."""
+    if len(shape) < 1:
         raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
-    axis = _class_axis(input)
-    n_classes = input.shape[axis]
+    axis = 1 if len(shape) >= 2 else 0
+    n_classes = shape[axis]
     checks.integral(loss, xp, "target", target, "class indices")
-    expected = input.shape[:axis] + input.shape[axis + 1:]
-    checks.shape_is(loss, "target", target, expected, f"input's shape {tuple(input.shape)} less the class axis")
+    expected = shape[:axis] + shape[axis + 1:]
+    checks.shape_is(loss, "target", target, expected, f"{of} {tuple(shape)} less the class axis")
     if weight is not None:
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
     checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
                   f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
     return _wide(xp, target)
+
+
+def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
+    """cross_entropy's targets for logits of ``shape``: class probabilities (floating, of ``shape``) as they
+    are, or class indices (see ``_class_index_checks``), widened."""
+    if len(shape) < 1:
+        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    if not xp.isdtype(target.dtype, "real floating"):
+        return _class_index_checks(loss, xp, shape, target, weight, ignore_index, of)
+    if tuple(target.shape) != tuple(shape):
+        checks.integral(loss, xp, "target", target, f"class indices; class probabilities have {of} {tuple(shape)}")
+    if weight is not None:
+        checks.shape_is(loss, "weight", weight, (shape[1 if len(shape) >= 2 else 0],), "one weight per class")
+    if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
+        raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
+    return target
 
 
 def _wide(xp, target):
@@ -55,29 +71,56 @@ def _on_class_axis(xp, weight, ndim, axis):
     return xp.reshape(weight, tuple(shape))
 
 
-def _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
-    """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing.
+def _kept_weights(xp, target, weight, ignore_index, dtype):
+    """``weight[target]`` (1 without ``weight``), 0 where ``target == ignore_index``: each position's share
+    of the 'mean' denominator of class-index targets (needs no logits)."""
+    keep = target != ignore_index
+    if weight is None:
+        return xp.astype(keep, dtype)
+    y = xp.where(keep, target, xp.zeros_like(target))
+    w_y = xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape)
+    return xp.where(keep, w_y, xp.zeros(y.shape, dtype=xp.result_type(w_y, dtype), device=P.device(w_y)))
+
+
+def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0):
+    """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing, unreduced.
 
     Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
-    ``y == ignore_index``; 'mean' divides by ``sum(w[y])`` over the kept
-    elements (NaN when none is kept), for both terms, as torch does.
+    ``y == ignore_index``.  Returns that and ``w[y]`` (0 where ignored): 'mean'
+    divides by the sum of the latter (NaN when none is kept), for both terms,
+    as torch does.
     """
     axis = _class_axis(logp)
     keep = target != ignore_index
     y = xp.where(keep, target, xp.zeros_like(target))
     picked = xp.squeeze(P.take_along_axis(logp, xp.expand_dims(y, axis=axis), axis=axis), axis=axis)
-    if weight is None:
-        w_y = xp.astype(keep, logp.dtype)
-        smooth = -xp.sum(logp, axis=axis) if label_smoothing else None
-    else:
-        w_y = xp.where(keep, xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape), xp.zeros_like(picked))
-        smooth = (-xp.sum(logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
-                  if label_smoothing else None)
+    w_y = _kept_weights(xp, target, weight, ignore_index, logp.dtype)
     loss = -w_y * picked
     if label_smoothing:
+        smooth = -xp.sum(logp if weight is None else logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
         loss = (1 - label_smoothing) * loss + (label_smoothing / logp.shape[axis]) * smooth
     loss = xp.where(keep, loss, xp.zeros_like(loss))  # an ignored -inf log-probability gives 0, not NaN
-    return _reduce(loss, reduction, mean_weights=w_y)
+    return loss, w_y
+
+
+def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing):
+    """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
+
+    ``target`` holds class indices (checked) or class probabilities of the
+    logits' shape.  float16/bfloat16 logits are taken in float32 (torch's
+    working precision); the result is in that precision.
+    """
+    axis = _class_axis(logits)
+    logits, weight = working_precision(xp, logits, weight)
+    logp = P.log_softmax(logits, axis=axis)
+    if not xp.isdtype(target.dtype, "real floating"):
+        return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing)
+    (target,) = working_precision(xp, target)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / logits.shape[axis]
+    if weight is not None:
+        logp = logp * _on_class_axis(xp, weight, logits.ndim, axis)
+    return -xp.sum(logp * target, axis=axis), None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -96,10 +139,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     xp = checks.namespace(loss, input=input, target=target, weight=weight)
     checks.floating(loss, xp, input=input, weight=weight)
     checks.reduction(loss, reduction)
-    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    target = _class_index_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
     dtype = input.dtype
     input, weight = working_precision(xp, input, weight)
-    return as_dtype(xp, _nll(xp, input, target, weight, ignore_index, reduction), dtype)
+    out, mean_weights = _nll_terms(xp, input, target, weight, ignore_index)
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), dtype)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -123,28 +167,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     checks.floating(loss, xp, input=input, weight=weight)
     checks.reduction(loss, reduction)
     checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
-    if input.ndim < 1:
-        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
-    axis = _class_axis(input)
-    dtype = input.dtype
-    if xp.isdtype(target.dtype, "real floating"):
-        if tuple(target.shape) != tuple(input.shape):
-            checks.integral(loss, xp, "target", target, "class indices; class probabilities have input's shape")
-        if weight is not None:
-            checks.shape_is(loss, "weight", weight, (input.shape[axis],), "one weight per class")
-        if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
-            raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
-        input, target, weight = working_precision(xp, input, target, weight)
-        logp = P.log_softmax(input, axis=axis)
-        if label_smoothing:
-            target = target * (1 - label_smoothing) + label_smoothing / input.shape[axis]
-        if weight is not None:
-            logp = logp * _on_class_axis(xp, weight, input.ndim, axis)
-        return as_dtype(xp, _reduce(-xp.sum(logp * target, axis=axis), reduction), dtype)
-    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
-    input, weight = working_precision(xp, input, weight)
-    logp = P.log_softmax(input, axis=axis)
-    return as_dtype(xp, _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing), dtype)
+    target = _target_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
+    out, mean_weights = _cross_entropy_terms(xp, input, target, weight, ignore_index, label_smoothing)
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), input.dtype)
 
 
 def _same_shape_target(loss, xp, input, target):
