@@ -7,6 +7,7 @@ Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 
 from __future__ import annotations
 
+import math
 
 from . import _checks as checks
 from . import _primitives as P
@@ -15,6 +16,7 @@ from ._reduction import reduce as _reduce
 
 __all__ = [
     "cross_entropy",
+    "linear_cross_entropy",
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -170,6 +172,92 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target = _target_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
     out, mean_weights = _cross_entropy_terms(xp, input, target, weight, ignore_index, label_smoothing)
     return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), input.dtype)
+
+
+LOGITS_PER_CHUNK = 2 ** 22  # linear_cross_entropy's default chunk: about 16 MiB of float32 logits
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, chunk_size=None):
+    """Cross-entropy of ``input @ linear_weight.T + linear_bias``, as ``torch.nn.functional.linear_cross_entropy``,
+    computed chunk by chunk so that no more than ``chunk_size`` rows of logits are ever held.
+
+    Equals torch's reference path ``cross_entropy(linear(input, W, b).reshape(N, C, d1, ..., dK), target,
+    weight=weight, reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)`` in
+    value and in gradient with respect to ``input``, ``linear_weight``, ``linear_bias`` (and probability
+    targets); see :func:`cross_entropy` for the targets, ``weight``, ``label_smoothing`` and the means.
+
+    Args:
+        input: ``(H,)`` or ``(N, H)`` (H: in_features).
+        linear_weight: ``(C, H)``, or ``(C, d1, ..., dK, H)`` for a K-dimensional loss (batched input only).
+        target: class indices of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)``, or class probabilities of
+            the logits' shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+        linear_bias: optional, ``linear_weight``'s shape less its last axis.
+        weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
+        ignore_index: None means -100 for class indices; giving one with probability targets is an error.
+        chunk_size: rows of ``input`` per chunk (ours; torch's ``options=`` chunking object has no
+            counterpart here).  None: ``max(1, 2**22 // (C * d1 * ... * dK))``, about 2**22 logits (16 MiB
+            in float32) per chunk.
+
+    Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
+    ``(N, C, d1, ..., dK)``): each chunk's logits are recomputed in the backward pass (``jax.checkpoint``
+    inside ``jax.lax.scan`` on JAX, ``torch.utils.checkpoint`` on torch; NumPy, CuPy, Dask and
+    array-api-strict have no backward pass), at the cost of a second matrix product per chunk.
+    float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
+    reference path does.
+    """
+    loss = "linear_cross_entropy"
+    xp = checks.namespace(loss, input=input, linear_weight=linear_weight, target=target,
+                          linear_bias=linear_bias, weight=weight)
+    checks.floating(loss, xp, input=input, linear_weight=linear_weight, linear_bias=linear_bias, weight=weight)
+    checks.reduction(loss, reduction)
+    checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{loss}: input must have shape (in_features,) or (N, in_features), "
+                         f"got {tuple(input.shape)}")
+    h = input.shape[-1]
+    if linear_weight.ndim < 2 or linear_weight.shape[-1] != h:
+        raise ValueError(f"{loss}: linear_weight must have shape (C, {h}) or (C, d1, ..., dK, {h}) "
+                         f"(in_features = input's last axis, {h}), got {tuple(linear_weight.shape)}")
+    n_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None:
+        checks.shape_is(loss, "linear_bias", linear_bias, (n_classes,) + out_features,
+                        "linear_weight's shape less its last axis")
+    if out_features and input.ndim == 1:
+        raise ValueError(f"{loss}: a K-dimensional linear_weight of shape {tuple(linear_weight.shape)} needs a "
+                         f"batched input (N, {h}), got {tuple(input.shape)}")
+    batch = tuple(input.shape[:-1])
+    shape = batch + (n_classes,) + out_features  # the logits'
+    if ignore_index is not None and tuple(target.shape) == shape:
+        raise ValueError(f"{loss}: ignore_index cannot be given with probability targets (target has the logits' "
+                         f"shape {shape}), got ignore_index={ignore_index}")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    target = _target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
+    width = n_classes * math.prod(out_features)
+    if chunk_size is None:
+        chunk_size = max(1, LOGITS_PER_CHUNK // max(width, 1))
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise TypeError(f"{loss}: chunk_size must be an int or None, got {type(chunk_size).__name__}")
+    elif chunk_size < 1:
+        raise ValueError(f"{loss}: chunk_size must be >= 1 (rows per chunk), got {chunk_size}")
+
+    w = xp.reshape(linear_weight, (width, h))
+    b = None if linear_bias is None else xp.reshape(linear_bias, (width,))
+
+    def rows(x, t):
+        logits = x @ w.T if b is None else x @ w.T + b
+        logits = xp.reshape(logits, (x.shape[0], n_classes) + out_features)
+        return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
+
+    x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
+    out = P.chunked(rows, (x, t), chunk_size)
+    mean_weights = None
+    if not xp.isdtype(target.dtype, "real floating"):
+        (w_classes,) = working_precision(xp, weight)
+        mean_weights = _kept_weights(xp, t, w_classes, ignore_index, out.dtype)
+    if not batch:
+        out = out[0, ...]
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), xp.result_type(input, linear_weight))
 
 
 def _same_shape_target(loss, xp, input, target):
