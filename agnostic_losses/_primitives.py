@@ -41,6 +41,7 @@ __all__ = [
     "value_checks",
     "host_values",
     "scan",
+    "chunked",
 ]
 
 # A plain module-level flag, not a ContextVar: torch.compile cannot trace
@@ -86,6 +87,16 @@ def _native(x) -> str | None:
     if _is_jax(x):
         return "jax"
     return None
+
+
+def _torch_func_transform() -> bool:
+    """Whether a ``torch.func`` transform (grad, vjp, vmap, ...) is running: its tensors cannot be read.
+
+    torch has no public query; this is torch 2.13's private one (False where it is gone).
+    """
+    torch = sys.modules.get("torch")
+    peek = getattr(getattr(getattr(torch, "_C", None), "_functorch", None), "peek_interpreter_stack", None)
+    return peek is not None and peek() is not None
 
 
 def compiling() -> bool:
@@ -376,6 +387,8 @@ def host_values(x):
     if isinstance(x, _np.ndarray):
         return x
     if _is_torch(x):
+        if _torch_func_transform():  # torch.func's wrapped tensors have no data to read, like traced ones
+            return None
         if x.device.type == "cpu" or mode == "always":
             x = x.detach().cpu()
             return (x.float() if x.dtype.itemsize < 4 and x.is_floating_point() else x).numpy()  # NumPy has no bfloat16
@@ -421,3 +434,63 @@ def scan(f, init, xs):
     if isinstance(ys[0], tuple):
         return carry, tuple(xp.stack(column, axis=0) for column in zip(*ys))
     return carry, xp.stack(ys, axis=0)
+
+
+def _rematerialised(f, like):
+    """``f``, made to keep none of its intermediates for the backward pass but recompute them there.
+
+    JAX: ``jax.checkpoint``.  torch, while autograd records:
+    ``torch.utils.checkpoint.checkpoint`` (non-reentrant, so arrays ``f``
+    closes over get their gradients).  Elsewhere, and with the generic
+    primitives forced: ``f`` itself.
+    """
+    native = _native(like)
+    if native == "jax":
+        import jax
+
+        return jax.checkpoint(f)
+    if native == "torch" and _torch_can_checkpoint():
+        from torch.utils.checkpoint import checkpoint
+
+        return lambda *arrays: checkpoint(f, *arrays, use_reentrant=False)
+    return f
+
+
+def _torch_can_checkpoint() -> bool:
+    """Whether autograd records and non-reentrant checkpointing works here.
+
+    Not under the ``torch.func`` transforms (``grad``, ``vjp`` and ``jacrev``
+    refuse the saved-tensor hooks that checkpointing is made of, torch 2.13),
+    so there the chunks' intermediates are kept as without chunking.  Under
+    ``torch.compile`` it works (Dynamo traces checkpoints).
+    """
+    import torch
+
+    return torch.is_grad_enabled() and (compiling() or not _torch_func_transform())
+
+
+def chunked(f, arrays, size: int):
+    """``f`` applied to consecutive chunks of ``size`` rows of ``arrays``, its outputs concatenated on axis 0.
+
+    ``arrays`` is a tuple of arrays with one leading length n; ``f`` maps a
+    chunk of each (n_c rows) to one array of n_c rows, row by row.  Neither
+    the forward nor the backward pass holds more than one chunk's
+    intermediates: the full chunks go through ``scan`` with a rematerialised
+    body (``jax.lax.scan`` of ``jax.checkpoint`` on JAX, a loop of
+    ``torch.utils.checkpoint`` on torch under autograd, a plain loop
+    elsewhere), the last ``n % size`` rows through one more call.  Arrays that
+    ``f`` closes over get their gradients as usual.
+    """
+    first = arrays[0]
+    xp = array_namespace(first)
+    n = first.shape[0]
+    full = n // size
+    body = _rematerialised(f, first)
+    parts = []
+    if full:
+        stacked = tuple(xp.reshape(a[:full * size, ...], (full, size) + tuple(a.shape[1:])) for a in arrays)
+        _, ys = scan(lambda carry, chunk: (carry, body(*chunk)), None, stacked)
+        parts.append(xp.reshape(ys, (full * size,) + tuple(ys.shape[2:])))
+    if n % size or not full:  # the remainder, or n == 0 (f gives the empty output's shape)
+        parts.append(body(*(a[full * size:, ...] for a in arrays)))
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)

@@ -7,6 +7,7 @@ Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 
 from __future__ import annotations
 
+import math
 
 from . import _checks as checks
 from . import _primitives as P
@@ -15,6 +16,7 @@ from ._reduction import reduce as _reduce
 
 __all__ = [
     "cross_entropy",
+    "linear_cross_entropy",
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -27,20 +29,36 @@ def _class_axis(input) -> int:
     return 1 if input.ndim >= 2 else 0
 
 
-def _class_index_checks(loss, xp, input, target, weight, ignore_index):
-    """Index targets: an integer array of input's shape less the class axis, each in [0, C) or ignored."""
-    if input.ndim < 1:
+def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
+    """Index targets: an integer array of ``shape`` (the logits') less the class axis, each in [0, C) or ignored."""
+    if len(shape) < 1:
         raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
-    axis = _class_axis(input)
-    n_classes = input.shape[axis]
+    axis = 1 if len(shape) >= 2 else 0
+    n_classes = shape[axis]
     checks.integral(loss, xp, "target", target, "class indices")
-    expected = input.shape[:axis] + input.shape[axis + 1:]
-    checks.shape_is(loss, "target", target, expected, f"input's shape {tuple(input.shape)} less the class axis")
+    expected = shape[:axis] + shape[axis + 1:]
+    checks.shape_is(loss, "target", target, expected, f"{of} {tuple(shape)} less the class axis")
     if weight is not None:
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
     checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
                   f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
     return _wide(xp, target)
+
+
+def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
+    """cross_entropy's targets for logits of ``shape``: class probabilities (floating, of ``shape``) as they
+    are, or class indices (see ``_class_index_checks``), widened."""
+    if len(shape) < 1:
+        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    if not xp.isdtype(target.dtype, "real floating"):
+        return _class_index_checks(loss, xp, shape, target, weight, ignore_index, of)
+    if tuple(target.shape) != tuple(shape):
+        checks.integral(loss, xp, "target", target, f"class indices; class probabilities have {of} {tuple(shape)}")
+    if weight is not None:
+        checks.shape_is(loss, "weight", weight, (shape[1 if len(shape) >= 2 else 0],), "one weight per class")
+    if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
+        raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
+    return target
 
 
 def _wide(xp, target):
@@ -55,29 +73,56 @@ def _on_class_axis(xp, weight, ndim, axis):
     return xp.reshape(weight, tuple(shape))
 
 
-def _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing=0.0):
-    """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing.
+def _kept_weights(xp, target, weight, ignore_index, dtype):
+    """``weight[target]`` (1 without ``weight``), 0 where ``target == ignore_index``: each position's share
+    of the 'mean' denominator of class-index targets (needs no logits)."""
+    keep = target != ignore_index
+    if weight is None:
+        return xp.astype(keep, dtype)
+    y = xp.where(keep, target, xp.zeros_like(target))
+    w_y = xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape)
+    return xp.where(keep, w_y, xp.zeros(y.shape, dtype=xp.result_type(w_y, dtype), device=P.device(w_y)))
+
+
+def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0):
+    """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing, unreduced.
 
     Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
-    ``y == ignore_index``; 'mean' divides by ``sum(w[y])`` over the kept
-    elements (NaN when none is kept), for both terms, as torch does.
+    ``y == ignore_index``.  Returns that and ``w[y]`` (0 where ignored): 'mean'
+    divides by the sum of the latter (NaN when none is kept), for both terms,
+    as torch does.
     """
     axis = _class_axis(logp)
     keep = target != ignore_index
     y = xp.where(keep, target, xp.zeros_like(target))
     picked = xp.squeeze(P.take_along_axis(logp, xp.expand_dims(y, axis=axis), axis=axis), axis=axis)
-    if weight is None:
-        w_y = xp.astype(keep, logp.dtype)
-        smooth = -xp.sum(logp, axis=axis) if label_smoothing else None
-    else:
-        w_y = xp.where(keep, xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape), xp.zeros_like(picked))
-        smooth = (-xp.sum(logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
-                  if label_smoothing else None)
+    w_y = _kept_weights(xp, target, weight, ignore_index, logp.dtype)
     loss = -w_y * picked
     if label_smoothing:
+        smooth = -xp.sum(logp if weight is None else logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
         loss = (1 - label_smoothing) * loss + (label_smoothing / logp.shape[axis]) * smooth
     loss = xp.where(keep, loss, xp.zeros_like(loss))  # an ignored -inf log-probability gives 0, not NaN
-    return _reduce(loss, reduction, mean_weights=w_y)
+    return loss, w_y
+
+
+def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing):
+    """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
+
+    ``target`` holds class indices (checked) or class probabilities of the
+    logits' shape.  float16/bfloat16 logits are taken in float32 (torch's
+    working precision); the result is in that precision.
+    """
+    axis = _class_axis(logits)
+    logits, weight = working_precision(xp, logits, weight)
+    logp = P.log_softmax(logits, axis=axis)
+    if not xp.isdtype(target.dtype, "real floating"):
+        return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing)
+    (target,) = working_precision(xp, target)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / logits.shape[axis]
+    if weight is not None:
+        logp = logp * _on_class_axis(xp, weight, logits.ndim, axis)
+    return -xp.sum(logp * target, axis=axis), None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -96,10 +141,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     xp = checks.namespace(loss, input=input, target=target, weight=weight)
     checks.floating(loss, xp, input=input, weight=weight)
     checks.reduction(loss, reduction)
-    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
+    target = _class_index_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
     dtype = input.dtype
     input, weight = working_precision(xp, input, weight)
-    return as_dtype(xp, _nll(xp, input, target, weight, ignore_index, reduction), dtype)
+    out, mean_weights = _nll_terms(xp, input, target, weight, ignore_index)
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), dtype)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -123,28 +169,95 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     checks.floating(loss, xp, input=input, weight=weight)
     checks.reduction(loss, reduction)
     checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
-    if input.ndim < 1:
-        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
-    axis = _class_axis(input)
-    dtype = input.dtype
-    if xp.isdtype(target.dtype, "real floating"):
-        if tuple(target.shape) != tuple(input.shape):
-            checks.integral(loss, xp, "target", target, "class indices; class probabilities have input's shape")
-        if weight is not None:
-            checks.shape_is(loss, "weight", weight, (input.shape[axis],), "one weight per class")
-        if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
-            raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
-        input, target, weight = working_precision(xp, input, target, weight)
-        logp = P.log_softmax(input, axis=axis)
-        if label_smoothing:
-            target = target * (1 - label_smoothing) + label_smoothing / input.shape[axis]
-        if weight is not None:
-            logp = logp * _on_class_axis(xp, weight, input.ndim, axis)
-        return as_dtype(xp, _reduce(-xp.sum(logp * target, axis=axis), reduction), dtype)
-    target = _class_index_checks(loss, xp, input, target, weight, ignore_index)
-    input, weight = working_precision(xp, input, weight)
-    logp = P.log_softmax(input, axis=axis)
-    return as_dtype(xp, _nll(xp, logp, target, weight, ignore_index, reduction, label_smoothing), dtype)
+    target = _target_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
+    out, mean_weights = _cross_entropy_terms(xp, input, target, weight, ignore_index, label_smoothing)
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), input.dtype)
+
+
+LOGITS_PER_CHUNK = 2 ** 22  # linear_cross_entropy's default chunk: about 16 MiB of float32 logits
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, chunk_size=None):
+    """Cross-entropy of ``input @ linear_weight.T + linear_bias``, as ``torch.nn.functional.linear_cross_entropy``,
+    computed chunk by chunk so that no more than ``chunk_size`` rows of logits are ever held.
+
+    Equals torch's reference path ``cross_entropy(linear(input, W, b).reshape(N, C, d1, ..., dK), target,
+    weight=weight, reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)`` in
+    value and in gradient with respect to ``input``, ``linear_weight``, ``linear_bias`` (and probability
+    targets); see :func:`cross_entropy` for the targets, ``weight``, ``label_smoothing`` and the means.
+
+    Args:
+        input: ``(H,)`` or ``(N, H)`` (H: in_features).
+        linear_weight: ``(C, H)``, or ``(C, d1, ..., dK, H)`` for a K-dimensional loss (batched input only).
+        target: class indices of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)``, or class probabilities of
+            the logits' shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+        linear_bias: optional, ``linear_weight``'s shape less its last axis.
+        weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
+        ignore_index: None means -100 for class indices; giving one with probability targets is an error.
+        chunk_size: rows of ``input`` per chunk (ours; torch's ``options=`` chunking object has no
+            counterpart here).  None: ``max(1, 2**22 // (C * d1 * ... * dK))``, about 2**22 logits (16 MiB
+            in float32) per chunk.
+
+    Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
+    ``(N, C, d1, ..., dK)``): each chunk's logits are recomputed in the backward pass (``jax.checkpoint``
+    inside ``jax.lax.scan`` on JAX, ``torch.utils.checkpoint`` on torch; NumPy, CuPy, Dask and
+    array-api-strict have no backward pass), at the cost of a second matrix product per chunk.
+    float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
+    reference path does.
+    """
+    loss = "linear_cross_entropy"
+    xp = checks.namespace(loss, input=input, linear_weight=linear_weight, target=target,
+                          linear_bias=linear_bias, weight=weight)
+    checks.floating(loss, xp, input=input, linear_weight=linear_weight, linear_bias=linear_bias, weight=weight)
+    checks.reduction(loss, reduction)
+    checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{loss}: input must have shape (in_features,) or (N, in_features), "
+                         f"got {tuple(input.shape)}")
+    h = input.shape[-1]
+    if linear_weight.ndim < 2 or linear_weight.shape[-1] != h:
+        raise ValueError(f"{loss}: linear_weight must have shape (C, {h}) or (C, d1, ..., dK, {h}) "
+                         f"(in_features = input's last axis, {h}), got {tuple(linear_weight.shape)}")
+    n_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None:
+        checks.shape_is(loss, "linear_bias", linear_bias, (n_classes,) + out_features,
+                        "linear_weight's shape less its last axis")
+    if out_features and input.ndim == 1:
+        raise ValueError(f"{loss}: a K-dimensional linear_weight of shape {tuple(linear_weight.shape)} needs a "
+                         f"batched input (N, {h}), got {tuple(input.shape)}")
+    batch = tuple(input.shape[:-1])
+    shape = batch + (n_classes,) + out_features  # the logits'
+    if ignore_index is not None and tuple(target.shape) == shape:
+        raise ValueError(f"{loss}: ignore_index cannot be given with probability targets (target has the logits' "
+                         f"shape {shape}), got ignore_index={ignore_index}")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    target = _target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
+    width = n_classes * math.prod(out_features)
+    if chunk_size is None:
+        chunk_size = max(1, LOGITS_PER_CHUNK // max(width, 1))
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise TypeError(f"{loss}: chunk_size must be an int or None, got {type(chunk_size).__name__}")
+    elif chunk_size < 1:
+        raise ValueError(f"{loss}: chunk_size must be >= 1 (rows per chunk), got {chunk_size}")
+
+    w = xp.reshape(linear_weight, (width, h))
+    b = None if linear_bias is None else xp.reshape(linear_bias, (width,))
+
+    def rows(x, t):
+        logits = x @ w.T if b is None else x @ w.T + b
+        logits = xp.reshape(logits, (x.shape[0], n_classes) + out_features)
+        return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
+
+    x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
+    out = P.chunked(rows, (x, t), chunk_size)
+    mean_weights = None
+    if not xp.isdtype(target.dtype, "real floating"):
+        (w_classes,) = working_precision(xp, weight)
+        mean_weights = _kept_weights(xp, t, w_classes, ignore_index, out.dtype)
+    if not batch:
+        out = out[0, ...]
+    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), xp.result_type(input, linear_weight))
 
 
 def _same_shape_target(loss, xp, input, target):

@@ -8,6 +8,8 @@ functional form by keyword at every call.
 
 from __future__ import annotations
 
+import math
+
 from . import _checks as checks
 from . import classification as C
 from . import margin as M
@@ -18,7 +20,7 @@ from ._reduction import legacy_reduction
 
 __all__ = [
     "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
-    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
+    "CrossEntropyLoss", "LinearCrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
     "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
@@ -96,6 +98,58 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         self._keep(locals())
+
+
+class LinearCrossEntropyLoss(_Loss):
+    """See :func:`agnostic_losses.linear_cross_entropy`; called as ``loss(input, target, linear_weight, linear_bias=None)``.
+
+    torch's class owns a ``torch.nn.Linear`` (its parameters made on ``device``
+    in ``dtype``).  A loss written for every array library cannot make
+    parameters for one of them, and JAX differentiates only what is passed in,
+    so this class owns none: the linear layer's weight (and bias) are arrays
+    the caller passes at every call.  The constructor keeps torch's shape
+    contract (``in_features``, ``num_classes``, ``out_features``, ``bias``),
+    checked at each call, and torch's loss options, plus ``chunk_size`` (ours;
+    see the function) in place of torch's ``options``; ``device`` and ``dtype``
+    are not taken (they would have nothing to act on).
+
+    ``linear_weight`` has shape ``(num_classes, *out_features, in_features)``
+    or torch's flat storage ``(num_classes * prod(out_features), in_features)``
+    (as ``torch.nn.LinearCrossEntropyLoss(...).linear.weight``); ``linear_bias``,
+    required with ``bias=True`` and refused without, ``(num_classes,
+    *out_features)`` or flat.
+    """
+
+    _fn = staticmethod(C.linear_cross_entropy)
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, reduction="mean", weight=None,
+                 ignore_index=None, label_smoothing=0.0, chunk_size=None):
+        checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+        out_features = tuple(out_features)
+        self._keep(locals())
+
+    def __call__(self, input, target, linear_weight, linear_bias=None):
+        if self.bias != (linear_bias is not None):
+            raise ValueError(f"LinearCrossEntropyLoss: made with bias={self.bias}, so linear_bias must be "
+                             f"{'an array' if self.bias else 'None'}, got {type(linear_bias).__name__}")
+        shape = (self.num_classes, *self.out_features)
+        linear_weight = self._shaped("linear_weight", linear_weight, shape + (self.in_features,))
+        if linear_bias is not None:
+            linear_bias = self._shaped("linear_bias", linear_bias, shape)
+        return C.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, chunk_size=self.chunk_size)
+
+    def _shaped(self, name, a, shape):
+        """``a`` of ``shape``; torch's flat storage (class and out_features axes in one) is reshaped to it."""
+        xp = checks.namespace("LinearCrossEntropyLoss", **{name: a})
+        k = 1 + len(self.out_features)
+        flat = (math.prod(shape[:k]),) + shape[k:]
+        if tuple(a.shape) not in (shape, flat):
+            raise ValueError(f"LinearCrossEntropyLoss: {name} must have shape {shape} or {flat}, got {tuple(a.shape)}")
+        return xp.reshape(a, shape)
+
+    forward = __call__
 
 
 class NLLLoss(_Loss):

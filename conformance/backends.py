@@ -193,7 +193,19 @@ class Jax(Backend):
         platform = "gpu" if self.device.startswith("cuda") else self.device
         return jax.device_put(jnp.asarray(a, dtype=getattr(jnp, dtype)), jax.devices(platform)[0])
 
+    evaluations = 0
+    CLEAR_EVERY = 100
+
     def evaluate(self, fn, arrays, options, dtype, grads, cotangent):
+        # XLA:CPU maps every compiled program's code into memory, and Linux allows a process 65530
+        # maps (vm.max_map_count): a thousand cached programs (linear_cross_entropy's scans, jit and
+        # eager) exhaust them and the process dies.  Drop them now and then (a few seconds of recompiling).
+        Jax.evaluations += 1
+        if Jax.evaluations % Jax.CLEAR_EVERY == 0:
+            import jax
+
+            _value_and_vjp.cache_clear()
+            jax.clear_caches()
         native = self.native(arrays, dtype)
         diff = {k: native[k] for k in grads}
         fixed = {k: v for k, v in native.items() if k not in grads}

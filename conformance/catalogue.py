@@ -172,7 +172,8 @@ def _zero_weight(arrays, options, rng):
 def _ignored(every):
     def apply(arrays, options, rng):
         t = arrays["target"].copy()
-        t.reshape(-1)[::every] = options["ignore_index"]
+        ignore_index = options["ignore_index"]
+        t.reshape(-1)[::every] = -100 if ignore_index is None else ignore_index  # None: linear_cross_entropy's -100
         return {**arrays, "target": t}
 
     return apply
@@ -359,6 +360,8 @@ class Loss:
     variant: str = ""  # tells apart two entries of one loss (class indices, probabilities)
     prepare: Callable | None = None  # (arrays, options, rng) -> arrays: ties drawn arrays together
     through: tuple = ()  # arrays passed through log_softmax (last axis) before the loss, on both sides
+    ours_only: tuple = ()  # options torch's function does not take (the runner leaves them out of its call)
+    normwise: bool = False  # outputs of a matrix product: compared normwise (see tolerances.py)
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,13 @@ class Case:
     dtype: str
     grads: tuple  # names of the arrays whose gradients are compared
     through: tuple = ()  # see Loss.through
+    ours_only: tuple = ()  # options left out of torch's call
+    normwise: bool = False  # errors relative to the array's largest element (see tolerances.py)
+
+    @property
+    def torch_options(self) -> dict:
+        """The options torch's function is called with."""
+        return {k: v for k, v in self.options.items() if k not in self.ours_only}
 
 
 # --- ctc_loss: log_probs (T, N, C) drawn as logits (the suite applies log_softmax), targets
@@ -433,6 +443,30 @@ CTC_SHAPES = (  # (T, N, C) with (N, S); a longer T; unbatched; empty targets
     {"log_probs": (4, 2, C), "targets": (2, 0), "input_lengths": (2,), "target_lengths": (2,)},
 )
 
+
+H = 4  # linear_cross_entropy's in_features; 8 rows in chunks of 3: two full chunks and a remainder
+LINEAR_SHAPES = (  # unbatched, batched, K-dimensional (C, 2, H), empty
+    {"input": (H,), "linear_weight": (C, H), "target": (), "linear_bias": (C,), "weight": (C,)},
+    {"input": (8, H), "linear_weight": (C, H), "target": (8,), "linear_bias": (C,), "weight": (C,)},
+    {"input": (8, H), "linear_weight": (C, 2, H), "target": (8, 2), "linear_bias": (C, 2), "weight": (C,)},
+    {"input": (0, H), "linear_weight": (C, H), "target": (0,), "linear_bias": (C,), "weight": (C,)},
+)
+LINEAR_PROBABILITY_SHAPES = tuple(  # targets of the logits' shape (N, C, d1..dK)
+    {**s, "target": s["input"][:-1] + (C,) + s["linear_weight"][1:-1]} for s in LINEAR_SHAPES)
+
+
+def _large_linear_logits(arrays, options, rng):
+    """Logits of magnitude up to 1280 that every dtype holds exactly: input in {-1, 0, 1}, linear_weight and
+    linear_bias multiples of 64 (in half precision a rounded logit of 1e3 is off by up to 8, which leaves
+    nothing of the softmax to compare)."""
+    out = {**arrays, "input": rng.integers(-1, 2, arrays["input"].shape).astype(np.float64)}
+    for name in ("linear_weight", "linear_bias"):
+        if name in arrays:
+            out[name] = 64.0 * rng.integers(-4, 5, arrays[name].shape)
+    return out
+
+
+LINEAR_LOGITS_1E3 = Edge("logits_1e3", _large_linear_logits)
 
 REGRESSION = {"input": normal, "target": normal}
 
@@ -508,6 +542,17 @@ CATALOGUE = (
     Loss("pairwise_distance", {"x1": normal, "x2": normal},
          options={"p": (1, 2, 3), "eps": (1e-6, 0.0), "keepdim": (False, True)},
          shapes=VECTOR_SHAPES + ((2, 3, 4), {"x1": (4, 3), "x2": (3,)}), edges=(SAME_POINTS,)),
+    Loss("linear_cross_entropy", {"input": normal, "linear_weight": normal, "target": class_indices(C)},
+         variant="indices", ours_only=("chunk_size",), normwise=True,
+         options={"reduction": REDUCTIONS, "ignore_index": (None, 1), "label_smoothing": (0.0, 0.25),
+                  "chunk_size": (3,)},
+         optional={"linear_bias": normal, "weight": positive}, shapes=LINEAR_SHAPES, edge_shapes=LINEAR_SHAPES[1:3],
+         edges=(SOME_IGNORED, ALL_IGNORED, LINEAR_LOGITS_1E3), no_grad=("weight",)),
+    Loss("linear_cross_entropy", {"input": normal, "linear_weight": normal, "target": probabilities},
+         variant="probabilities", ours_only=("chunk_size",), normwise=True,
+         options={"reduction": REDUCTIONS, "label_smoothing": (0.0, 0.25), "chunk_size": (3,)},
+         optional={"linear_bias": normal, "weight": positive}, shapes=LINEAR_PROBABILITY_SHAPES,
+         edge_shapes=LINEAR_PROBABILITY_SHAPES[1:3], edges=(LINEAR_LOGITS_1E3,), no_grad=("weight",)),
 )
 
 
@@ -542,7 +587,8 @@ def _make(entry, shape, options, with_optional, edge, dtype):
         arrays = edge.apply(arrays, options, rng)
     skip = entry.no_grad + (edge.no_grad if edge else ())
     grads = tuple(n for n, a in arrays.items() if n not in skip and np.issubdtype(a.dtype, np.floating))
-    return Case(entry.name, f"{base}{dtype}", seed, arrays, dict(options), dtype, grads, entry.through)
+    return Case(entry.name, f"{base}{dtype}", seed, arrays, dict(options), dtype, grads, entry.through,
+                entry.ours_only, entry.normwise)
 
 
 def cases(losses=None, dtypes=DTYPES):

@@ -45,9 +45,10 @@ def error(ours, ref, dtype, normwise=False) -> float:
     """The worst elementwise error of ``ours`` against ``ref`` (see tolerances.py); inf on mismatch.
 
     ``normwise``: each difference relative to the largest ``|ref|`` instead of its own
-    element's.  For gradients taken through log_softmax (``Case.through``): its backward
-    ``g - softmax * sum(g)`` subtracts terms of the size of the largest gradient, so one
-    rounding of ``g`` to float16 moves small results by that size's rounding error.
+    element's.  For the outputs of a matrix product (linear_cross_entropy, see
+    tolerances.py), and for gradients taken through log_softmax (``Case.through``): its
+    backward ``g - softmax * sum(g)`` subtracts terms of the size of the largest gradient, so
+    one rounding of ``g`` to float16 moves small results by that size's rounding error.
     """
     rtol, atol = TOLERANCES[dtype]
     ours = np.asarray(ours, dtype=np.float64)
@@ -124,7 +125,7 @@ def loss_function(library: str, loss: str, through: tuple = (), rounding: str = 
 
 def _torch_reference(case, arrays, dtype, device, cotangent):
     fn = loss_function("torch", case.loss, case.through, case.dtype if dtype != case.dtype else "")
-    return B.Torch(device).evaluate(fn, arrays, case.options, dtype, case.grads, cotangent)["eager"]
+    return B.Torch(device).evaluate(fn, arrays, case.torch_options, dtype, case.grads, cotangent)["eager"]
 
 
 def output_shape(fn, arrays, options) -> tuple:
@@ -152,7 +153,7 @@ def _torch_same(case, arrays, device, cotangent):
 
 def _cotangent(case, arrays):
     """A seeded random cotangent of the output's shape, rounded to the case's dtype."""
-    shape = output_shape(loss_function("torch", case.loss, case.through), arrays, case.options)
+    shape = output_shape(loss_function("torch", case.loss, case.through), arrays, case.torch_options)
     return round_to(np.random.default_rng(case.seed + 1).standard_normal(shape), case.dtype)
 
 
@@ -240,9 +241,10 @@ def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
     for variant, (value, grad, out_dtype) in variants.items():
         if out_dtype != expected_dtype:
             problems.append(f"{variant}: output dtype {out_dtype}, torch gives {expected_dtype}")
-        value_errors.append(judged(value, exact[0], torch_same and torch_same[0], f"{variant} value"))
+        value_errors.append(judged(value, exact[0], torch_same and torch_same[0], f"{variant} value",
+                                   normwise=case.normwise))
         grad_errors += [judged(grad[k], exact[1][k], torch_same and torch_same[1][k], f"{variant} d/d{k}",
-                               normwise=k in case.through)
+                               normwise=case.normwise or k in case.through)
                         for k in grads]
     result.value_error = max(value_errors)
     result.grad_error = max(grad_errors, default=0.0) if grads else None

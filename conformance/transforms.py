@@ -82,7 +82,7 @@ def _reference(case):
     """torch.nn's value and vector-Jacobian product (float64, CPU) and the cotangent."""
     cot, _ = runner.exact_answer(case)
     fn = runner.loss_function("torch", case.loss, case.through)
-    value, grads, _ = B.Torch().evaluate(fn, case.arrays, case.options, DTYPE, case.grads, cot)["eager"]
+    value, grads, _ = B.Torch().evaluate(fn, case.arrays, case.torch_options, DTYPE, case.grads, cot)["eager"]
     return value, grads, cot
 
 
@@ -139,13 +139,13 @@ def _direction(case, name):
     return np.random.default_rng(case.seed + 2).standard_normal(case.arrays[name].shape)
 
 
-def _torch_hvp(fn, case, name, direction):
+def _torch_hvp(fn, case, name, direction, options):
     """The derivative of fn's cotangent-weighted gradient along ``direction``, by torch's double backward."""
     import torch
 
     cot, _ = runner.exact_answer(case)
     arrays = {k: torch.tensor(a, requires_grad=(k == name)) for k, a in case.arrays.items()}
-    out = (fn(**arrays, **case.options) * torch.tensor(cot)).sum()
+    out = (fn(**arrays, **options) * torch.tensor(cot)).sum()
     (g,) = torch.autograd.grad(out, arrays[name], create_graph=True)
     if not g.requires_grad:  # piecewise linear: the gradient does not depend on the input
         return np.zeros(case.arrays[name].shape)
@@ -160,7 +160,7 @@ def _torch_second_order(case):
     name = case.grads[0]
     try:
         return _torch_hvp(runner.loss_function("torch", case.loss, case.through), case, name,
-                          _direction(case, name)), None
+                          _direction(case, name), case.torch_options), None
     except (RuntimeError, NotImplementedError) as exc:
         return None, f"torch has no double backward for {case.loss} ({str(exc).splitlines()[0][:80]})"
 
@@ -225,7 +225,8 @@ def torch_double_backward(case):
     if reason:
         return "n/a", reason
     name = case.grads[0]
-    ours = _torch_hvp(runner.loss_function("ours", case.loss, case.through), case, name, _direction(case, name))
+    ours = _torch_hvp(runner.loss_function("ours", case.loss, case.through), case, name, _direction(case, name),
+                      case.options)
     _close(ours, ref, f"Hessian-vector product in {name}")
 
 

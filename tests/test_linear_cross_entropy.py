@@ -1,0 +1,299 @@
+"""linear_cross_entropy and LinearCrossEntropyLoss against torch.nn: contract, chunking, memory, errors.
+
+Every option, shape and dtype is in the conformance catalogue; these tests pin
+the signatures, that every chunk size gives torch's values and gradients, the
+chunking primitive itself, the memory bound (structurally: JAX's compiled
+temporaries, torch's saved tensors), torch.compile and torch.func, and clear
+errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+import agnostic_losses._primitives as P
+
+from helpers import assert_close, need, torch_reference
+
+torch = need("torch")
+F = torch.nn.functional
+
+RNG = np.random.default_rng(5)
+N, H, C = 8, 4, 5
+X = RNG.standard_normal((N, H))
+W = RNG.standard_normal((C, H))
+B = RNG.standard_normal(C)
+W_K = RNG.standard_normal((C, 2, H))  # K-dimensional: logits (N, C, 2)
+B_K = RNG.standard_normal((C, 2))
+Y = RNG.integers(0, C, N)
+Y_K = RNG.integers(0, C, (N, 2))
+WEIGHT = RNG.uniform(0.5, 2.0, C)
+
+
+def _probabilities(shape):
+    e = np.exp(RNG.standard_normal(shape))
+    return e / e.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+
+
+# name: (arrays, options); torch's reference is its linear_cross_entropy without options=
+CASES = {
+    "indices": ({"input": X, "linear_weight": W, "target": Y}, {}),
+    "indices_bias_weight_smoothing_ignored": (
+        {"input": X, "linear_weight": W, "target": np.where(Y == 2, 1, Y), "linear_bias": B, "weight": WEIGHT},
+        {"ignore_index": 1, "label_smoothing": 0.2}),
+    "probabilities_bias_weight": (
+        {"input": X, "linear_weight": W, "target": _probabilities((N, C)), "linear_bias": B, "weight": WEIGHT},
+        {"label_smoothing": 0.1}),
+    "k_dim_indices": ({"input": X, "linear_weight": W_K, "target": Y_K, "linear_bias": B_K}, {}),
+    "k_dim_probabilities": ({"input": X, "linear_weight": W_K, "target": _probabilities((N, C, 2))}, {}),
+    "unbatched": ({"input": X[0], "linear_weight": W, "target": Y[0], "linear_bias": B}, {}),
+    "unbatched_probabilities": ({"input": X[0], "linear_weight": W, "target": _probabilities((C,))}, {}),
+    "empty": ({"input": X[:0], "linear_weight": W, "target": Y[:0]}, {}),
+}
+CHUNK_SIZES = (1, 2, 3, N + 5, None)  # one row, a divisor of N, a non-divisor, more than N, the default
+
+
+def test_signature_is_torchs_with_chunk_size_for_options():
+    ours = [(p.name, p.kind, p.default) for p in inspect.signature(al.linear_cross_entropy).parameters.values()]
+    theirs = [(p.name, p.kind, p.default) for p in inspect.signature(F.linear_cross_entropy).parameters.values()]
+    assert theirs[-1][0] == "options"
+    assert ours == theirs[:-1] + [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", CASES)
+def test_every_chunk_size_gives_torchs_values_and_gradients(backend, name, reduction):
+    arrays, options = CASES[name]
+    options = {**options, "reduction": reduction}
+    grads = tuple(k for k in ("input", "linear_weight", "linear_bias") if k in arrays)
+    if arrays["target"].dtype.kind == "f":
+        grads += ("target",)
+    ref, ref_grads, cot = torch_reference(F.linear_cross_entropy, arrays, options, grads)
+    # torch's reference path spelled out: cross_entropy of the linear map, reshaped
+    unfused = torch_reference(_cross_entropy_of_linear, arrays, options, grads, cot)
+    assert_close(unfused[0], ref, what="cross_entropy(linear(...))")
+    for chunk_size in CHUNK_SIZES:
+        variants = backend.evaluate(al.linear_cross_entropy, arrays, {**options, "chunk_size": chunk_size},
+                                    "float64", grads if backend.differentiates else (), cot)
+        for variant, (value, g, out_dtype) in variants.items():
+            what = f"{name} chunk_size={chunk_size} {variant}"
+            assert out_dtype == "float64", what
+            assert_close(value, ref, what=f"{what} value")
+            for k in g:
+                assert_close(g[k], ref_grads[k], what=f"{what} d/d{k}")
+                assert_close(g[k], unfused[1][k], what=f"{what} d/d{k} (unfused)")
+
+
+def _cross_entropy_of_linear(input, linear_weight, target, linear_bias=None, weight=None, reduction="mean",
+                             ignore_index=-100, label_smoothing=0.0):
+    c, d, h = linear_weight.shape[0], tuple(linear_weight.shape[1:-1]), linear_weight.shape[-1]
+    logits = F.linear(input, linear_weight.reshape(-1, h), None if linear_bias is None else linear_bias.reshape(-1))
+    return F.cross_entropy(logits.reshape(*input.shape[:-1], c, *d), target, weight=weight, reduction=reduction,
+                           ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+
+def test_generic_primitives_give_the_same(ad_backend):
+    arrays, options = CASES["indices_bias_weight_smoothing_ignored"]
+    grads = ("input", "linear_weight", "linear_bias")
+    ref, ref_grads, cot = torch_reference(F.linear_cross_entropy, arrays, options, grads)
+    with al.generic_primitives():
+        variants = ad_backend.evaluate(al.linear_cross_entropy, arrays, {**options, "chunk_size": 3}, "float64",
+                                       grads, cot)
+    for variant, (value, g, _) in variants.items():
+        assert_close(value, ref, what=variant)
+        for k in grads:
+            assert_close(g[k], ref_grads[k], what=f"{variant} d/d{k}")
+
+
+def test_chunked_maps_rows_and_differentiates_closed_over_arrays(backend):
+    """The primitive alone: f over chunks of rows of two arrays, w closed over, against one call of f."""
+    xp = P.array_namespace(backend.asarray(np.zeros(1), "float64"))
+    a, b, w = RNG.standard_normal((7, 3)), RNG.standard_normal((7,)), RNG.standard_normal((3, 2))
+
+    def rows(a, b, w):
+        return xp.sum(xp.exp((a @ w) * xp.expand_dims(b, axis=1)), axis=1)
+
+    def chunked(a, b, w, size):
+        return P.chunked(lambda a_c, b_c: rows(a_c, b_c, w), (a, b), size)
+
+    arrays = {"a": a, "b": b, "w": w}
+    grads = ("a", "b", "w") if backend.differentiates else ()
+    cot = RNG.standard_normal(7)
+    whole = backend.evaluate(rows, arrays, {}, "float64", grads, cot)
+    for size in (1, 2, 3, 7, 10):
+        for variant, (value, g, _) in backend.evaluate(chunked, arrays, {"size": size}, "float64", grads,
+                                                       cot).items():
+            assert_close(value, whole[variant][0], what=f"size={size} {variant}")
+            for k in g:
+                assert_close(g[k], whole[variant][1][k], what=f"size={size} {variant} d/d{k}")
+
+
+def test_class_takes_the_linear_layer_at_call_and_matches_torchs():
+    torch.manual_seed(0)
+    options = {"out_features": (2,), "bias": True, "weight": WEIGHT, "label_smoothing": 0.1, "ignore_index": 3}
+    theirs = torch.nn.LinearCrossEntropyLoss(H, C, **{**options, "weight": torch.tensor(WEIGHT)},
+                                             dtype=torch.float64)
+    ours = al.LinearCrossEntropyLoss(H, C, **{**options, "weight": torch.tensor(WEIGHT)}, chunk_size=3)
+    x, y = torch.tensor(X), torch.tensor(Y_K)
+    expected = theirs(x, y)
+    lin = theirs.linear  # torch's flat storage (C * 2, H) and (C * 2,)
+    assert_close(ours(x, y, lin.weight, lin.bias).detach().numpy(), expected.detach().numpy(), what="flat")
+    shaped = lin.weight.reshape(C, 2, H), lin.bias.reshape(C, 2)
+    on_numpy = al.LinearCrossEntropyLoss(H, C, **options)
+    assert_close(on_numpy(X, Y_K, *(a.detach().numpy() for a in shaped)), expected.detach().numpy(), what="numpy")
+    (g_ours,) = torch.autograd.grad(ours.forward(x, y, *shaped), lin.weight)
+    (g_theirs,) = torch.autograd.grad(expected, lin.weight)
+    assert_close(g_ours.numpy(), g_theirs.numpy(), what="gradient")
+    assert "chunk_size=3" in repr(ours) and "in_features=4" in repr(ours)
+
+
+def test_class_signature_is_torchs_without_parameters_to_make():
+    ours = [(p.name, p.kind, p.default) for p in inspect.signature(al.LinearCrossEntropyLoss).parameters.values()]
+    theirs = [(p.name, p.kind, p.default)
+              for p in inspect.signature(torch.nn.LinearCrossEntropyLoss).parameters.values()
+              if p.name not in ("device", "dtype", "options")]
+    assert ours == theirs + [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
+
+
+def test_class_errors():
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: made with bias=True, so linear_bias must be "
+                                         r"an array, got NoneType"):
+        al.LinearCrossEntropyLoss(H, C, bias=True)(X, Y, W)
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: made with bias=False, so linear_bias must be None"):
+        al.LinearCrossEntropyLoss(H, C)(X, Y, W, B)
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: linear_weight must have shape \(5, 2, 4\) or "
+                                         r"\(10, 4\), got \(5, 4\)"):
+        al.LinearCrossEntropyLoss(H, C, out_features=(2,))(X, Y_K, W)
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: label_smoothing must be in \[0.0, 1.0\], got 2"):
+        al.LinearCrossEntropyLoss(H, C, label_smoothing=2)
+    with pytest.raises(TypeError, match=r"LinearCrossEntropyLoss: linear_weight must be an array, got list"):
+        al.LinearCrossEntropyLoss(H, C)(X, Y, W.tolist())
+
+
+ERRORS = [  # (arrays, options, exception, message)
+    ({"input": X[None]}, {}, ValueError,
+     r"linear_cross_entropy: input must have shape \(in_features,\) or \(N, in_features\), got \(1, 8, 4\)"),
+    ({"linear_weight": W[:, :3]}, {}, ValueError,
+     r"linear_cross_entropy: linear_weight must have shape \(C, 4\) or \(C, d1, ..., dK, 4\) \(in_features = "
+     r"input's last axis, 4\), got \(5, 3\)"),
+    ({"linear_weight": W[0]}, {}, ValueError, r"linear_cross_entropy: linear_weight must have shape \(C, 4\)"),
+    ({"linear_bias": B[:4]}, {}, ValueError,
+     r"linear_cross_entropy: linear_bias must have shape \(5,\) \(linear_weight's shape less its last axis\), "
+     r"got \(4,\)"),
+    ({"linear_weight": W_K, "target": Y_K, "linear_bias": B}, {}, ValueError,
+     r"linear_cross_entropy: linear_bias must have shape \(5, 2\)"),
+    ({"input": X[0], "linear_weight": W_K, "target": Y_K[0]}, {}, ValueError,
+     r"linear_cross_entropy: a K-dimensional linear_weight of shape \(5, 2, 4\) needs a batched input \(N, 4\), "
+     r"got \(4,\)"),
+    ({"target": Y[:5]}, {}, ValueError,
+     r"linear_cross_entropy: target must have shape \(8,\) \(the logits' shape \(8, 5\) less the class axis\), "
+     r"got \(5,\)"),
+    ({"target": Y.astype(np.float64)}, {}, TypeError,
+     r"linear_cross_entropy: target must have an integer dtype \(class indices; class probabilities have the "
+     r"logits' shape \(8, 5\)\), got float64"),
+    ({"target": _probabilities((N, C))}, {"ignore_index": -100}, ValueError,
+     r"linear_cross_entropy: ignore_index cannot be given with probability targets \(target has the logits' "
+     r"shape \(8, 5\)\), got ignore_index=-100"),
+    ({"weight": WEIGHT[:3]}, {}, ValueError,
+     r"linear_cross_entropy: weight must have shape \(5,\) \(one weight per class\), got \(3,\)"),
+    ({"target": np.where(Y == 0, 7, Y)}, {}, ValueError,
+     r"linear_cross_entropy: target must hold class indices in \[0, 5\) or ignore_index=-100, got 7"),
+    ({}, {"chunk_size": 0}, ValueError, r"linear_cross_entropy: chunk_size must be >= 1 \(rows per chunk\), got 0"),
+    ({}, {"chunk_size": -3}, ValueError, r"linear_cross_entropy: chunk_size must be >= 1"),
+    ({}, {"chunk_size": 2.0}, TypeError, r"linear_cross_entropy: chunk_size must be an int or None, got float"),
+    ({}, {"chunk_size": True}, TypeError, r"linear_cross_entropy: chunk_size must be an int or None, got bool"),
+    ({}, {"reduction": "avg"}, ValueError,
+     r"linear_cross_entropy: reduction must be one of 'none', 'mean', 'sum', got 'avg'"),
+    ({}, {"label_smoothing": -0.1}, ValueError, r"linear_cross_entropy: label_smoothing must be in \[0.0, 1.0\]"),
+    ({"linear_weight": W.astype(np.int64)}, {}, TypeError,
+     r"linear_cross_entropy: linear_weight must have a real floating dtype, got int64"),
+    ({"linear_bias": torch.tensor(B)}, {}, TypeError,
+     r"linear_cross_entropy: all arrays must come from one array library, got input from numpy, linear_weight "
+     r"from numpy, target from numpy, linear_bias from torch"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ERRORS)))
+def test_bad_input_raises_clear_errors(i):
+    changes, options, exception, message = ERRORS[i]
+    arrays = {"input": X, "linear_weight": W, "target": Y, **changes}
+    with pytest.raises(exception, match=message):
+        al.linear_cross_entropy(**arrays, **options)
+
+
+def test_nothing_is_mutated(ad_backend):
+    arrays, options = CASES["indices_bias_weight_smoothing_ignored"]
+    copies = {k: v.copy() for k, v in arrays.items()}
+    native = ad_backend.native(arrays, "float64")
+    before = {k: ad_backend.to_numpy(v).copy() for k, v in native.items()}
+    ad_backend.evaluate(al.linear_cross_entropy, arrays, {**options, "chunk_size": 3}, "float64",
+                        ("input", "linear_weight", "linear_bias"), np.ones(()))
+    al.linear_cross_entropy(**native, **options, chunk_size=3)
+    for k in arrays:
+        np.testing.assert_array_equal(arrays[k], copies[k], err_msg=k)
+        np.testing.assert_array_equal(ad_backend.to_numpy(native[k]), before[k], err_msg=k)
+
+
+def test_jax_compiled_memory_holds_one_chunk_of_logits():
+    """Structural: XLA's temporaries for value-and-gradient are a fraction of the (N, V) logits."""
+    jax = need("jax")
+    jnp = jax.numpy
+    n, h, v = 2048, 64, 4096
+    x, w = jnp.zeros((n, h), jnp.float32), jnp.zeros((v, h), jnp.float32)
+    y = jnp.zeros((n,), jnp.int32)
+    logits_bytes = n * v * 4
+
+    def temp_bytes(loss):
+        compiled = jax.jit(jax.grad(loss, argnums=(0, 1))).lower(x, w, y).compile()
+        return compiled.memory_analysis().temp_size_in_bytes
+
+    ours = temp_bytes(lambda x, w, y: al.linear_cross_entropy(x, w, y, chunk_size=128))
+    naive = temp_bytes(lambda x, w, y: al.cross_entropy(x @ w.T, y))
+    assert ours < 0.25 * logits_bytes, (ours, logits_bytes)  # one chunk's logits is 1/16 of them
+    assert naive >= logits_bytes, (naive, logits_bytes)
+
+
+def test_torch_autograd_saves_no_full_logits():
+    """Structural: under autograd the chunked loss saves no (N, V) tensor for the backward pass."""
+    n, h, v = 64, 8, 256
+    x = torch.randn(n, h, requires_grad=True)
+    w = torch.randn(v, h, requires_grad=True)
+    y = torch.randint(0, v, (n,))
+
+    def largest_saved(loss):
+        sizes = []
+
+        def pack(t):
+            sizes.append(t.numel())
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = loss()
+        out.backward()
+        return max(sizes)
+
+    assert largest_saved(lambda: F.cross_entropy(x @ w.T, y)) >= n * v  # the naive one does
+    assert largest_saved(lambda: al.linear_cross_entropy(x, w, y, chunk_size=8)) < n * v / 4
+
+
+def test_torch_compile_and_torch_func():
+    """torch.compile(fullgraph=True) traces the checkpointed chunks; torch.func.grad (which refuses
+    checkpointing's saved-tensor hooks) gets the unrematerialised chunks, with the same gradients."""
+    x, w, y = torch.tensor(X), torch.tensor(W), torch.tensor(Y)
+
+    def loss(x, w):
+        return al.linear_cross_entropy(x, w, y, linear_bias=torch.tensor(B), chunk_size=3, label_smoothing=0.1)
+
+    xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
+    expected = torch.autograd.grad(F.linear_cross_entropy(xr, wr, y, linear_bias=torch.tensor(B),
+                                                          label_smoothing=0.1), (xr, wr))
+    xc, wc = x.clone().requires_grad_(), w.clone().requires_grad_()
+    compiled = torch.compile(loss, fullgraph=True, backend="aot_eager")
+    for got, what in ((torch.autograd.grad(compiled(xc, wc), (xc, wc)), "torch.compile"),
+                      (torch.func.grad(loss, argnums=(0, 1))(x, w), "torch.func.grad")):
+        for g, e in zip(got, expected):
+            assert_close(g.detach().numpy(), e.numpy(), what=what)
