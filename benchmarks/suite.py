@@ -74,6 +74,7 @@ import agnostic_losses as al  # noqa: E402
 from _common import compare, environment, write  # noqa: E402
 
 COLUMNS = ("torch", "compile", "jax", "numpy", "memory")
+_QUICK = False  # fewer repeats (run(quick=True))
 PASSES = ("forward", "forward+backward")
 SIZES = ("small", "medium", "large")
 F32 = np.float32
@@ -305,6 +306,8 @@ OPTAX_SIGMOID = ("optax.sigmoid_binary_cross_entropy",
 
 def optax_ctc(jax, jnp, optax, arrays, put):
     """optax.ctc_loss takes batch-major logits (N, T, C) and paddings; ours gets log_softmax of (T, N, C)."""
+    if optax is None:
+        raise ImportError("ctc_loss's JAX peer is optax.ctc_loss, and optax is not installed")
     lp = arrays["log_probs"]
     n, s = arrays["targets"].shape
     args = (put(np.ascontiguousarray(np.swapaxes(lp, 0, 1))), put(np.zeros((n, lp.shape[0]), F32)),
@@ -459,6 +462,7 @@ def describe(arrays):
 # --- timing ------------------------------------------------------------------------------------
 
 BUDGET = {"small": (0.3, 20, 200), "medium": (1.0, 5, 50), "large": (2.0, 3, 10)}  # seconds, min, max repeats
+QUICK_BUDGET = {"small": (0.1, 15, 100), "medium": (0.3, 5, 30), "large": (1.0, 3, 5)}
 
 
 def timed(fns, size):
@@ -468,9 +472,9 @@ def timed(fns, size):
         start = time.perf_counter()
         fn()
         once[name] = time.perf_counter() - start
-    budget, low, high = BUDGET[size]
+    budget, low, high = (QUICK_BUDGET if _QUICK else BUDGET)[size]
     repeats = max(low, min(high, int(budget / max(sum(once.values()), 1e-9))))
-    return compare(fns, repeats=repeats, warmup=1)
+    return compare(fns, repeats=repeats, warmup=0)  # the timed call above was the warm-up
 
 
 def _short(e):
@@ -609,8 +613,9 @@ def _jax_peer(bench, jax, jnp, optax, through):
     else:
         label, optax_loss = bench.optax
         name = label.split(".")[1].split(" ")[0].split("(")[0]
-        if not hasattr(optax.losses, name):
-            return f"jnp formula (this optax has no {name})", _jax_peer(
+        if optax is None or not hasattr(optax.losses, name):
+            return f"jnp formula ({'optax is not installed' if optax is None else 'this optax has no ' + name})", \
+                _jax_peer(
                 Bench(bench.name, bench.fn, bench.arrays, bench.shapes, bench.formula, bench.grads), jax, jnp, optax,
                 through)[1]
 
@@ -626,8 +631,11 @@ def _jax_peer(bench, jax, jnp, optax, through):
 def column_jax(bench, arrays, size, device, results):
     import jax
     import jax.numpy as jnp
-    import optax
 
+    try:
+        import optax
+    except ImportError:  # the jnp formulas stand in
+        optax = None
     dev = jax.devices("gpu" if device == "cuda" else "cpu")[0]
 
     def put(a):
@@ -929,10 +937,15 @@ def main(argv=None):
         p.error(f"unknown column or size {bad}")
     sizes = [s for s in args.sizes.split(",") if s] or (["small", "medium"] if args.quick else ["small", "large"])
     return run(chosen, sizes, columns, args.device,
-               None if args.no_write else (args.name or f"suite-{args.device}" + ("-quick" if args.quick else "")))
+               None if args.no_write else (args.name or f"suite-{args.device}" + ("-quick" if args.quick else "")),
+               quick=args.quick)
 
 
-def run(chosen, sizes, columns, device, name=None, log=print):
+def run(chosen, sizes, columns, device, name=None, log=print, quick=False):
+    """Measure the entries ``chosen`` at ``sizes`` in ``columns``; print, and write the results under ``name``.
+    Returns (rows, extra: summary, skipped entries, timings of the run)."""
+    global _QUICK
+    _QUICK = quick
     started, load = time.time(), os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     env = environment(device)
     env["agnostic_losses"] = str(Path(al.__file__).parent)
