@@ -774,13 +774,13 @@ BANDWIDTH = ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss", "binary_cros
              "soft_margin_loss")
 
 
-def bandwidth(names):
-    """Forward at 1e8 float32 elements: bytes the minimal algorithm moves (read every input, write a
-    scalar) / time, as a fraction of torch.clone's (read + write 1e8 float32) measured in the same run."""
+def bandwidth(names, device="cuda", n=10**8):
+    """Forward at ``n`` float32 elements: bytes the minimal algorithm moves (read every input, write a
+    scalar) / time, as a fraction of torch.clone's (read + write n float32) measured in the same run."""
     import torch
 
-    rows, sync, n = [], torch.cuda.synchronize, 10**8
-    source = torch.randn(n, device="cuda")
+    rows, sync = [], torch_sync(device)
+    source = torch.randn(n, device=device)
 
     def clone():
         source.clone()
@@ -789,15 +789,15 @@ def bandwidth(names):
     with torch.no_grad():
         for name in names:
             bench = BY_NAME[name]
-            gen = torch.Generator(device="cuda").manual_seed(0)
+            gen = torch.Generator(device=device).manual_seed(0)
             tensors = []
-            for arr in bench.arrays:  # drawn on the GPU: 1e8 elements of the entry's kind
+            for arr in bench.arrays:  # drawn on the device: n elements of the entry's kind
                 if name == "soft_margin_loss" and arr == "target":
-                    tensors.append(torch.randint(0, 2, (n,), device="cuda", generator=gen).float() * 2 - 1)
+                    tensors.append(torch.randint(0, 2, (n,), device=device, generator=gen).float() * 2 - 1)
                 elif arr == "target" and name == "binary_cross_entropy_with_logits":
-                    tensors.append(torch.rand(n, device="cuda", generator=gen))
+                    tensors.append(torch.rand(n, device=device, generator=gen))
                 else:
-                    tensors.append(torch.randn(n, device="cuda", generator=gen))
+                    tensors.append(torch.randn(n, device=device, generator=gen))
             fns = {side: torch_call(torch_loss(fn, bench), tensors, bench, False, sync)
                    for side, fn in (("ours", ours_fn(bench)), ("peer", torch_peer(bench)))}
             fns["clone"] = clone
@@ -809,7 +809,8 @@ def bandwidth(names):
                          "ours GB/s": moved / t["ours"] / 1e9, "clone GB/s": copy_rate / 1e9,
                          "ours / copy": moved / t["ours"] / copy_rate, "peer / copy": moved / t["peer"] / copy_rate})
             del tensors, fns
-            torch.cuda.empty_cache()
+            if device == "cuda":
+                torch.cuda.empty_cache()
     return rows
 
 
