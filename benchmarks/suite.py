@@ -39,9 +39,9 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 
@@ -68,13 +68,14 @@ sys.path.insert(0, str(HERE))
 if str(HERE.parent) not in sys.path:
     sys.path.insert(1, str(HERE.parent))  # the checkout being benchmarked, when not installed
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import agnostic_losses as al  # noqa: E402
-from _common import compare, environment, write  # noqa: E402
+import agnostic_losses as al
+from _common import compare, environment, write
 
 COLUMNS = ("torch", "compile", "jax", "numpy", "memory")
 _QUICK = False  # fewer repeats (run(quick=True))
+_ARG_THREADS = None  # --threads, as parsed
 PASSES = ("forward", "forward+backward")
 SIZES = ("small", "medium", "large")
 F32 = np.float32
@@ -579,7 +580,7 @@ def column_compile(bench, arrays, size, device, results):
                     start = time.perf_counter()
                     try:
                         call()
-                    except Exception as e:  # noqa: BLE001 - recorded, then the default mode
+                    except Exception as e:  # recorded, then the default mode
                         if not fullgraph:
                             raise
                         failures[side] = _short(e)
@@ -755,7 +756,7 @@ def column_memory(bench, arrays, size, device, results):
         env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536",  # freed blocks go back to the OS at once
                "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--memory-worker", bench.name, size,
-                               side, device], capture_output=True, text=True, env=env, timeout=600)
+                               side, device], capture_output=True, text=True, env=env, timeout=600, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"memory worker ({side}) failed: {proc.stderr.strip().splitlines()[-1:]}")
         out[side] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -826,7 +827,7 @@ def run_entry(bench, size, device, columns, log=print):
             with warnings.catch_warnings():  # torch's, JAX's int64 truncation: not the subject here
                 warnings.simplefilter("ignore")
                 COLUMN_FUNCTIONS[column](bench, arrays, size, device, results)
-        except Exception as e:  # noqa: BLE001 - one failing column does not end the run
+        except Exception as e:  # one failing column does not end the run
             for row in results.values():
                 row.setdefault("errors", []).append(f"{column}: {_short(e)}")
             log(f"    {column} failed: {_short(e)}")
@@ -920,6 +921,8 @@ def main(argv=None):
     if args.threads:
         import torch
 
+        global _ARG_THREADS
+        _ARG_THREADS = args.threads
         torch.set_num_threads(args.threads)
     if args.memory_worker:
         print(json.dumps(memory_worker(*args.memory_worker)))
@@ -983,9 +986,15 @@ def run(chosen, sizes, columns, device, name=None, log=print, quick=False):
         if names:
             try:
                 extra["bandwidth"] = bandwidth(names)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:  # the rest is written all the same
                 log(f"bandwidth failed: {_short(e)}")
     extra["summary"] = summary(rows)
+    n = str(THREADS or _ARG_THREADS or "")
+    extra["threads"] = (f"--threads {n}: torch and the BLAS on {n} thread(s)"
+                        + (", XLA's CPU thread pool on one" if n == "1" else "")
+                        if n else "the libraries' default thread pools")
+    if "torch threads" in env:
+        extra["threads"] += f" (torch.get_num_threads() = {env['torch threads']})"
     notes = notes_text(rows, extra, bench_notes, device)
     if name:
         text = write(name, env, rows, TABLE, notes, extra=extra)
@@ -1027,8 +1036,8 @@ def notes_text(rows, extra, bench_notes, device):
         if worst:
             out.append(f"- worst {label} ratios, large, forward+backward: {worst}")
     if extra.get("bandwidth"):
-        out += ["", "Bandwidth of the forward at 1e8 float32 elements (bytes the minimal algorithm reads and "
-                "writes / time), as a fraction of torch.clone's on the same GPU in the same run:", "",
+        out += ["", ("Bandwidth of the forward at 1e8 float32 elements (bytes the minimal algorithm reads and "
+                     "writes / time), as a fraction of torch.clone's on the same GPU in the same run:"), "",
                 "| loss | ours ms | peer ms | clone ms | ours GB/s | clone GB/s | ours / copy | peer / copy |",
                 "|---|---|---|---|---|---|---|---|"]
         out += [f"| {b['loss']} | {b['ours ms']:.3g} | {b['peer ms']:.3g} | {b['clone ms']:.3g} | "
@@ -1036,7 +1045,7 @@ def notes_text(rows, extra, bench_notes, device):
                 for b in extra["bandwidth"]]
     out.append("")
     load = extra["load average at start"]
-    out.append(f"Run took {extra['seconds'] / 60:.1f} min on {cores} cores."
+    out.append(f"Run took {extra['seconds'] / 60:.1f} min on {cores} cores; threads: {extra['threads']}."
                + (f" Other processes were running: the 1-minute load average was {load:.1f} before the suite started "
                   f"(and {extra['load average at end']:.1f} at its end, the suite included), so absolute times are "
                   "noisy; the ratios are of interleaved repeats, side by side." if load and load > 0.5 else ""))
