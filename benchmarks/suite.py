@@ -802,7 +802,7 @@ def bandwidth(names, device="cuda", n=10**8):
             fns = {side: torch_call(torch_loss(fn, bench), tensors, bench, False, sync)
                    for side, fn in (("ours", ours_fn(bench)), ("peer", torch_peer(bench)))}
             fns["clone"] = clone
-            t = timed(fns, "large")
+            t = timed(fns, "medium")  # milliseconds each on a GPU: up to 50 repeats
             moved = sum(x.numel() * x.element_size() for x in tensors) + 4
             copy_rate = 2 * n * 4 / t["clone"]
             rows.append({"loss": name, "elements": n, "bytes moved (minimal)": moved,
@@ -827,7 +827,7 @@ def run_entry(bench, size, device, columns, log=print):
             with warnings.catch_warnings():  # torch's, JAX's int64 truncation: not the subject here
                 warnings.simplefilter("ignore")
                 COLUMN_FUNCTIONS[column](bench, arrays, size, device, results)
-        except Exception as e:  # one failing column does not end the run
+        except Exception as e:  # noqa: BLE001 - one failing column does not end the run
             for row in results.values():
                 row.setdefault("errors", []).append(f"{column}: {_short(e)}")
             log(f"    {column} failed: {_short(e)}")
@@ -986,7 +986,7 @@ def run(chosen, sizes, columns, device, name=None, log=print, quick=False):
         if names:
             try:
                 extra["bandwidth"] = bandwidth(names)
-            except Exception as e:  # the rest is written all the same
+            except Exception as e:  # noqa: BLE001 - the rest is written all the same
                 log(f"bandwidth failed: {_short(e)}")
     extra["summary"] = summary(rows)
     n = str(THREADS or _ARG_THREADS or "")
