@@ -606,22 +606,15 @@ def column_compile(bench, arrays, size, device, results):
 
 def _jax_peer(bench, jax, jnp, optax, through):
     """(label, loss) of the optax loss named in the entry, or of its formula on jax.numpy."""
-    if bench.optax is None:
-        label, formula = "jnp formula", bench.formula
-
-        def inner(*a):
-            return formula(jnp, *a)
-    else:
-        label, optax_loss = bench.optax
+    label, optax_loss = bench.optax or ("jnp formula", None)
+    if optax_loss is not None:
         name = label.split(".")[1].split(" ")[0].split("(")[0]
         if optax is None or not hasattr(optax.losses, name):
-            return f"jnp formula ({'optax is not installed' if optax is None else 'this optax has no ' + name})", \
-                _jax_peer(
-                Bench(bench.name, bench.fn, bench.arrays, bench.shapes, bench.formula, bench.grads), jax, jnp, optax,
-                through)[1]
+            label = f"jnp formula ({'optax is not installed' if optax is None else 'this optax has no ' + name})"
+            optax_loss = None
 
-        def inner(*a):
-            return optax_loss(optax.losses, jnp, *a)
+    def inner(*a):
+        return bench.formula(jnp, *a) if optax_loss is None else optax_loss(optax.losses, jnp, *a)
 
     def peer(*a):
         return inner(*[jax.nn.log_softmax(x, axis=-1) if i in through else x for i, x in enumerate(a)])
