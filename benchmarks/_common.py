@@ -50,10 +50,11 @@ def environment(device: str = "cpu") -> dict:
     return env
 
 
-def write(name: str, env: dict, rows: list[dict], columns: list[str], notes: str = "") -> str:
-    """Write ``benchmarks/results/<name>.json`` and ``.md``; returns the Markdown table."""
+def write(name: str, env: dict, rows: list[dict], columns: list[str], notes: str = "", extra: dict | None = None) -> str:
+    """Write ``benchmarks/results/<name>.json`` (with ``extra``'s keys beside the rows) and ``.md``; returns the
+    Markdown text."""
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1))
+    (RESULTS / f"{name}.json").write_text(json.dumps({"environment": env, "rows": rows, **(extra or {})}, indent=1))
     v = env["versions"]
     head = (f"{env['date']}, {env['machine']}{', ' + env['gpu'] if env.get('gpu') else ''}, device {env['device']}; "
             + ", ".join(f"{k} {val}" for k, val in v.items()) + ".")
