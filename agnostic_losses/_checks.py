@@ -29,7 +29,7 @@ def namespace(loss: str, **arrays):
             f"{loss}: all arrays must come from one array library, got {found}"
         ) from None
     places = {name: d for name, d in ((name, placement(a)) for name, a in given.items()) if d is not None}
-    if len(set(places.values())) > 1:
+    if any(d != next(iter(places.values())) for d in places.values()):  # CuPy's devices do not hash
         found = ", ".join(f"{name} on {d}" for name, d in places.items())
         raise ValueError(f"{loss}: all arrays must be on one device, got {found}")
     return xp

@@ -297,8 +297,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     log_1mx = P.clip(xp.log1p(-x), min=-100.0)
     out = (target - 1) * log_1mx - target * log_x
     # torch's closed-form gradient, and its double backward's derivative of it
-    curvature = (x * x - 2 * x * target + target) / ((x + _BCE_EPS) ** 2 * (1 - x + _BCE_EPS) ** 2)
-    out = P.custom_gradient(out, (input, (x - target) / P.clip((1 - x) * x, min=_BCE_EPS), curvature))
+    # (the same clamped denominator, squared: XLA may fold torch's ``1 - x + eps`` into ``(1 + eps) - x``)
+    denominator = P.clip((1 - x) * x, min=_BCE_EPS)
+    curvature = (x * x - 2 * x * target + target) / (denominator * denominator)
+    out = P.custom_gradient(out, (input, (x - target) / denominator, curvature))
     if weight is not None:
         out = out * weight
     return as_dtype(xp, _reduce(out, reduction), dtype)
