@@ -1,5 +1,6 @@
-"""The classification losses of torch.nn: cross-entropy, NLL, binary cross-entropy (on
-probabilities and on logits), soft margin and multi-label soft margin.
+"""The classification losses of torch.nn: cross-entropy (of logits, and of a linear layer's output,
+chunked), NLL, binary cross-entropy (on probabilities and on logits), soft margin and multi-label
+soft margin.
 
 Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 ``(C,)`` input), with targets of the input's shape less that axis.
@@ -8,6 +9,7 @@ Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import _checks as checks
 from . import _primitives as P
@@ -236,7 +238,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     width = n_classes * math.prod(out_features)
     if chunk_size is None:
         chunk_size = max(1, LOGITS_PER_CHUNK // max(width, 1))
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
         raise TypeError(f"{loss}: chunk_size must be an int or None, got {type(chunk_size).__name__}")
     elif chunk_size < 1:
         raise ValueError(f"{loss}: chunk_size must be >= 1 (rows per chunk), got {chunk_size}")
@@ -250,7 +252,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
 
     x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
-    out = P.chunked(rows, (x, t), chunk_size)
+    out = P.chunked(rows, (x, t), int(chunk_size))
     mean_weights = None
     if not xp.isdtype(target.dtype, "real floating"):
         (w_classes,) = working_precision(xp, weight)
