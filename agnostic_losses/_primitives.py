@@ -151,6 +151,15 @@ def placement(x):
     return None
 
 
+def wide_indices(x):
+    """Integer indices as int64 or int32 (others become the namespace's default integer dtype:
+    int64, or int32 in JAX without x64): uint8 cannot hold -100, nor twice a length of 200."""
+    xp = array_namespace(x)
+    if x.dtype in (xp.int64, xp.int32):
+        return x
+    return xp.astype(x, xp.asarray(0, device=device(x)).dtype)
+
+
 def as_array(x):
     """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
     if isinstance(x, _np.generic):

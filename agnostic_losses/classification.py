@@ -44,7 +44,7 @@ def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
     checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
                   f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
-    return _wide(xp, target)
+    return P.wide_indices(target)
 
 
 def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
@@ -61,11 +61,6 @@ def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's sh
     if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
         raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
     return target
-
-
-def _wide(xp, target):
-    """Class indices in int64 (int32 stays): uint8 targets cannot be compared with ignore_index=-100."""
-    return target if target.dtype in (xp.int64, xp.int32) else xp.astype(target, xp.int64)
 
 
 def _on_class_axis(xp, weight, ndim, axis):

@@ -89,7 +89,7 @@ def _classes_last(loss, xp, input, target, target_shape, what):
         raise ValueError(f"{loss}: input must have shape (C,) or (N, C), got {tuple(input.shape)}")
     checks.integral(loss, xp, "target", target, what)
     checks.shape_is(loss, "target", target, target_shape, what)
-    return target if target.dtype in (xp.int64, xp.int32) else xp.astype(target, xp.int64)
+    return P.wide_indices(target)
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,

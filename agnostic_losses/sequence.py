@@ -19,14 +19,14 @@ __all__ = ["ctc_loss"]
 
 
 def _lengths(loss, xp, name, lengths, n, batched, like):
-    """Lengths given as an array, a tuple/list of ints or an int, as an int64 array of shape (n,)."""
+    """Lengths given as an array, a tuple/list of ints or an int, as an integer array of shape (n,)."""
     if P.is_array(lengths):
         checks.namespace(loss, **{name: lengths, "log_probs": like})
         checks.integral(loss, xp, name, lengths, "one length per sequence")
-        lengths = xp.astype(lengths, xp.int64) if lengths.dtype != xp.int64 else lengths
+        lengths = P.wide_indices(lengths)
     elif isinstance(lengths, numbers.Integral) or (
             isinstance(lengths, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in lengths)):
-        lengths = xp.asarray(lengths, dtype=xp.int64, device=P.device(like))
+        lengths = xp.asarray(lengths, device=P.device(like))  # the default integer dtype
     else:
         raise TypeError(f"{loss}: {name} must be an integer array, a tuple of ints or an int, "
                         f"got {type(lengths).__name__}")
@@ -50,7 +50,7 @@ def _padded(xp, targets, target_lengths):
     if width == 0 or total == 0:
         return xp.zeros((n, 0), dtype=targets.dtype, device=P.device(targets))
     ends = P.cumulative_sum(target_lengths)
-    position = xp.arange(width, dtype=xp.int64, device=P.device(targets))
+    position = xp.arange(width, device=P.device(targets))
     index = P.clip((ends - target_lengths)[:, None] + position[None, :], 0, total - 1)
     return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))
 
@@ -166,7 +166,7 @@ def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengt
         new = _logsumexp(alpha, advance, jump) + emit_t
         return xp.where((t < input_lengths)[:, None], new, alpha), None
 
-    alpha, _ = P.scan(step, alpha, (emit, xp.arange(steps, dtype=xp.int64, device=dev)))
+    alpha, _ = P.scan(step, alpha, (emit, xp.arange(steps, device=dev)))
     end = 2 * target_lengths
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
     before = xp.squeeze(P.take_along_axis(alpha, P.clip(end - 1, 0, None)[:, None], axis=1), axis=1)

@@ -162,3 +162,32 @@ def test_bad_input_is_refused_clearly_and_nothing_is_mutated():
         al.ctc_loss(torch.tensor(LOG_PROBS), TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)
     for a, b in zip(before, (LOG_PROBS, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_jax_default_32_bit_mode_needs_no_int64():
+    """Without jax_enable_x64 (JAX's default), lengths and class indices stay in JAX's int32: no
+    'int64 is not available' warnings (the suite itself runs with x64, so this is a subprocess)."""
+    need("jax")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import warnings, numpy as np, jax, jax.numpy as jnp, agnostic_losses as al\n"
+        "warnings.simplefilter('error')\n"
+        "lp = jax.nn.log_softmax(jnp.asarray(np.random.default_rng(0).standard_normal((8, 2, 5)), jnp.float32))\n"
+        "t = jnp.asarray([[1, 2], [3, 3]])\n"
+        "a = al.ctc_loss(lp, t, (8, 8), (2, 2))\n"
+        "b = jax.jit(al.ctc_loss)(lp, t, jnp.asarray([8, 8], jnp.uint8), jnp.asarray([2, 2]))\n"
+        "c = al.ctc_loss(lp, jnp.asarray([1, 2, 3, 3]), jnp.asarray([8, 8]), jnp.asarray([2, 2]))\n"
+        "assert abs(float(a) - float(b)) < 1e-5 and abs(float(a) - float(c)) < 1e-5\n"
+        "y = jnp.asarray([0, 1, 2, 3], jnp.uint8)\n"
+        "al.cross_entropy(jnp.ones((4, 5)), y), al.multi_margin_loss(jnp.ones((4, 5)), y)\n"
+        "al.linear_cross_entropy(jnp.ones((4, 3)), jnp.ones((5, 3)), y)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "JAX_ENABLE_X64": "0", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
