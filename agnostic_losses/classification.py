@@ -171,7 +171,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), input.dtype)
 
 
-LOGITS_PER_CHUNK = 2 ** 22  # linear_cross_entropy's default chunk: about 16 MiB of float32 logits
+LOGITS_PER_CHUNK = 2 ** 22  # linear_cross_entropy's default chunk: at least 16 MiB of float32 logits
+
+
+def default_chunk_rows(n_logits_per_row: int, in_features: int) -> int:
+    """linear_cross_entropy's rows per chunk: logits of 2**22 elements or of linear_weight's, the larger."""
+    return max(1, LOGITS_PER_CHUNK // max(n_logits_per_row, 1), in_features)
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
@@ -192,9 +197,12 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         linear_bias: optional, ``linear_weight``'s shape less its last axis.
         weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
         ignore_index: None means -100 for class indices; giving one with probability targets is an error.
-        chunk_size: rows of ``input`` per chunk (ours; torch's ``options=`` chunking object has no
-            counterpart here).  None: ``max(1, 2**22 // (C * d1 * ... * dK))``, about 2**22 logits (16 MiB
-            in float32) per chunk.
+        chunk_size: rows of ``input`` per chunk (ours, in place of torch's ``options=`` object).  None:
+            ``max(2**22 // (C * d1 * ... * dK), H)`` rows, so that a chunk's logits have 2**22 elements
+            (16 MiB in float32) or as many as ``linear_weight``, whichever is more.  Smaller chunks save
+            little (the gradient of ``linear_weight``, that size, is held anyway) and cost time: each
+            chunk adds a whole gradient of ``linear_weight`` to the sum (on 2 CPU cores, N = 4096,
+            H = 1024, V = 32768: 1.9x the unchunked time with 128 rows, 1.3x with 1024).
 
     Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
     ``(N, C, d1, ..., dK)``): each chunk's logits are recomputed in the backward pass (``jax.checkpoint``
@@ -232,7 +240,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     target = _target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
     width = n_classes * math.prod(out_features)
     if chunk_size is None:
-        chunk_size = max(1, LOGITS_PER_CHUNK // max(width, 1))
+        chunk_size = default_chunk_rows(width, h)
     elif isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
         raise TypeError(f"{loss}: chunk_size must be an int or None, got {type(chunk_size).__name__}")
     elif chunk_size < 1:
