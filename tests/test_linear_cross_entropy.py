@@ -297,3 +297,14 @@ def test_torch_compile_and_torch_func():
                       (torch.func.grad(loss, argnums=(0, 1))(x, w), "torch.func.grad")):
         for g, e in zip(got, expected):
             assert_close(g.detach().numpy(), e.numpy(), what=what)
+
+
+def test_conformance_keeps_chunk_size_from_torch_and_compares_normwise():
+    from conformance import catalogue, runner
+
+    case = next(c for c in catalogue.cases(["linear_cross_entropy"], dtypes=("float64",)) if "random" in c.id)
+    assert case.options["chunk_size"] == 3 and "chunk_size" not in case.torch_options and case.normwise
+    ref = np.array([1.0, 1e-3])
+    ours = ref + 1e-4
+    assert runner.error(ours, ref, "float64") == pytest.approx(0.1)  # elementwise: 1e-4 / 1e-3
+    assert runner.error(ours, ref, "float64", normwise=True) == pytest.approx(1e-4)  # 1e-4 / max|ref|
