@@ -82,8 +82,20 @@ def _rounded(case: Case) -> dict:
     return {k: round_to(v, case.dtype) for k, v in case.arrays.items()}
 
 
-@functools.cache
 def loss_function(library: str, loss: str, through: tuple = (), rounding: str = ""):
+    """See ``_loss_function``; a loss with nothing passed through is looked up afresh each time
+    (a test may replace it)."""
+    if not through:
+        if library == "torch":
+            import torch
+
+            return getattr(torch.nn.functional, loss)
+        return getattr(agnostic_losses, loss)
+    return _loss_function(library, loss, through, rounding)
+
+
+@functools.cache
+def _loss_function(library: str, loss: str, through: tuple = (), rounding: str = ""):
     """``library``'s loss ('torch': torch.nn.functional, 'ours': agnostic_losses), with the
     arrays named in ``through`` passed through that library's log_softmax over the last axis
     first (CTC's gradients are compared that way, DESIGN.md section 1); one object per key,
