@@ -29,11 +29,14 @@ __all__ = [
     "using_generic",
     "stop_gradient",
     "custom_gradient",
+    "elementwise",
     "abs",
     "logsumexp",
     "log_softmax",
+    "log_softmax_at",
     "softplus",
     "log_sigmoid",
+    "sigmoid",
     "xlogy",
     "take_along_axis",
     "cumulative_sum",
@@ -204,8 +207,77 @@ def custom_gradient(value, *pairs):
     return value
 
 
+def elementwise(value, derivatives, *arrays):
+    """``value(*arrays)``, an elementwise function, whose gradient comes from ``derivatives``.
+
+    ``derivatives(wanted, *arrays)`` returns, for each array, its elementwise
+    partial derivative (broadcasting against the value), or None where
+    ``wanted[i]`` is False (no gradient asked for) or the array is not
+    differentiated.  It runs only when a gradient is asked for, in the backward
+    pass, from the saved inputs: the forward pass keeps none of ``value``'s
+    temporaries, and ``value`` may update arrays *it created* in place
+    (``t *= 2``; never its arguments).  Second derivatives are those of
+    ``derivatives`` itself.
+
+    torch: one ``autograd.Function`` (works under torch.func and
+    torch.compile); JAX: ``jax.custom_jvp``; libraries without autodiff:
+    ``value`` alone.  These are the autodiff systems' own hooks, not fast
+    paths, so ``generic_primitives`` leaves them on: no construction from
+    ``stop_gradient`` alone keeps the gradient at an infinite input
+    (``x - sg(x)`` is NaN there).
+    """
+    if _is_torch(arrays[0]):
+        if not _torch_records(arrays):
+            return value(*arrays)  # no gradient to serve: skip the Function's overhead (about 20 us)
+        return _torch_elementwise().apply(value, derivatives, *arrays)
+    if _is_jax(arrays[0]):
+        return _jax_elementwise(value, derivatives, *arrays)
+    return value(*arrays)  # no autodiff to serve
+
+
+def _torch_records(arrays) -> bool:
+    """Whether torch's autograd (or a torch.func transform) may differentiate a function of ``arrays``."""
+    import torch
+
+    if not torch.is_grad_enabled():
+        return False
+    return _torch_func_transform() or any(a.requires_grad for a in arrays)
+
+
+def _torch_elementwise():
+    """The ``torch.autograd.Function`` behind ``elementwise``, in a module of its own: imported when
+    torch is in use (importing it under torch.compile works; defining a class there does not)."""
+    from ._primitives_torch import Elementwise
+
+    return Elementwise
+
+
+def _jax_elementwise(value, derivatives, *arrays):
+    """``elementwise`` on JAX: a ``jax.custom_jvp`` whose tangent is ``sum(g * dx)``."""
+    import jax
+
+    @jax.custom_jvp
+    def f(*arrays):
+        return value(*arrays)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        out = value(*primals)
+        tangent = jax.numpy.zeros_like(out)
+        for g, t in zip(derivatives((True,) * len(primals), *primals), tangents):
+            if g is not None:
+                tangent = tangent + g * t
+        return out, tangent
+
+    return f(*arrays)
+
+
 def sign(x):
     """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN)."""
+    if _native(x) == "torch":
+        import torch
+
+        return torch.sign(x)
     xp = array_namespace(x)
     one = xp.ones_like(x)
     return xp.where(x > 0, one, xp.where(x < 0, -one, xp.zeros_like(x)))
@@ -266,9 +338,36 @@ def log_softmax(x, /, *, axis: int):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
+def log_softmax_at(x, indices, /, *, axis: int):
+    """``take_along_axis(log_softmax(x, axis), indices, axis)``: the log-probabilities of the chosen classes.
+
+    torch: its fused ``log_softmax``, then the pick.  Elsewhere (JAX, the
+    generic version) ``(x[indices] - m) - log(sum(exp(x - m)))`` with ``m``
+    the max, a constant: it never writes the full log-softmax (as optax's
+    cross-entropy), and shifting before subtracting keeps the precision of
+    large logits (``x[y] - logsumexp(x)`` loses it: 3e-4 at 1e4 in float32).
+    """
+    if _native(x) == "torch":
+        return take_along_axis(log_softmax(x, axis=axis), indices, axis=axis)
+    xp = array_namespace(x)
+    m = _safe_max(x, xp, axis)
+    log_sum = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+    return (take_along_axis(x, indices, axis=axis) - m) - log_sum
+
+
 def softplus(x):
-    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0)."""
-    if _native(x) == "jax":  # no torch fast path: F.softplus returns x itself past 20
+    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0).
+
+    torch: ``F.softplus``, which returns ``x`` itself past its ``threshold``:
+    20 in float32 (``log1p(exp(-20))`` is below half an ulp of 20) and 40 in
+    float64 (torch's default of 20 would be 1e-10 off there).
+    """
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.nn.functional.softplus(x, threshold=20.0 if x.dtype.itemsize <= 4 else 40.0)
+    if native == "jax":
         import jax
 
         return jax.nn.softplus(x)
@@ -290,6 +389,23 @@ def log_sigmoid(x):
 
         return jax.nn.log_sigmoid(x)
     return -softplus(-x)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``; torch and JAX have it natively."""
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.sigmoid(x)
+    if native == "jax":
+        import jax
+
+        return jax.nn.sigmoid(x)
+    xp = array_namespace(x)
+    e = xp.exp(-x)
+    e += 1.0
+    return 1.0 / e
 
 
 def xlogy(x, y):
@@ -417,7 +533,7 @@ def host_values(x):
     return None  # Dask (lazy), CuPy on the GPU, unknown libraries
 
 
-def scan(f, init, xs):
+def scan(f, init, xs, *, rematerialise: bool = False):
     """``jax.lax.scan`` semantics: ``carry, y = f(carry, x)`` for each ``x`` along axis 0.
 
     ``xs`` is an array or a tuple of arrays of one length (then each ``x`` is
@@ -425,14 +541,17 @@ def scan(f, init, xs):
     None (then ``ys`` is None).
     Returns ``(carry, ys)`` with ``ys`` stacked along a new axis 0.  On JAX
     this is ``jax.lax.scan``, so ``jax.jit`` compiles one loop body however
-    long ``xs`` is; elsewhere a Python loop.
+    long ``xs`` is; elsewhere a Python loop.  ``rematerialise``: on JAX the
+    body is a ``jax.checkpoint``, so that differentiating keeps each step's
+    inputs, not its intermediates (torch's ``elementwise`` keeps only inputs
+    anyway).
     """
     many = isinstance(xs, tuple)
     first = xs[0] if many else xs
     if _native(first) == "jax":
         import jax
 
-        return jax.lax.scan(f, init, xs)
+        return jax.lax.scan(jax.checkpoint(f) if rematerialise else f, init, xs)
     xp = array_namespace(first)
     carry, ys = init, []
     for i in range(first.shape[0]):

@@ -81,19 +81,23 @@ def _kept_weights(xp, target, weight, ignore_index, dtype):
     return xp.where(keep, w_y, xp.zeros(y.shape, dtype=xp.result_type(w_y, dtype), device=P.device(w_y)))
 
 
-def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0):
+def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, logits=None):
     """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing, unreduced.
 
     Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
     ``y == ignore_index``.  Returns that and ``w[y]`` (0 where ignored): 'mean'
     divides by the sum of the latter (NaN when none is kept), for both terms,
-    as torch does.
+    as torch does.  Given ``logits`` instead of ``logp`` (no label smoothing),
+    the picked log-probabilities come from them without the full log-softmax.
     """
-    axis = _class_axis(logp)
+    axis = _class_axis(logp if logits is None else logits)
     keep = target != ignore_index
-    y = xp.where(keep, target, xp.zeros_like(target))
-    picked = xp.squeeze(P.take_along_axis(logp, xp.expand_dims(y, axis=axis), axis=axis), axis=axis)
-    w_y = _kept_weights(xp, target, weight, ignore_index, logp.dtype)
+    y = xp.expand_dims(xp.where(keep, target, xp.zeros_like(target)), axis=axis)
+    if logits is None:
+        picked = xp.squeeze(P.take_along_axis(logp, y, axis=axis), axis=axis)
+    else:
+        picked = xp.squeeze(P.log_softmax_at(logits, y, axis=axis), axis=axis)
+    w_y = _kept_weights(xp, target, weight, ignore_index, picked.dtype)
     loss = -w_y * picked
     if label_smoothing:
         smooth = -xp.sum(logp if weight is None else logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
@@ -111,6 +115,8 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
     """
     axis = _class_axis(logits)
     logits, weight = working_precision(xp, logits, weight)
+    if not xp.isdtype(target.dtype, "real floating") and not label_smoothing:
+        return _nll_terms(xp, None, target, weight, ignore_index, logits=logits)
     logp = P.log_softmax(logits, axis=axis)
     if not xp.isdtype(target.dtype, "real floating"):
         return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing)
@@ -311,6 +317,33 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
+def _bce_logits(x, t, p=None):
+    """``(1 - t) x - (1 + (p - 1) t) log_sigmoid(x)`` (``p = 1`` without ``pos_weight``), elementwise."""
+    out = 1 - t
+    out *= x
+    if p is None:
+        out -= P.log_sigmoid(x)
+    else:
+        log_weight = (p - 1) * t
+        log_weight += 1
+        log_weight *= P.log_sigmoid(x)
+        out -= log_weight
+    return out
+
+
+def _bce_logits_derivatives(wanted, x, t, p=None):
+    """The partial derivatives of ``_bce_logits``: ``(1 + (p - 1) t) sigmoid(x) - p t`` for ``x``,
+    ``(p - 1) softplus(-x) - x`` for ``t`` and ``t softplus(-x)`` for ``p``."""
+    dx = dt = dp = None
+    if wanted[0]:
+        dx = P.sigmoid(x) - t if p is None else P.sigmoid(x) * (1 + (p - 1) * t) - p * t
+    if wanted[1]:
+        dt = -x if p is None else (p - 1) * P.softplus(-x) - x
+    if p is not None and wanted[2]:
+        dp = t * P.softplus(-x)
+    return dx, dt, dp
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
@@ -331,8 +364,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             checks.broadcastable_to(loss, name, w, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
-    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-    out = (1 - target) * input - log_weight * P.log_sigmoid(input)
+    if target.dtype != input.dtype:  # one dtype, so that the formula's in-place updates keep it
+        input, target = xp.astype(input, dtype), xp.astype(target, dtype)
+    if pos_weight is None:
+        out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target)
+    else:
+        out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target, pos_weight)
     if weight is not None:
         out = out * weight
     return as_dtype(xp, _reduce(out, reduction), dtype)

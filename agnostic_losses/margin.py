@@ -130,8 +130,11 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     ``target`` (integer, ``input``'s shape ``(C,)`` or ``(N, C)``) lists the
     positive classes and ends at its first negative entry; duplicates count
     twice.  Per sample, ``sum_{j listed} sum_{k not positive}
-    max(0, 1 - (x[j] - x[k])) / C``.  Written with fixed shapes (an
-    ``(N, C, C)`` temporary), so it runs under ``jax.jit``.
+    max(0, 1 - (x[j] - x[k])) / C``.
+
+    One ``scan`` step per target slot j, each over ``(N, C)`` arrays: memory
+    O(N C), time O(N C K) as torch's kernel, K the number of slots (C under
+    tracing; in eager mode where the targets can be read, the longest list).
     """
     loss = "multilabel_margin_loss"
     reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
@@ -140,19 +143,61 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     target = _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
     n = input.shape[-1]
     checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
-    positions = xp.arange(n, device=P.device(x))
-    ended = target < 0
-    # listed[j]: no negative entry at or before j
-    before = positions[:, None] <= positions[None, :]  # (i, j): i <= j
-    listed = ~xp.any(ended[..., :, None] & before, axis=-2)
-    safe = xp.where(listed, target, xp.zeros_like(target))
-    classes = xp.astype(positions, target.dtype)
-    positive = xp.any(listed[..., :, None] & (safe[..., :, None] == classes), axis=-2)  # (..., k)
-    x_listed = P.take_along_axis(x, safe, axis=-1)  # (..., j)
-    z = 1 - x_listed[..., :, None] + x[..., None, :]  # (..., j, k)
-    keep = listed[..., :, None] & ~positive[..., None, :]
-    h = xp.where(keep, _hinge_above_zero(xp, z), xp.zeros_like(z))
-    return as_dtype(xp, _reduce(xp.sum(h, axis=(-2, -1)) / n, reduction), dtype)
+    batched = x.ndim == 2
+    if not batched:
+        x, target = x[None, :], target[None, :]
+    slots = _listed_slots(target)
+    classes = xp.arange(n, dtype=target.dtype, device=P.device(x))
+
+    def mark(carry, t):  # carry: (alive (N,), positive (N, C)); t: slot j's labels (N,)
+        alive, positive = carry
+        alive = alive & (t >= 0)
+        return (alive, positive | (alive[:, None] & (t[:, None] == classes))), alive
+
+    slot_labels = xp.permute_dims(target[:, :slots], (1, 0))  # (K, N)
+    start = (xp.ones(x.shape[:1], dtype=xp.bool, device=P.device(x)), xp.zeros(x.shape, dtype=xp.bool, device=P.device(x)))
+    (_, positive), listed = P.scan(mark, start, slot_labels)
+    negative = ~positive
+
+    def add(total, slot):  # slot j's hinges, summed over the classes
+        t, alive = slot
+        safe = xp.where(alive, t, xp.zeros_like(t))[:, None]
+        h = P.elementwise(_multilabel_hinge, _multilabel_hinge_derivatives,
+                          x, P.take_along_axis(x, safe, axis=-1), negative, alive[:, None])
+        return total + xp.sum(h, axis=-1), None
+
+    total = xp.zeros(x.shape[:1], dtype=x.dtype, device=P.device(x))
+    if slots:
+        total, _ = P.scan(add, total, (slot_labels, listed), rematerialise=True)
+    out = total / n if batched else total[0] / n
+    return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def _listed_slots(target) -> int:
+    """How many target slots any sample lists: the longest list where the targets can be read, else C."""
+    n = target.shape[-1]
+    t = P.host_values(target)
+    if t is None or t.size == 0:
+        return n if t is None else 0
+    ended = t < 0
+    return int(max(ended.argmax(axis=-1).max(initial=0) if ended.any() else 0,
+                   n if (~ended.any(axis=-1)).any() else 0))
+
+
+def _multilabel_hinge(x, x_j, negative, alive):
+    """``max(0, 1 - x_j + x)`` where class k is negative and slot j listed; 0 at the kink, as torch's kernel."""
+    xp = P.array_namespace(x)
+    z = x - x_j
+    z += 1.0
+    return xp.where((z > 0) & negative & alive, z, 0.0)
+
+
+def _multilabel_hinge_derivatives(wanted, x, x_j, negative, alive):
+    xp = P.array_namespace(x)
+    z = x - x_j
+    z += 1.0
+    g = xp.astype((z > 0) & negative & alive, x.dtype)
+    return g, (-g if wanted[1] else None), None, None
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):

@@ -17,7 +17,7 @@ __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
 def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean_over_weight=False,
                  target_in_input_dtype=False):
-    """The skeleton shared by the four losses: check, ``pointwise(input - target)``, weigh, reduce.
+    """The skeleton shared by the four losses: check, ``pointwise(input, target)``, weigh, reduce.
 
     An integer ``target`` is taken in ``input``'s dtype, as torch does.  With
     ``weight``, 'mean' divides by ``sum(weight)`` when ``mean_over_weight``
@@ -35,7 +35,7 @@ def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean
     checks.same_shape(loss, "weight", weight, "input", input)
     dtype = xp.result_type(input, target, *(() if weight is None else (weight,)))
     input, target, weight = working_precision(xp, input, target, weight)
-    out = pointwise(input - target)
+    out = pointwise(input, target)
     if weight is not None:
         out = _reduce(out * weight, reduction, mean_weights=weight if mean_over_weight else None)
     else:
@@ -43,19 +43,67 @@ def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean
     return as_dtype(xp, out, dtype)
 
 
-def _huber(d, k, scale):
-    """``0.5 d^2 / scale`` where ``|d| < k``, else ``(k / scale) (|d| - k / 2)``.
+def _of_difference(f, df):
+    """The elementwise loss ``f(d)`` of ``d = input - target``, with derivative ``df(d)``.
 
-    Huber is ``scale = 1``, smooth L1 is ``scale = k``.  As in torch's backward,
-    a NaN ``d`` falls in the quadratic branch (NaN gradient).  The quadratic
-    branch reads ``|d|`` only where it is taken, so an infinite ``d`` cannot put
-    ``0 * inf`` into the gradient of the branch left out.
+    ``f`` and ``df`` get ``d`` as a fresh array that they may update in place;
+    the target's derivative is ``-df(d)``.
     """
-    xp = P.array_namespace(d)
-    z = P.abs(d)
-    outside = z >= k
-    zq = xp.where(outside, xp.zeros_like(z), z)
-    return xp.where(outside, (k / scale) * (z - 0.5 * k), 0.5 * zq * zq / scale)
+    def value(input, target):
+        return f(input - target)
+
+    def derivatives(wanted, input, target):
+        g = df(input - target)
+        return (g if wanted[0] else None), (-g if wanted[1] else None)
+
+    return lambda input, target: P.elementwise(value, derivatives, input, target)
+
+
+def _abs(d):
+    """``|d|``, derivative ``sign(d)``: 0 at 0, as torch's."""
+    return P.array_namespace(d).abs(d)
+
+
+def _square(d):
+    d *= d
+    return d
+
+
+def _twice(d):
+    d *= 2.0
+    return d
+
+
+def _huber(k, scale):
+    """``0.5 d^2 / scale`` where ``|d| < k``, else ``(k / scale) (|d| - k / 2)``, as an elementwise loss of the difference.
+
+    Huber is ``scale = 1``, smooth L1 is ``scale = k``.  One expression for
+    both branches: ``m (d - m / 2) / scale`` with ``m = clip(d, -k, k)``,
+    updated in place (two full-size temporaries).  The derivative is
+    ``clip(d, -k, k) / scale``, written so that its own derivative (the second
+    derivative) is torch's: 1 / scale strictly inside ``(-k, k)``, 0 outside
+    and at ``|d| == k``.  A NaN ``d`` gives NaN, value and gradient, as in torch.
+    """
+    def value(d):
+        m = P.clip(d, min=-k, max=k)
+        m *= -0.5
+        d += m
+        d *= m  # (d - m/2) * (-m/2) with the original m
+        d *= -2.0 / scale
+        return d
+
+    def derivative(d):
+        xp = P.array_namespace(d)
+        g = xp.where(d >= k, k, xp.where(d <= -k, -k, d))
+        if scale != 1:
+            g /= scale
+        return g
+
+    return _of_difference(value, derivative)
+
+
+_L1 = _of_difference(_abs, P.sign)
+_MSE = _of_difference(_square, _twice)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -72,7 +120,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     The gradient at ``input == target`` is 0, as torch's.
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
-    return _elementwise("l1_loss", P.abs, input, target, reduction, weight, mean_over_weight=True)
+    return _elementwise("l1_loss", _L1, input, target, reduction, weight, mean_over_weight=True)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -82,7 +130,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     ``sum(weight * d^2) / sum(weight)``.
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
-    return _elementwise("mse_loss", lambda d: d * d, input, target, reduction, weight, mean_over_weight=True)
+    return _elementwise("mse_loss", _MSE, input, target, reduction, weight, mean_over_weight=True)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -94,7 +142,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     of elements, as torch does.  The result has ``input``'s dtype, as torch's.
     """
     checks.positive("huber_loss", "delta", delta)
-    return _elementwise("huber_loss", lambda d: _huber(d, delta, 1.0), input, target, reduction, weight,
+    return _elementwise("huber_loss", _huber(delta, 1.0), input, target, reduction, weight,
                         target_in_input_dtype=True)
 
 
@@ -106,5 +154,5 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     checks.positive("smooth_l1_loss", "beta", beta, allow_zero=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    pointwise = P.abs if beta == 0 else (lambda d: _huber(d, beta, beta))
+    pointwise = _L1 if beta == 0 else _huber(beta, beta)
     return _elementwise("smooth_l1_loss", pointwise, input, target, reduction)
