@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as _np
+
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import as_dtype, legacy_reduction, working_precision
@@ -175,28 +177,30 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
 def _listed_slots(target) -> int:
     """How many target slots any sample lists: the longest list where the targets can be read, else C."""
-    n = target.shape[-1]
     t = P.host_values(target)
-    if t is None or t.size == 0:
-        return n if t is None else 0
+    if t is None:
+        return target.shape[-1]
     ended = t < 0
-    return int(max(ended.argmax(axis=-1).max(initial=0) if ended.any() else 0,
-                   n if (~ended.any(axis=-1)).any() else 0))
+    lengths = _np.where(ended.any(axis=-1), ended.argmax(axis=-1), t.shape[-1])
+    return int(lengths.max(initial=0))
+
+
+def _multilabel_active(x, x_j, negative, alive):
+    """``z = 1 - x_j + x`` and where its hinge counts: class k negative, slot j listed, ``z > 0`` (torch's kernel)."""
+    z = x - x_j
+    z += 1.0
+    return z, (z > 0) & negative & alive
 
 
 def _multilabel_hinge(x, x_j, negative, alive):
-    """``max(0, 1 - x_j + x)`` where class k is negative and slot j listed; 0 at the kink, as torch's kernel."""
-    xp = P.array_namespace(x)
-    z = x - x_j
-    z += 1.0
-    return xp.where((z > 0) & negative & alive, z, 0.0)
+    """``max(0, 1 - x_j + x)`` where class k is negative and slot j listed; 0 at the kink."""
+    z, active = _multilabel_active(x, x_j, negative, alive)
+    return P.array_namespace(x).where(active, z, 0.0)
 
 
 def _multilabel_hinge_derivatives(wanted, x, x_j, negative, alive):
-    xp = P.array_namespace(x)
-    z = x - x_j
-    z += 1.0
-    g = xp.astype((z > 0) & negative & alive, x.dtype)
+    _, active = _multilabel_active(x, x_j, negative, alive)
+    g = P.array_namespace(x).astype(active, x.dtype)
     return g, (-g if wanted[1] else None), None, None
 
 
