@@ -28,7 +28,6 @@ __all__ = [
     "generic_primitives",
     "using_generic",
     "stop_gradient",
-    "custom_gradient",
     "elementwise",
     "abs",
     "logsumexp",
@@ -181,30 +180,6 @@ def stop_gradient(x):
 
         return jax.lax.stop_gradient(x)
     return x  # NumPy, CuPy, Dask, array-api-strict: no autodiff to stop
-
-
-def custom_gradient(value, *pairs):
-    """``value``, plus a gradient ``g`` with respect to ``x`` for each ``(x, g)`` in ``pairs``.
-
-    Built on ``stop_gradient`` alone, so it works under every autodiff system:
-    ``value + sum(sg(g) * (x - sg(x)))``.  The added terms are exactly zero in
-    value; their derivative with respect to ``x`` is ``g`` (summed over
-    broadcast axes, as autodiff does).  Compute ``value`` from
-    ``stop_gradient(x)`` so that ``g`` is the whole gradient for ``x``; its
-    dependence on other arrays is differentiated as usual.  ``x`` and ``g``
-    must be finite (``inf * 0`` is NaN).
-
-    A pair may be a triple ``(x, g, h)`` with ``h`` the elementwise derivative
-    of ``g`` with respect to ``x``: the term ``sg(h) * (x - sg(x))**2 / 2``
-    makes the second derivative ``h`` too (jax.hessian, torch's double
-    backward); without it second derivatives in ``x`` are zero.
-    """
-    for x, g, *h in pairs:
-        step = x - stop_gradient(x)
-        value = value + stop_gradient(g) * step
-        if h:
-            value = value + stop_gradient(h[0]) * (step * step) / 2
-    return value
 
 
 def elementwise(value, derivatives, *arrays):

@@ -271,12 +271,70 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), xp.result_type(input, linear_weight))
 
 
+def _one_dtype(xp, dtype, input, target):
+    """``input`` and ``target`` in ``dtype``, so that an elementwise formula's in-place updates keep it."""
+    if target.dtype == input.dtype:
+        return input, target
+    return xp.astype(input, dtype), xp.astype(target, dtype)
+
+
 def _same_shape_target(loss, xp, input, target):
     checks.floating(loss, xp, input=input, target=target)
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
 
 
 _BCE_EPS = 9.999999960041972e-13  # torch's EPSILON in the BCE backward: 1e-12 as a float32
+
+
+def _clamped_logs(x):
+    """``max(log(x), -100)`` and ``max(log(1 - x), -100)``, as torch's BCE kernel."""
+    xp = P.array_namespace(x)
+    return P.clip(xp.log(x), min=-100.0), P.clip(xp.log1p(-x), min=-100.0)
+
+
+def _bce(x, t):
+    """``(t - 1) max(log(1 - x), -100) - t max(log(x), -100)``, elementwise, in torch's order."""
+    log_x, log_1mx = _clamped_logs(x)
+    out = t - 1
+    out *= log_1mx
+    log_x *= t
+    out -= log_x
+    return out
+
+
+def _bce_derivatives(wanted, x, t):
+    """torch's closed form ``(x - t) / max(x (1 - x), eps)`` for ``x`` (an elementwise function whose own
+    derivatives are torch's double backward), the clamped logs' ``log(1 - x) - log(x)`` for ``t``."""
+    dx = dt = None
+    if wanted[0]:
+        dx = P.elementwise(_bce_slope, _bce_curvature, x, t)
+    if wanted[1]:
+        log_x, dt = _clamped_logs(x)
+        dt -= log_x
+    return dx, dt
+
+
+def _bce_denominator(x, eps=_BCE_EPS):
+    d = 1 - x
+    d *= x
+    return P.clip(d, min=eps)
+
+
+def _bce_slope(x, t):
+    g = x - t
+    g /= _bce_denominator(x)
+    return g
+
+
+def _bce_curvature(wanted, x, t):
+    """The slope's derivatives: ``(x^2 - 2 x t + t) / d^2`` and ``-1 / d``, torch's double backward.
+
+    torch's ``d`` is ``(x + eps) (1 - x + eps)`` with ``eps = 1e-12`` in double; ours is ``max(x (1 - x), eps)``,
+    within 1e-12 of it relatively at 0 and 1 (XLA may fold ``1 - x + eps`` into ``(1 + eps) - x``: 0 at 1 in
+    float32) and within ``eps / x`` elsewhere.
+    """
+    d = _bce_denominator(x, 1e-12)
+    return ((x * x - 2 * x * t + t) / (d * d) if wanted[0] else None), (-1 / d if wanted[1] else None)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -303,15 +361,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     checks.values(loss, "target", target, in01, "probabilities in [0, 1]")
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
-    x = P.stop_gradient(input)
-    log_x = P.clip(xp.log(x), min=-100.0)
-    log_1mx = P.clip(xp.log1p(-x), min=-100.0)
-    out = (target - 1) * log_1mx - target * log_x
-    # torch's closed-form gradient, and its double backward's derivative of it
-    # (the same clamped denominator, squared: XLA may fold torch's ``1 - x + eps`` into ``(1 + eps) - x``)
-    denominator = P.clip((1 - x) * x, min=_BCE_EPS)
-    curvature = (x * x - 2 * x * target + target) / (denominator * denominator)
-    out = P.custom_gradient(out, (input, (x - target) / denominator, curvature))
+    input, target = _one_dtype(xp, dtype, input, target)
+    out = P.elementwise(_bce, _bce_derivatives, input, target)
     if weight is not None:
         out = out * weight
     return as_dtype(xp, _reduce(out, reduction), dtype)
@@ -364,8 +415,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             checks.broadcastable_to(loss, name, w, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
-    if target.dtype != input.dtype:  # one dtype, so that the formula's in-place updates keep it
-        input, target = xp.astype(input, dtype), xp.astype(target, dtype)
+    input, target = _one_dtype(xp, dtype, input, target)
     if pos_weight is None:
         out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target)
     else:

@@ -80,9 +80,10 @@ def _huber(k, scale):
     Huber is ``scale = 1``, smooth L1 is ``scale = k``.  One expression for
     both branches: ``m (d - m / 2) / scale`` with ``m = clip(d, -k, k)``,
     updated in place (two full-size temporaries).  The derivative is
-    ``clip(d, -k, k) / scale``, written so that its own derivative (the second
-    derivative) is torch's: 1 / scale strictly inside ``(-k, k)``, 0 outside
-    and at ``|d| == k``.  A NaN ``d`` gives NaN, value and gradient, as in torch.
+    ``clip(d, -k, k) / scale``, itself an elementwise function whose derivative
+    (the second derivative) is torch's: 1 / scale strictly inside ``(-k, k)``,
+    0 outside and at ``|d| == k`` (the clip's own would be 1 there).  A NaN
+    ``d`` gives NaN, value and gradient, as in torch.
     """
     def value(d):
         m = P.clip(d, min=-k, max=k)
@@ -92,14 +93,20 @@ def _huber(k, scale):
         d *= -2.0 / scale
         return d
 
-    def derivative(d):
-        xp = P.array_namespace(d)
-        g = xp.where(d >= k, k, xp.where(d <= -k, -k, d))
+    def slope(d):
+        g = P.clip(d, min=-k, max=k)
         if scale != 1:
             g /= scale
         return g
 
-    return _of_difference(value, derivative)
+    def curvature(wanted, d):
+        xp = P.array_namespace(d)
+        c = xp.astype(xp.abs(d) < k, d.dtype)
+        if scale != 1:
+            c /= scale
+        return (c,)
+
+    return _of_difference(value, lambda d: P.elementwise(slope, curvature, d))
 
 
 _L1 = _of_difference(_abs, P.sign)

@@ -32,3 +32,19 @@ def torch_reference(fn, arrays, options=(), grads=(), cotangent=None):
     cot = np.ones(output_shape(fn, arrays, options)) if cotangent is None else cotangent
     value, g, _ = B.Torch().evaluate(fn, arrays, options, "float64", tuple(grads), cot)["eager"]
     return value, g, cot
+
+
+def hessian_diagonal(backend: str, fn, x, t):
+    """The diagonal of the Hessian in ``x`` of ``sum(fn(x, t))`` (float64; torch: double backward, JAX:
+    ``grad`` of ``grad``); for an elementwise loss, the whole Hessian."""
+    if backend == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        (g,) = torch.autograd.grad(fn(x, torch.tensor(t)).sum(), x, create_graph=True)
+        if not g.requires_grad:  # piecewise linear: the gradient does not depend on x
+            return np.zeros(x.shape)
+        return torch.autograd.grad(g.sum(), x)[0].numpy(force=True)
+    jax = need("jax")
+    grad = jax.grad(lambda x: fn(x, jax.numpy.asarray(t)).sum())
+    return np.asarray(jax.jit(jax.grad(lambda x: grad(x).sum()))(jax.numpy.asarray(x)))

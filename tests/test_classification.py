@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import agnostic_losses as al
+from agnostic_losses import generic_primitives
 
-from helpers import assert_close, need, torch_reference
+from helpers import assert_close, hessian_diagonal, need, torch_reference
 
 torch = need("torch")
 F = torch.nn.functional
@@ -165,6 +166,17 @@ def test_deviations_from_torch_are_finite_where_torch_is_nan():
     assert jnp.isfinite(g).all()
     g = jax.grad(lambda t: al.binary_cross_entropy(jnp.asarray([0.0, 1.0, 0.5]), t, reduction="sum"))(jnp.ones(3) / 2)
     np.testing.assert_allclose(g, [100.0, -100.0, 0.0])  # -(clamped log x - clamped log(1 - x))
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+def test_binary_cross_entropy_second_derivative_is_torchs(ad_backend, generic):
+    """torch's double backward, whose denominator is clamped like the gradient's, also at 0 and 1."""
+    x, t = np.array([0.0, 1.0, 0.0, 1.0, 0.25, 0.5, 0.75]), np.array([1.0, 0.0, 0.3, 0.5, 0.0, 1.0, 0.6])
+    ref = hessian_diagonal("torch", lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), x, t)
+    np.testing.assert_allclose(ref, (x * x - 2 * x * t + t) / np.maximum(x * (1 - x), 1e-12) ** 2, rtol=1e-9)
+    with generic_primitives(generic):
+        ours = hessian_diagonal(ad_backend.name, lambda x, t: al.binary_cross_entropy(x, t, reduction="none"), x, t)
+    assert_close(ours, ref)
 
 
 @pytest.mark.parametrize("name", LOSSES)

@@ -80,36 +80,30 @@ def test_abs_and_softplus_gradients_at_zero_are_torchs(ad_backend, generic):
             np.testing.assert_array_equal(g["x"], np.full(3, expected), err_msg=variant)
 
 
-def test_stop_gradient_and_custom_gradient(ad_backend):
-    backend = ad_backend
-    x = np.array([0.5, -1.0, 2.0])
-    y = np.array([3.0, 1.0, -2.0])
+def test_elementwise_gradients_are_its_derivatives(ad_backend):
+    """value ``sin(x) w`` (updated in place); gradients the derivatives given, ``cos(x) w`` for x and
+    ``sin(x)`` for w, summed over w's broadcast axis; and what stop_gradient stops gets none."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -3.0]])
+    w = np.array([3.0, 1.0, -2.0])
 
-    def fn(x, y):
+    def fn(x, w):
         xp = P.array_namespace(x)
-        # value: sg(x)^3 * y + sg(x); gradient: cos(x) for x (the custom one), sg(x)^3 for y (as usual)
-        s = P.stop_gradient(x)
-        return P.custom_gradient(s * s * s * y, (x, xp.cos(x))) + s
 
-    for variant, (value, g, _) in backend.evaluate(fn, {"x": x, "y": y}, {}, "float64", ("x", "y"),
-                                                   np.ones(3)).items():
-        assert_close(value, x**3 * y + x, "float64", variant)
-        assert_close(g["x"], np.cos(x), "float64", variant)
-        assert_close(g["y"], x**3, "float64", variant)
+        def value(x, w):
+            out = xp.sin(x)
+            out *= w
+            return out
 
+        def derivatives(wanted, x, w):
+            return (xp.cos(x) * w if wanted[0] else None), (xp.sin(x) if wanted[1] else None)
 
-def test_custom_gradient_sums_over_broadcast_axes(ad_backend):
-    backend = ad_backend
-    value = np.arange(6.0).reshape(2, 3)
-    w = np.array([1.0, 2.0, 3.0])
+        return P.elementwise(value, derivatives, x, w) + P.stop_gradient(x)
 
-    def fn(v, w):
-        return P.custom_gradient(v, (w, v * 0 + 2.0))
-
-    for variant, (out, g, _) in backend.evaluate(fn, {"v": value, "w": w}, {}, "float64", ("w",),
-                                                 np.ones((2, 3))).items():
-        assert_close(out, value, "float64", variant)
-        assert_close(g["w"], np.full(3, 4.0), "float64", variant)  # 2 per row, 2 rows
+    for variant, (value, g, _) in ad_backend.evaluate(fn, {"x": x, "w": w}, {}, "float64", ("x", "w"),
+                                                      np.ones((2, 3))).items():
+        assert_close(value, np.sin(x) * w + x, "float64", variant)
+        assert_close(g["x"], np.cos(x) * w, "float64", variant)
+        assert_close(g["w"], np.sin(x).sum(axis=0), "float64", variant)
 
 
 def test_scan_is_a_loop(backend):

@@ -20,7 +20,7 @@ import agnostic_losses as al
 from agnostic_losses import generic_primitives
 from agnostic_losses._primitives import array_namespace
 
-from helpers import assert_close, error, need, torch_reference
+from helpers import assert_close, error, hessian_diagonal, need, torch_reference
 
 torch = need("torch")
 F = torch.nn.functional
@@ -110,6 +110,27 @@ def test_gradients_at_kinks_are_torchs(ad_backend, name, options, generic):
     for variant, (_, grads, _) in variants.items():
         np.testing.assert_array_equal(grads["input"], ref_grads["input"], err_msg=variant)
         np.testing.assert_array_equal(grads["target"], ref_grads["target"], err_msg=variant)
+
+
+KINK_CURVATURES = {  # d^2 loss_sum / d input^2, torch's double backward: 0 at |d| == delta
+    ("l1_loss", ()): np.zeros_like(D),
+    ("mse_loss", ()): np.full_like(D, 2.0),
+    ("huber_loss", (("delta", 1.0),)): (np.abs(D) < 1).astype(float),
+    ("smooth_l1_loss", (("beta", 0.5),)): (np.abs(D) < 0.5) / 0.5,
+}
+
+
+@pytest.mark.parametrize("name,options", list(KINK_CURVATURES), ids=str)
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+def test_second_derivatives_at_kinks_are_torchs(ad_backend, name, options, generic):
+    """Double backward (torch) and the Hessian (JAX) at the ties equal torch's double backward."""
+    options = dict(options, reduction="sum")
+    x, t = D + 2.0, np.full_like(D, 2.0)
+    ref = hessian_diagonal("torch", lambda x, t: getattr(F, name)(x, t, **options), x, t)
+    np.testing.assert_array_equal(ref, KINK_CURVATURES[name, tuple(options.items())[:-1]])
+    with generic_primitives(generic):
+        ours = hessian_diagonal(ad_backend.name, lambda x, t: getattr(al, name)(x, t, **options), x, t)
+    np.testing.assert_array_equal(ours, ref)
 
 
 def test_jax_transforms_agree_with_torch():
