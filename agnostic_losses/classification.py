@@ -13,7 +13,7 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, working_precision
+from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
 from ._reduction import reduce as _reduce
 
 __all__ = [
@@ -271,13 +271,6 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), xp.result_type(input, linear_weight))
 
 
-def _one_dtype(xp, dtype, input, target):
-    """``input`` and ``target`` in ``dtype``, so that an elementwise formula's in-place updates keep it."""
-    if target.dtype == input.dtype:
-        return input, target
-    return xp.astype(input, dtype), xp.astype(target, dtype)
-
-
 def _same_shape_target(loss, xp, input, target):
     checks.floating(loss, xp, input=input, target=target)
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
@@ -361,7 +354,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     checks.values(loss, "target", target, in01, "probabilities in [0, 1]")
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
-    input, target = _one_dtype(xp, dtype, input, target)
+    input, target = one_dtype(xp, input, target)
     out = P.elementwise(_bce, _bce_derivatives, input, target)
     if weight is not None:
         out = out * weight
@@ -415,7 +408,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             checks.broadcastable_to(loss, name, w, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
-    input, target = _one_dtype(xp, dtype, input, target)
+    input, target = one_dtype(xp, input, target)
     if pos_weight is None:
         out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target)
     else:

@@ -7,7 +7,7 @@ import warnings
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, working_precision
+from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
 from ._reduction import reduce as _reduce
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -116,9 +116,38 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     else:
         var = xp.full_like(input, var)
     dtype = xp.result_type(input, target, var)
-    input, target, var = working_precision(xp, input, target, var)
-    clamped = xp.where(var < eps, eps + (var - P.stop_gradient(var)), var)  # value eps, gradient 1
-    out = 0.5 * (xp.log(clamped) + (input - target) ** 2 / clamped)
-    if full:
-        out = out + 0.5 * math.log(2 * math.pi)
+    input, target, var = one_dtype(xp, *working_precision(xp, input, target, var))
+    out = P.elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), input, target, var)
     return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+def _gaussian_nll(eps, full):
+    """``(log(v) + (x - t)^2 / v) / 2`` (+ ``log(2 pi) / 2``), ``v = max(var, eps)``, elementwise."""
+    def value(x, t, var):
+        v = P.clip(var, min=eps)
+        out = x - t
+        out *= out
+        out /= v
+        out += P.array_namespace(v).log(v)
+        out *= 0.5
+        if full:
+            out += 0.5 * math.log(2 * math.pi)
+        return out
+
+    return value
+
+
+def _gaussian_nll_derivatives(eps):
+    """``(x - t) / v`` for x, its negative for t, ``(1 / v - ((x - t) / v)^2) / 2`` for var, with
+    ``v = max(var, eps)`` whose own derivative is 1 (torch clamps in place, unrecorded)."""
+    def passing_clip(var):
+        return P.elementwise(lambda var: P.clip(var, min=eps), lambda wanted, var: (P.array_namespace(var).ones_like(var),), var)
+
+    def derivatives(wanted, x, t, var):
+        v = passing_clip(var)
+        g = x - t
+        g /= v
+        dvar = (1 / v - g * g) * 0.5 if wanted[2] else None
+        return (g if wanted[0] else None), (-g if wanted[1] else None), dvar
+
+    return derivatives
