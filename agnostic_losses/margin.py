@@ -30,9 +30,13 @@ __all__ = [
 ]
 
 
-def _hinge_from_zero(xp, z):
+def _hinge_from_zero(z):
     """``max(z, 0)`` as torch's ``clamp_min``: gradient 1 where ``z >= 0``; NaN stays NaN (gradient 0)."""
-    return xp.where(z >= 0, z, xp.where(xp.isnan(z), P.stop_gradient(z), xp.zeros_like(z)))
+    return P.elementwise(lambda z: P.clip(z, min=0.0), _step_from_zero, z)
+
+
+def _step_from_zero(wanted, z):
+    return (P.array_namespace(z).astype(z >= 0, z.dtype),)
 
 
 def _hinge_above_zero(xp, z):
@@ -67,7 +71,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     checks.broadcast_shape(loss, input1=input1, input2=input2, target=target)
     reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
                                                {"target": target}, size_average=size_average, reduce=reduce)
-    return as_dtype(xp, _reduce(_hinge_from_zero(xp, -y * (x1 - x2) + margin), reduction), dtype)
+    return as_dtype(xp, _reduce(_hinge_from_zero(-y * (x1 - x2) + margin), reduction), dtype)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -81,7 +85,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
                                           size_average=size_average, reduce=reduce)
     checks.broadcastable(loss, x, y, warn=False)
     zero = xp.zeros_like(x)
-    out = xp.where(y != 1, _hinge_from_zero(xp, margin - x), zero) + xp.where(y != -1, x, zero)
+    out = xp.where(y != 1, _hinge_from_zero(margin - x), zero) + xp.where(y != -1, x, zero)
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
@@ -224,7 +228,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     norms = xp.sqrt((xp.sum(x1 * x1, axis=-1) + 1e-12) * (xp.sum(x2 * x2, axis=-1) + 1e-12))
     cos = dot / norms
     zero = xp.zeros_like(cos)
-    out = xp.where(y == 1, 1 - cos, zero) + xp.where(y == -1, _hinge_from_zero(xp, cos - margin), zero)
+    out = xp.where(y == 1, 1 - cos, zero) + xp.where(y == -1, _hinge_from_zero(cos - margin), zero)
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
@@ -297,7 +301,7 @@ def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduc
                 raise ValueError(f"{loss}: distance_function must return one distance per triplet, an array of "
                                  f"shape {tuple(expected)}, got {got}")
     d_neg = xp.minimum(d[1], d[2]) if swap else d[1]  # a tie splits the gradient, as torch.minimum
-    return _reduce(_hinge_from_zero(xp, margin + d[0] - d_neg), reduction)
+    return _reduce(_hinge_from_zero(margin + d[0] - d_neg), reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
