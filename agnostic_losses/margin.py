@@ -232,34 +232,6 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
-def _norm(xp, v, p, axis, keepdims):
-    """The p-norm along ``axis`` with torch's gradient at a zero vector: 0.
-
-    For p other than 1 and 2 the elements are divided by their largest
-    magnitude (a constant, as in logsumexp) before the power: no under- or
-    overflow of ``|v|^p``, and float32 gradients as accurate as torch's.
-    """
-    if p == 1:
-        return xp.sum(P.abs(v), axis=axis, keepdims=keepdims)
-    a = P.abs(v)
-    scale = P.stop_gradient(xp.max(a, axis=axis, keepdims=True)) if p != 2 and math.prod(v.shape) else None
-    if scale is not None:
-        scale = xp.where((scale > 0) & xp.isfinite(scale), scale, xp.ones_like(scale))
-        a = a / scale
-    if p == 2:
-        powers = a * a
-    else:  # |a|^p has an infinite derivative at 0 for p < 1: read it only where a > 0
-        positive = a != 0  # NaN included: it must reach the sum
-        powers = xp.where(positive, xp.where(positive, a, xp.ones_like(a)) ** p, xp.zeros_like(a))
-    s = xp.sum(powers, axis=axis, keepdims=True)
-    nonzero = s != 0  # NaN and inf go through, as torch's
-    safe = xp.where(nonzero, s, xp.ones_like(s))  # the root is not differentiated at 0
-    norm = xp.where(nonzero, xp.sqrt(safe) if p == 2 else safe ** (1 / p), xp.zeros_like(s))
-    if scale is not None:
-        norm = norm * scale
-    return norm if keepdims else xp.squeeze(norm, axis=axis)
-
-
 def _check_p(loss, p):
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not (0 < p < math.inf):
         raise ValueError(f"{loss}: p must be a finite number > 0 (inf, 0 and negative p are not supported), "
@@ -281,7 +253,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _check_p(loss, p)
     dtype = xp.result_type(x1, x2)
     x1, x2 = working_precision(xp, x1, x2)
-    return as_dtype(xp, _norm(xp, x1 - x2 + eps, p, axis=-1, keepdims=keepdim), dtype)
+    return as_dtype(xp, P.vector_norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim), dtype)
 
 
 def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=False):
