@@ -39,11 +39,6 @@ def _step_from_zero(wanted, z):
     return (P.array_namespace(z).astype(z >= 0, z.dtype),)
 
 
-def _hinge_above_zero(xp, z):
-    """``max(z, 0)`` as torch's margin kernels: gradient 0 at ``z == 0``."""
-    return xp.where(z > 0, z, xp.zeros_like(z))
-
-
 def _setup(loss, reduction, floats, labels=None, *, size_average=None, reduce=None):
     """Reduction, namespace and dtype checks; ``floats`` and ``labels`` in working precision."""
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -122,12 +117,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     y = xp.expand_dims(target, axis=-1)
     z = margin - P.take_along_axis(x, y, axis=-1) + x
     classes = xp.arange(n_classes, dtype=target.dtype, device=P.device(x))
-    h = xp.where(classes == y, xp.zeros_like(z), _hinge_above_zero(xp, z))
+    h = xp.where((z > 0) & (classes != y), z, 0.0)  # torch's strict z > 0: gradient 0 at z == 0
     if p == 2:
         h = h * h
+    out = xp.sum(h, axis=-1)
     if w is not None:
-        h = h * xp.reshape(xp.take(w, xp.reshape(target, (-1,))), tuple(target.shape) + (1,))
-    return as_dtype(xp, _reduce(xp.sum(h, axis=-1) / n_classes, reduction), dtype)
+        out = out * xp.reshape(xp.take(w, xp.reshape(target, (-1,))), target.shape)
+    return as_dtype(xp, _reduce(out / n_classes, reduction), dtype)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
