@@ -439,7 +439,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         checks.broadcastable_to(loss, "weight", weight, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
-    out = -(target * P.log_sigmoid(input) + (1 - target) * P.log_sigmoid(-input))
+    # -(t log_sigmoid(x) + (1 - t) log_sigmoid(-x)) is binary_cross_entropy_with_logits' (1 - t) x - log_sigmoid(x)
+    out = P.elementwise(_bce_logits, _bce_logits_derivatives, *one_dtype(xp, input, target))
     if weight is not None:
         out = out * weight
     out = xp.sum(out, axis=-1) / input.shape[-1]
