@@ -205,7 +205,7 @@ def elementwise(value, derivatives, *arrays):
     if _is_torch(arrays[0]):
         if not _torch_records(arrays):
             return value(*arrays)  # no gradient to serve: skip the Function's overhead (about 20 us)
-        return _torch_elementwise().apply(value, derivatives, *arrays)
+        return _torch_elementwise()(value, derivatives, *arrays)
     if _is_jax(arrays[0]):
         return _jax_elementwise(value, derivatives, *arrays)
     return value(*arrays)  # no autodiff to serve
@@ -221,11 +221,12 @@ def _torch_records(arrays) -> bool:
 
 
 def _torch_elementwise():
-    """The ``torch.autograd.Function`` behind ``elementwise``, in a module of its own: imported when
-    torch is in use (importing it under torch.compile works; defining a class there does not)."""
-    from ._primitives_torch import Elementwise
-
-    return Elementwise
+    """The ``torch.autograd.Function`` behind ``elementwise`` (its ``apply``), in a module of its own:
+    imported when torch is in use (importing it under torch.compile works; defining a class there does not)."""
+    module = sys.modules.get(__package__ + "._primitives_torch")
+    if module is None:
+        from . import _primitives_torch as module
+    return module.apply
 
 
 def _jax_elementwise(value, derivatives, *arrays):

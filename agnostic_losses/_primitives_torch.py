@@ -34,10 +34,21 @@ class Elementwise(torch.autograd.Function):
                 grads.append(None)
                 continue
             fresh = (in_place and g._base is None and id(g) not in seen and g.dtype == upstream.dtype
-                     and g.shape == torch.broadcast_shapes(g.shape, upstream.shape)
-                     and all(g is not a for a in arrays))
+                     and g.shape == upstream.shape and all(g is not a for a in arrays))
             seen.add(id(g))
             g = g.mul_(upstream) if fresh else g * upstream
             grads.append(g if g.shape == x.shape else g.sum_to_size(x.shape))
         return tuple(grads)
 
+
+
+_transforms_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def apply(value, derivatives, *arrays):
+    """``Elementwise.apply``, without its per-call ``inspect.signature`` (about 40 us) where no torch.func
+    transform and no torch.compile is running: ``Function.apply`` binds default arguments (``forward``
+    has none) and then calls this same C++ ``apply``."""
+    if _transforms_active is None or _transforms_active() or compiling():
+        return Elementwise.apply(value, derivatives, *arrays)
+    return super(torch.autograd.Function, Elementwise).apply(value, derivatives, *arrays)
