@@ -30,6 +30,7 @@ __all__ = [
     "stop_gradient",
     "elementwise",
     "abs",
+    "abs_",
     "logsumexp",
     "log_softmax",
     "log_softmax_at",
@@ -304,6 +305,17 @@ def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
     if scale is not None:
         norm = norm * scale
     return norm if keepdims else xp.squeeze(norm, axis=axis)
+
+
+def abs_(x):
+    """``|x|`` written over ``x`` where the library updates arrays in place (torch, NumPy), else a new
+    array: for a temporary the caller made (``elementwise``'s ``value``), never an argument.  Not for
+    differentiated code (``value`` is not differentiated)."""
+    if _is_torch(x):
+        return x.abs_()
+    if type(x) is _np.ndarray and x.flags.writeable:
+        return _np.abs(x, out=x)
+    return array_namespace(x).abs(x)
 
 
 # --- numerics ----------------------------------------------------------------

@@ -106,6 +106,15 @@ def test_elementwise_gradients_are_its_derivatives(ad_backend):
         assert_close(g["w"], np.sin(x).sum(axis=0), "float64", variant)
 
 
+def test_abs_overwrites_where_the_library_can(backend):
+    x = np.array([-2.5, -0.0, 0.0, 3.0, -np.inf])
+    a = backend.asarray(x, "float64")
+    out = P.abs_(a)
+    np.testing.assert_array_equal(backend.to_numpy(out), np.abs(x))
+    if backend.name in ("torch", "numpy"):
+        assert out is a  # written in place: no new full-size temporary
+
+
 def test_scan_is_a_loop(backend):
     xs = np.arange(12.0).reshape(4, 3)
 
