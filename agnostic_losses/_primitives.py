@@ -216,18 +216,24 @@ def _torch_records(arrays) -> bool:
     """Whether torch's autograd (or a torch.func transform) may differentiate a function of ``arrays``."""
     import torch
 
+    if _forward_ad_active(torch):  # dual tensors do not require grad; their tangents need the Function's jvp
+        return True
     if not torch.is_grad_enabled():
         return False
     return _torch_func_transform() or any(a.requires_grad for a in arrays)
 
 
+def _forward_ad_active(torch) -> bool:
+    """Whether a ``torch.autograd.forward_ad.dual_level`` is open (torch's own module-level record of it)."""
+    return getattr(torch.autograd.forward_ad, "_current_level", -1) >= 0
+
+
 def _torch_elementwise():
     """The ``torch.autograd.Function`` behind ``elementwise`` (its ``apply``), in a module of its own:
     imported when torch is in use (importing it under torch.compile works; defining a class there does not)."""
-    module = sys.modules.get(__package__ + "._primitives_torch")
-    if module is None:
-        from . import _primitives_torch as module
-    return module.apply
+    from ._primitives_torch import apply  # a plain import: torch.compile traces it, cold or not
+
+    return apply
 
 
 def _jax_elementwise(value, derivatives, *arrays):

@@ -42,13 +42,43 @@ class Elementwise(torch.autograd.Function):
 
 
 
+
+class ElementwiseWithJvp(Elementwise):
+    """``Elementwise`` with forward mode too (torch.func.jvp, jacfwd, hessian, forward_ad): outside
+    torch.compile only, which refuses an ``autograd.Function`` that defines ``jvp``."""
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        Elementwise.setup_context(ctx, inputs, output)
+        ctx.save_for_forward(*inputs[2:])
+
+    @staticmethod
+    def jvp(ctx, _value, _derivatives, *tangents):
+        """``sum(derivative * tangent)`` over the arrays that have a tangent."""
+        arrays = ctx.saved_tensors
+        wanted = tuple(t is not None for t in tangents)
+        out = torch.zeros(torch.broadcast_shapes(*(a.shape for a in arrays)), dtype=arrays[0].dtype,
+                          device=arrays[0].device)
+        for g, t in zip(ctx.derivatives(wanted, *arrays), tangents):
+            if g is not None and t is not None:
+                out = out + g * t
+        return out
+
 _transforms_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+try:
+    from torch._functorch.utils import unwrap_dead_wrappers as _unwrap_dead_wrappers
+except ImportError:  # gone from a later torch: always the public path
+    _unwrap_dead_wrappers = None
 
 
 def apply(value, derivatives, *arrays):
     """``Elementwise.apply``, without its per-call ``inspect.signature`` (about 40 us) where no torch.func
-    transform and no torch.compile is running: ``Function.apply`` binds default arguments (``forward``
-    has none) and then calls this same C++ ``apply``."""
-    if _transforms_active is None or _transforms_active() or compiling():
+    transform and no torch.compile is running: what ``Function.apply`` then does itself (it binds default
+    arguments, and ``forward`` has none; it unwraps tensors that escaped a finished torch.func transform)
+    before this same C++ ``apply``."""
+    if compiling():
         return Elementwise.apply(value, derivatives, *arrays)
-    return super(torch.autograd.Function, Elementwise).apply(value, derivatives, *arrays)
+    if _transforms_active is None or _unwrap_dead_wrappers is None or _transforms_active():
+        return ElementwiseWithJvp.apply(value, derivatives, *arrays)
+    arrays = _unwrap_dead_wrappers(arrays)
+    return super(torch.autograd.Function, ElementwiseWithJvp).apply(value, derivatives, *arrays)

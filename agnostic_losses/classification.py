@@ -418,6 +418,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
+def _multilabel_soft_margin(x, t):
+    """``-(t log_sigmoid(x) + (1 - t) log_sigmoid(-x))``, elementwise, torch's formula: the same function as
+    ``_bce_logits`` (whose derivatives it shares), but ``inf``, not NaN, at ``x = -inf, t = 1``."""
+    out = P.log_sigmoid(-x)
+    out *= t - 1
+    log_p = P.log_sigmoid(x)
+    log_p *= t
+    out -= log_p
+    return out
+
+
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
@@ -439,8 +450,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         checks.broadcastable_to(loss, "weight", weight, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
-    # -(t log_sigmoid(x) + (1 - t) log_sigmoid(-x)) is binary_cross_entropy_with_logits' (1 - t) x - log_sigmoid(x)
-    out = P.elementwise(_bce_logits, _bce_logits_derivatives, *one_dtype(xp, input, target))
+    out = P.elementwise(_multilabel_soft_margin, _bce_logits_derivatives, *one_dtype(xp, input, target))
     if weight is not None:
         out = out * weight
     out = xp.sum(out, axis=-1) / input.shape[-1]

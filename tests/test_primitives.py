@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -104,6 +107,44 @@ def test_elementwise_gradients_are_its_derivatives(ad_backend):
         assert_close(value, np.sin(x) * w + x, "float64", variant)
         assert_close(g["x"], np.cos(x) * w, "float64", variant)
         assert_close(g["w"], np.sin(x).sum(axis=0), "float64", variant)
+
+
+ELEMENTWISE_LOSSES = {  # losses built on elementwise, with arguments in their domains (float64)
+    "l1_loss": lambda x: (x, x.flip(0)),
+    "huber_loss": lambda x: (x, x.flip(0)),
+    "binary_cross_entropy": lambda x: (x.sigmoid(), torch.linspace(0, 1, 5, dtype=torch.float64)),
+    "binary_cross_entropy_with_logits": lambda x: (x, x.flip(0).sigmoid()),
+    "multilabel_soft_margin_loss": lambda x: (x[None], x.flip(0).sigmoid()[None]),
+    "gaussian_nll_loss": lambda x: (x, x.flip(0), x.exp()),
+    "margin_ranking_loss": lambda x: (x, x.flip(0), x.sign()),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE_LOSSES)
+def test_elementwise_losses_have_torchs_forward_mode(name):
+    """torch.func.hessian (forward over reverse) and forward_ad's tangent equal torch.nn's."""
+    import agnostic_losses as al
+
+    ours, theirs = getattr(al, name), getattr(torch.nn.functional, name)
+    x0 = torch.tensor([0.3, -1.2, 0.7, 2.0, -0.4], dtype=torch.float64)
+    hessian = [torch.func.hessian(lambda x, f=f: f(*ELEMENTWISE_LOSSES[name](x)))(x0) for f in (ours, theirs)]
+    assert_close(hessian[0].numpy(), hessian[1].numpy(), "float64", "hessian")
+    tangents = []
+    for f in (ours, theirs):
+        with torch.autograd.forward_ad.dual_level():
+            x = torch.autograd.forward_ad.make_dual(x0, torch.linspace(-1, 1, 5, dtype=torch.float64))
+            tangents.append(torch.autograd.forward_ad.unpack_dual(f(*ELEMENTWISE_LOSSES[name](x))).tangent.numpy())
+    assert_close(tangents[0], tangents[1], "float64", "forward-mode tangent")
+
+
+def test_torch_compile_traces_elementwise_in_a_fresh_process():
+    """The Function's module imported by the compiled call itself (no eager call before it)."""
+    code = ("import torch, agnostic_losses as al\n"
+            "x = torch.rand(6, dtype=torch.float64, requires_grad=True); t = torch.rand(6, dtype=torch.float64)\n"
+            "out = torch.compile(lambda x, t: al.huber_loss(x, t), fullgraph=True, backend='eager')(x, t)\n"
+            "assert torch.allclose(out, torch.nn.functional.huber_loss(x, t))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_abs_overwrites_where_the_library_can(backend):
