@@ -29,6 +29,7 @@ __all__ = [
     "using_generic",
     "stop_gradient",
     "elementwise",
+    "elementwise_sum",
     "abs",
     "abs_",
     "logsumexp",
@@ -205,11 +206,157 @@ def elementwise(value, derivatives, *arrays):
     """
     if _is_torch(arrays[0]):
         if not _torch_records(arrays):
-            return value(*arrays)  # no gradient to serve: skip the Function's overhead (about 20 us)
+            return evaluate(value, arrays)  # no gradient to serve: skip the Function's overhead (about 20 us)
         return _torch_elementwise()(value, derivatives, *arrays)
     if _is_jax(arrays[0]):
         return _jax_elementwise(value, derivatives, *arrays)
-    return value(*arrays)  # no autodiff to serve
+    return evaluate(value, arrays)  # no autodiff to serve
+
+
+def elementwise_sum(value, derivatives, *arrays):
+    """``sum(elementwise(value, derivatives, *arrays))``, the 0-d sum over the arrays' broadcast shape.
+
+    Where ``elementwise`` evaluates in chunks (CPU torch and NumPy, large
+    arrays), each chunk is summed as it comes: no full-size array of the values
+    is made, and the backward pass writes each gradient straight into its
+    buffer.  Elsewhere (JAX, GPUs, transforms) it is the plain sum, which XLA
+    and inductor fuse themselves.
+    """
+    if _is_torch(arrays[0]):
+        if not _torch_records(arrays):
+            return evaluate_sum(value, arrays)
+        from ._primitives_torch import apply_sum
+
+        return apply_sum(value, derivatives, *arrays)
+    if _is_jax(arrays[0]):
+        import jax.numpy as jnp
+
+        return jnp.sum(_jax_elementwise(value, derivatives, *arrays))
+    return as_array(evaluate_sum(value, arrays))
+
+
+# On the CPU a fresh array of 1e7 float32 costs about 20 ms of page faults, against 3-5 ms of arithmetic
+# for each operation on it: an elementwise formula of several temporaries spends its time there.  Evaluated
+# in chunks of rows, its temporaries are small (the allocator reuses them, and they stay in cache), and the
+# output is the only full-size array, as in a fused kernel.  (Tests make them small.)
+_CHUNK = 1 << 16  # elements per chunk: 256 KiB of float32, in the L2 cache
+_CHUNKED_FROM = 1 << 20  # outputs of fewer elements are evaluated whole
+
+
+class Chunks:
+    """The arguments of an elementwise function, cut into consecutive pieces along one axis.
+
+    When every array has the output's shape and is contiguous (or has only zero strides, as an
+    expanded scalar), along their flattened view; else along axis 0, the arrays that broadcast
+    along it (a leading 1, fewer dimensions) passed whole to every piece.
+    """
+
+    def __init__(self, shape, parts, sliced, step, flat):
+        self.shape, self.parts, self.sliced, self.step = shape, parts, sliced, step
+        self.length = shape[0] if not flat else math.prod(shape)
+        self.piece_shape = (self.length,) + (() if flat else shape[1:])  # the output, cut as the pieces
+
+    def __len__(self):
+        return -(-self.length // self.step)
+
+    def __iter__(self):
+        """(slice, the arrays' pieces) for each piece."""
+        for start in range(0, self.length, self.step):
+            piece = slice(start, start + self.step)
+            yield piece, tuple(a[piece] if s else a for a, s in zip(self.parts, self.sliced))
+
+    @classmethod
+    def plan(cls, arrays):
+        """The pieces of ``arrays`` (CPU torch tensors, outside any transform, or NumPy arrays), or None
+        where they are better evaluated whole: small, on a GPU, traced, other libraries."""
+        if _GENERIC[0]:
+            return None
+        if _is_torch(arrays[0]):
+            if not all(_is_torch(a) and a.device.type == "cpu" for a in arrays):
+                return None
+            if compiling() or _torch_func_transform():
+                return None
+            contiguous = [a.is_contiguous() for a in arrays]
+        elif all(type(a) is _np.ndarray for a in arrays):
+            contiguous = [a.flags.c_contiguous for a in arrays]
+        else:
+            return None
+        shape = result_shape(arrays)
+        size = math.prod(shape)
+        if size < _CHUNKED_FROM or not shape:
+            return None
+        step = _CHUNK
+        full = [tuple(a.shape) == shape for a in arrays]
+        constant = [f and not c and not any(a.stride() if _is_torch(a) else a.strides) for a, f, c
+                    in zip(arrays, full, contiguous)]
+        if all(f and (c or k) for f, c, k in zip(full, contiguous, constant)):
+            flat = [_flat_constant(a, size) if k else a.reshape(-1) for a, k in zip(arrays, constant)]
+            return cls(shape, flat, [True] * len(arrays), step, True)
+        row = size // shape[0]
+        if row > step:
+            return None
+        sliced = [a.ndim == len(shape) and a.shape[0] == shape[0] for a in arrays]
+        return cls(shape, list(arrays), sliced, max(1, step // row), False)
+
+
+def _flat_constant(a, size):
+    """An array of ``size`` elements, all ``a``'s one value (``a`` has only zero strides), without a copy."""
+    if _is_torch(a):
+        return a.as_strided((size,), (0,))
+    return _np.lib.stride_tricks.as_strided(a, (size,), (0,), writeable=False)
+
+
+def result_shape(arrays) -> tuple:
+    """The shape ``arrays`` broadcast to (they do: the checks ran)."""
+    shape = ()
+    for a in arrays:
+        s = tuple(a.shape)
+        n = max(len(shape), len(s))
+        shape = tuple(m if k == 1 else k for m, k in zip((1,) * (n - len(shape)) + shape, (1,) * (n - len(s)) + s))
+    return shape
+
+
+def evaluate(value, arrays):
+    """``value(*arrays)``, an elementwise function, evaluated in chunks where ``Chunks.plan`` has them."""
+    chunks = Chunks.plan(arrays)
+    if chunks is None:
+        return value(*arrays)
+    out = None
+    for piece, args in chunks:
+        y = value(*args)
+        if out is None:
+            out = _empty_like(y, chunks.piece_shape)
+        out[piece] = y
+    return out.reshape(chunks.shape)
+
+
+def evaluate_sum(value, arrays):
+    """``sum(value(*arrays))``, chunk by chunk where ``Chunks.plan`` has chunks.
+
+    The partial sums go into one array, summed at the end: as accurate as one
+    sum of the whole (a running total in float32 is not), and no small array is
+    kept between two chunks' temporaries (a list of them fragments the heap, and
+    the allocator then returns the chunks' pages to the system and faults them
+    in again: 4x slower).
+    """
+    chunks = Chunks.plan(arrays)
+    xp = array_namespace(*arrays)
+    if chunks is None:
+        return xp.sum(value(*arrays))
+    partial = None
+    for i, (_, args) in enumerate(chunks):
+        s = xp.sum(value(*args))
+        if partial is None:
+            partial = _empty_like(s, (len(chunks),))
+        partial[i] = s
+    return xp.sum(partial)
+
+
+def _empty_like(y, shape):
+    """An uninitialised array of ``y``'s library, dtype and device."""
+    if _is_torch(y):
+        return y.new_empty(shape)
+    return _np.empty(shape, dtype=y.dtype)
 
 
 def _torch_records(arrays) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ._primitives import _torch_func_transform, compiling
+from ._primitives import Chunks, result_shape, _forward_ad_active, _torch_func_transform, compiling, evaluate, evaluate_sum
 
 
 class Elementwise(torch.autograd.Function):
@@ -14,7 +14,7 @@ class Elementwise(torch.autograd.Function):
 
     @staticmethod
     def forward(value, derivatives, *arrays):
-        return value(*arrays)
+        return evaluate(value, arrays)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -27,8 +27,11 @@ class Elementwise(torch.autograd.Function):
         # The derivatives are fresh arrays that can take the upstream gradient in place, unless
         # a graph of this backward is recorded (double backward) or a transform wraps them.
         in_place = not torch.is_grad_enabled() and not compiling() and not _torch_func_transform()
-        grads, seen = [None, None], set()
         wanted = ctx.needs_input_grad[2:]
+        chunks = Chunks.plan(arrays + (upstream,)) if in_place else None
+        if chunks is not None:
+            return (None, None) + _chunked_gradients(ctx.derivatives, wanted, arrays, chunks)
+        grads, seen = [None, None], set()
         for x, g, w in zip(arrays, ctx.derivatives(wanted, *arrays), wanted):
             if g is None or not w:
                 grads.append(None)
@@ -41,6 +44,49 @@ class Elementwise(torch.autograd.Function):
         return tuple(grads)
 
 
+
+
+class ElementwiseSum(Elementwise):
+    """``Elementwise``'s values summed (``_primitives.elementwise_sum``): the forward pass sums them chunk by
+    chunk, the backward pass is ``Elementwise``'s with the upstream gradient spread over the arrays' shape."""
+
+    @staticmethod
+    def forward(value, derivatives, *arrays):
+        return evaluate_sum(value, arrays)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        Elementwise.setup_context(ctx, inputs, output)
+        ctx.out_shape = result_shape(inputs[2:])
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return Elementwise.backward(ctx, upstream.expand(ctx.out_shape))
+
+
+def _chunked_gradients(derivatives, wanted, arrays, chunks):
+    """The gradients of ``Elementwise.backward``, piece by piece (``chunks`` cuts ``arrays`` and, last, the
+    upstream gradient): each array's gradient is written into one buffer of its size, or, for an array that
+    broadcasts along the cut, summed over the pieces."""
+    grads = [None] * len(arrays)
+    for piece, args in chunks:
+        *args, upstream = args
+        for i, (g, w) in enumerate(zip(derivatives(wanted, *args), wanted)):
+            if g is None or not w:
+                continue
+            x = args[i]
+            if not chunks.sliced[i]:
+                g = (g * upstream).sum_to_size(x.shape)
+                grads[i] = g if grads[i] is None else grads[i] + g
+                continue
+            if grads[i] is None:
+                grads[i] = g.new_empty(chunks.parts[i].shape, dtype=torch.promote_types(g.dtype, upstream.dtype))
+            if x.shape == upstream.shape:
+                torch.mul(g, upstream, out=grads[i][piece])  # the product written in place: no temporary
+            else:
+                grads[i][piece] = (g * upstream).sum_to_size(x.shape)
+    return tuple(g if g is None or not s else g.reshape(a.shape)
+                 for g, s, a in zip(grads, chunks.sliced, arrays))
 
 
 class ElementwiseWithJvp(Elementwise):
@@ -82,3 +128,13 @@ def apply(value, derivatives, *arrays):
         return ElementwiseWithJvp.apply(value, derivatives, *arrays)
     arrays = _unwrap_dead_wrappers(arrays)
     return super(torch.autograd.Function, ElementwiseWithJvp).apply(value, derivatives, *arrays)
+
+
+def apply_sum(value, derivatives, *arrays):
+    """``ElementwiseSum.apply`` where ``apply`` takes its fast path; elsewhere (torch.compile, torch.func
+    transforms, forward mode) the sum of ``apply``'s values."""
+    if compiling() or _forward_ad_active(torch) or _transforms_active is None or _unwrap_dead_wrappers is None \
+            or _transforms_active():
+        return apply(value, derivatives, *arrays).sum()
+    arrays = _unwrap_dead_wrappers(arrays)
+    return super(torch.autograd.Function, ElementwiseSum).apply(value, derivatives, *arrays)

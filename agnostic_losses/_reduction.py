@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ._primitives import array_namespace, as_array, compiling
+from ._primitives import array_namespace, as_array, compiling, elementwise, elementwise_sum, result_shape
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -71,3 +71,40 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     elif reduction != "sum":
         raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
     return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)
+
+
+def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None, mean_over_weight=False):
+    """``reduce(elementwise(value, derivatives, *arrays) * weight, reduction)``, the sum fused with the values.
+
+    ``weight`` (optional) broadcasts against the values; with it ``'mean'`` divides by ``sum(weight)`` when
+    ``mean_over_weight``, else (and without it) by the number of values.  ``'sum'`` and ``'mean'`` go through
+    ``elementwise_sum``: on the CPU no full-size array of the values is made.
+    """
+    if weight is not None:
+        value, derivatives, arrays = _weighted(value), _weighted_derivatives(value, derivatives), (*arrays, weight)
+    if reduction == "none":
+        return elementwise(value, derivatives, *arrays)
+    s = elementwise_sum(value, derivatives, *arrays)
+    if reduction == "mean":
+        xp = array_namespace(s)
+        s = s / (_accumulate(weight, xp) if mean_over_weight and weight is not None else math.prod(result_shape(arrays)))
+    return s
+
+
+def _weighted(value):
+    """``value(*arrays) * w``, an elementwise function of ``(*arrays, w)``."""
+    def weighted(*arrays):
+        return value(*arrays[:-1]) * arrays[-1]
+
+    return weighted
+
+
+def _weighted_derivatives(value, derivatives):
+    """The derivatives of ``_weighted(value)``: ``w`` times ``value``'s, and ``value`` itself for
+    ``w`` (as an ``elementwise``, whose own derivatives are ``derivatives``)."""
+    def weighted(wanted, *arrays):
+        *arrays, w = arrays
+        grads = tuple(None if g is None else g * w for g in derivatives(wanted[:-1], *arrays))
+        return grads + ((elementwise(value, derivatives, *arrays) if wanted[-1] else None),)
+
+    return weighted

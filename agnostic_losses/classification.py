@@ -13,7 +13,7 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
+from ._reduction import as_dtype, legacy_reduction, one_dtype, reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
 
 __all__ = [
@@ -355,10 +355,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
     input, target = one_dtype(xp, input, target)
-    out = P.elementwise(_bce, _bce_derivatives, input, target)
-    if weight is not None:
-        out = out * weight
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    return as_dtype(xp, reduce_elementwise(_bce, _bce_derivatives, (input, target), reduction, weight=weight), dtype)
 
 
 def _bce_logits(x, t, p=None):
@@ -383,7 +380,9 @@ def _bce_logits_derivatives(wanted, x, t, p=None):
         dx = P.sigmoid(x) - t if p is None else P.sigmoid(x) * (1 + (p - 1) * t) - p * t
     if wanted[1]:
         dt = -x if p is None else (p - 1) * P.softplus(-x) - x
-    if p is not None and wanted[2]:
+    if p is None:
+        return dx, dt
+    if wanted[2]:
         dp = t * P.softplus(-x)
     return dx, dt, dp
 
@@ -409,13 +408,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     dtype = xp.result_type(input, target)
     input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
     input, target = one_dtype(xp, input, target)
-    if pos_weight is None:
-        out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target)
-    else:
-        out = P.elementwise(_bce_logits, _bce_logits_derivatives, input, target, pos_weight)
-    if weight is not None:
-        out = out * weight
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    arrays = (input, target) if pos_weight is None else (input, target, pos_weight)
+    return as_dtype(xp, reduce_elementwise(_bce_logits, _bce_logits_derivatives, arrays, reduction, weight=weight),
+                    dtype)
 
 
 def _multilabel_soft_margin(x, t):
@@ -450,11 +445,14 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         checks.broadcastable_to(loss, "weight", weight, "input", input)
     dtype = xp.result_type(input, target)
     input, target, weight = working_precision(xp, input, target, weight)
-    out = P.elementwise(_multilabel_soft_margin, _bce_logits_derivatives, *one_dtype(xp, input, target))
-    if weight is not None:
-        out = out * weight
-    out = xp.sum(out, axis=-1) / input.shape[-1]
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    arrays, n_classes = one_dtype(xp, input, target), input.shape[-1]
+    if reduction == "none":  # the mean over the classes, per sample
+        out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, arrays, "none", weight=weight)
+        return as_dtype(xp, xp.sum(out, axis=-1) / n_classes, dtype)
+    # the sum (or mean) over the samples of the per-sample means: the total over n_classes (and the samples)
+    out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, arrays, "sum", weight=weight)
+    divisor = n_classes * (math.prod(input.shape[:-1]) if reduction == "mean" else 1)
+    return as_dtype(xp, out / divisor, dtype)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -7,7 +7,7 @@ import warnings
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
+from ._reduction import as_dtype, legacy_reduction, one_dtype, reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -117,8 +117,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = xp.full_like(input, var)
     dtype = xp.result_type(input, target, var)
     input, target, var = one_dtype(xp, *working_precision(xp, input, target, var))
-    out = P.elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), input, target, var)
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    out = reduce_elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), (input, target, var), reduction)
+    return as_dtype(xp, out, dtype)
 
 
 def _gaussian_nll(eps, full):

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, working_precision
-from ._reduction import reduce as _reduce
+from ._reduction import as_dtype, legacy_reduction, reduce_elementwise, working_precision
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
 
 def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean_over_weight=False,
                  target_in_input_dtype=False):
-    """The skeleton shared by the four losses: check, ``pointwise(input, target)``, weigh, reduce.
+    """The skeleton shared by the four losses: check, the elementwise ``pointwise`` (a pair ``value,
+    derivatives`` for ``P.elementwise``) of ``input`` and ``target``, weigh, reduce.
 
     An integer ``target`` is taken in ``input``'s dtype, as torch does.  With
     ``weight``, 'mean' divides by ``sum(weight)`` when ``mean_over_weight``
@@ -35,16 +35,14 @@ def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean
     checks.same_shape(loss, "weight", weight, "input", input)
     dtype = xp.result_type(input, target, *(() if weight is None else (weight,)))
     input, target, weight = working_precision(xp, input, target, weight)
-    out = pointwise(input, target)
-    if weight is not None:
-        out = _reduce(out * weight, reduction, mean_weights=weight if mean_over_weight else None)
-    else:
-        out = _reduce(out, reduction)
+    out = reduce_elementwise(*pointwise, (input, target), reduction, weight=weight,
+                             mean_over_weight=mean_over_weight)
     return as_dtype(xp, out, dtype)
 
 
 def _of_difference(f, df):
-    """The elementwise loss ``f(d)`` of ``d = input - target``, with derivative ``df(d)``.
+    """The elementwise loss ``f(d)`` of ``d = input - target``, with derivative ``df(d)``: the pair
+    ``value, derivatives`` of ``P.elementwise``.
 
     ``f`` and ``df`` get ``d`` as a fresh array that they may update in place;
     the target's derivative is ``-df(d)``.
@@ -56,12 +54,12 @@ def _of_difference(f, df):
         g = df(input - target)
         return (g if wanted[0] else None), (-g if wanted[1] else None)
 
-    return lambda input, target: P.elementwise(value, derivatives, input, target)
+    return value, derivatives
 
 
 def _abs(d):
     """``|d|``, derivative ``sign(d)``: 0 at 0, as torch's."""
-    return P.array_namespace(d).abs(d)
+    return P.abs_(d)
 
 
 def _square(d):

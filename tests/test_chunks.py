@@ -1,0 +1,81 @@
+"""Chunked evaluation (``_primitives.Chunks``): torch CPU tensors and NumPy arrays of at least a million
+elements are evaluated by ``elementwise`` in chunks of rows, and ``elementwise_sum`` sums them chunk by chunk.
+
+The conformance cases are small, so here the chunks are made tiny (5 elements, from 2 elements on): every
+catalogue case of every loss then runs through the chunked paths, forward and backward, with broadcasting
+arrays, uneven last chunks and every reduction, and must still equal torch.nn.  One test at the real sizes
+checks the default thresholds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+import agnostic_losses._primitives as P
+from conformance import backends as B
+from conformance import catalogue, runner
+
+from helpers import need
+
+torch = need("torch")
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch):
+    """Chunks of 5 elements (rows of 5 one by one) from outputs of 2 elements on; counts the calls that were
+    cut in more than one."""
+    monkeypatch.setattr(P, "_CHUNK", 5)
+    monkeypatch.setattr(P, "_CHUNKED_FROM", 2)
+    plan, cut = P.Chunks.plan.__func__, []
+
+    def counting(cls, arrays):
+        chunks = plan(cls, arrays)
+        if chunks is not None and len(chunks) > 1:
+            cut.append(chunks)
+        return chunks
+
+    monkeypatch.setattr(P.Chunks, "plan", classmethod(counting))
+    return cut
+
+
+# the losses whose formulas go through elementwise or elementwise_sum on arrays of the inputs' size (the
+# cosine and triplet losses' hinges are per sample: never large)
+CHUNKED = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "multilabel_soft_margin_loss", "gaussian_nll_loss",
+           "margin_ranking_loss", "hinge_embedding_loss", "multilabel_margin_loss"]
+
+
+@pytest.mark.parametrize("name", ["torch", "numpy"])
+@pytest.mark.parametrize("loss", CHUNKED)
+def test_catalogue_passes_in_tiny_chunks(name, loss, tiny_chunks):
+    backend = B.make(name)
+    results = runner.run(catalogue.cases([loss]), [backend])
+    assert results and all(r.passed for r in results), "\n".join(
+        f"{r.case}: {r.message}" for r in results if not r.passed)
+    assert tiny_chunks, "no case was evaluated in more than one chunk"
+
+
+@pytest.mark.parametrize("shape,weight_shape", [((1100, 1000), (1000,)), ((2, 600_000), None)])
+def test_large_arrays_are_chunked_and_equal_torch(shape, weight_shape):
+    """At the default sizes: BCE with logits (with a broadcast weight: rows cut; without: the flat view)
+    and its gradients, against torch.nn in float64."""
+    rng = np.random.default_rng(3)
+    x, t = rng.standard_normal(shape), rng.random(shape)
+    w = None if weight_shape is None else rng.random(weight_shape)
+    assert P.Chunks.plan(tuple(torch.from_numpy(a) for a in (x, t) + (() if w is None else (w,)))) is not None
+    x_, t_ = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    w_ = None if w is None else torch.from_numpy(w)  # torch does not differentiate BCE's weight
+    for reduction in ("mean", "sum", "none"):
+        ours = al.binary_cross_entropy_with_logits(x_, t_, weight=w_, reduction=reduction)
+        ref = torch.nn.functional.binary_cross_entropy_with_logits(x_, t_, weight=w_, reduction=reduction)
+        cot = torch.rand_like(ref)
+        g_ours = torch.autograd.grad(ours, (x_, t_), cot)
+        g_ref = torch.autograd.grad(ref, (x_, t_), cot)
+        torch.testing.assert_close(ours, ref, rtol=1e-12, atol=0)
+        for a, b in zip(g_ours, g_ref):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    value = al.binary_cross_entropy_with_logits(x, t, weight=w)  # NumPy, chunked too
+    np.testing.assert_allclose(value, float(torch.nn.functional.binary_cross_entropy_with_logits(
+        *(torch.from_numpy(a) if a is not None else None for a in (x, t, w)))), rtol=1e-12)
