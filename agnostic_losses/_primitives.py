@@ -269,21 +269,19 @@ class Chunks:
     def plan(cls, arrays):
         """The pieces of ``arrays`` (CPU torch tensors, outside any transform, or NumPy arrays), or None
         where they are better evaluated whole: small, on a GPU, traced, other libraries."""
-        if _GENERIC[0]:
+        if _GENERIC[0] or compiling():  # compiling first: no guard on the size under torch.compile
+            return None
+        shape = result_shape(arrays)
+        size = math.prod(shape)
+        if size < _CHUNKED_FROM or not shape:  # the cheap test that small calls fail
             return None
         if _is_torch(arrays[0]):
-            if not all(_is_torch(a) and a.device.type == "cpu" for a in arrays):
-                return None
-            if compiling() or _torch_func_transform():
+            if not all(_is_torch(a) and a.device.type == "cpu" for a in arrays) or _torch_func_transform():
                 return None
             contiguous = [a.is_contiguous() for a in arrays]
         elif all(type(a) is _np.ndarray for a in arrays):
             contiguous = [a.flags.c_contiguous for a in arrays]
         else:
-            return None
-        shape = result_shape(arrays)
-        size = math.prod(shape)
-        if size < _CHUNKED_FROM or not shape:
             return None
         step = _CHUNK
         full = [tuple(a.shape) == shape for a in arrays]
@@ -308,6 +306,9 @@ def _flat_constant(a, size):
 
 def result_shape(arrays) -> tuple:
     """The shape ``arrays`` broadcast to (they do: the checks ran)."""
+    first = tuple(arrays[0].shape)
+    if all(a.shape == first for a in arrays[1:]):
+        return first
     shape = ()
     for a in arrays:
         s = tuple(a.shape)
@@ -321,13 +322,14 @@ def evaluate(value, arrays):
     chunks = Chunks.plan(arrays)
     if chunks is None:
         return value(*arrays)
-    out = None
+    out = cut = None
     for piece, args in chunks:
         y = value(*args)
         if out is None:
-            out = _empty_like(y, chunks.piece_shape)
-        out[piece] = y
-    return out.reshape(chunks.shape)
+            out = _empty_like(y, chunks.shape)
+            cut = out.reshape(chunks.piece_shape)  # a view of out: the array returned is no view
+        cut[piece] = y
+    return out
 
 
 def evaluate_sum(value, arrays):
@@ -391,14 +393,20 @@ def _jax_elementwise(value, derivatives, *arrays):
     def f(*arrays):
         return value(*arrays)
 
-    @f.defjvp
     def f_jvp(primals, tangents):
+        """Symbolic zeros: the derivatives of the arrays without a tangent (not differentiated) are not
+        asked for, so that XLA does not compute them."""
         out = value(*primals)
+        wanted = tuple(not isinstance(t, SymbolicZero) for t in tangents)
         tangent = jax.numpy.zeros_like(out)
-        for g, t in zip(derivatives((True,) * len(primals), *primals), tangents):
-            if g is not None:
+        for g, t, w in zip(derivatives(wanted, *primals), tangents, wanted):
+            if g is not None and w:
                 tangent = tangent + g * t
         return out, tangent
+
+    from jax.custom_derivatives import SymbolicZero
+
+    f.defjvp(f_jvp, symbolic_zeros=True)
 
     return f(*arrays)
 

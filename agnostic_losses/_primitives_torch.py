@@ -31,19 +31,17 @@ class Elementwise(torch.autograd.Function):
         chunks = Chunks.plan(arrays + (upstream,)) if in_place else None
         if chunks is not None:
             return (None, None) + _chunked_gradients(ctx.derivatives, wanted, arrays, chunks)
-        grads, seen = [None, None], set()
-        for x, g, w in zip(arrays, ctx.derivatives(wanted, *arrays), wanted):
-            if g is None or not w:
+        grads = [None, None]
+        derivatives = [g if w else None for g, w in zip(ctx.derivatives(wanted, *arrays), wanted)]
+        for x, g in zip(arrays, derivatives):
+            if g is None:
                 grads.append(None)
                 continue
-            fresh = (in_place and g._base is None and id(g) not in seen and g.dtype == upstream.dtype
-                     and g.shape == upstream.shape and all(g is not a for a in arrays))
-            seen.add(id(g))
+            fresh = (in_place and g._base is None and sum(g is d for d in derivatives) == 1
+                     and g.dtype == upstream.dtype and g.shape == upstream.shape and all(g is not a for a in arrays))
             g = g.mul_(upstream) if fresh else g * upstream
             grads.append(g if g.shape == x.shape else g.sum_to_size(x.shape))
         return tuple(grads)
-
-
 
 
 class ElementwiseSum(Elementwise):
@@ -67,8 +65,8 @@ class ElementwiseSum(Elementwise):
 def _chunked_gradients(derivatives, wanted, arrays, chunks):
     """The gradients of ``Elementwise.backward``, piece by piece (``chunks`` cuts ``arrays`` and, last, the
     upstream gradient): each array's gradient is written into one buffer of its size, or, for an array that
-    broadcasts along the cut, summed over the pieces."""
-    grads = [None] * len(arrays)
+    broadcasts along the cut, summed over the pieces (in float64: thousands of pieces lose no precision)."""
+    grads, cuts = [None] * len(arrays), [None] * len(arrays)
     for piece, args in chunks:
         *args, upstream = args
         for i, (g, w) in enumerate(zip(derivatives(wanted, *args), wanted)):
@@ -76,16 +74,17 @@ def _chunked_gradients(derivatives, wanted, arrays, chunks):
                 continue
             x = args[i]
             if not chunks.sliced[i]:
-                g = (g * upstream).sum_to_size(x.shape)
+                g = (g * upstream).sum_to_size(x.shape).double()
                 grads[i] = g if grads[i] is None else grads[i] + g
                 continue
             if grads[i] is None:
-                grads[i] = g.new_empty(chunks.parts[i].shape, dtype=torch.promote_types(g.dtype, upstream.dtype))
+                grads[i] = g.new_empty(arrays[i].shape, dtype=torch.promote_types(g.dtype, upstream.dtype))
+                cuts[i] = grads[i].view(chunks.parts[i].shape)
             if x.shape == upstream.shape:
-                torch.mul(g, upstream, out=grads[i][piece])  # the product written in place: no temporary
+                torch.mul(g, upstream, out=cuts[i][piece])  # the product written in place: no temporary
             else:
-                grads[i][piece] = (g * upstream).sum_to_size(x.shape)
-    return tuple(g if g is None or not s else g.reshape(a.shape)
+                cuts[i][piece] = (g * upstream).sum_to_size(x.shape)
+    return tuple(g if g is None or s else g.to(torch.promote_types(a.dtype, upstream.dtype))
                  for g, s, a in zip(grads, chunks.sliced, arrays))
 
 

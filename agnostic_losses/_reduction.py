@@ -74,7 +74,8 @@ def reduce(loss, reduction: str, *, mean_weights=None):
 
 
 def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None, mean_over_weight=False):
-    """``reduce(elementwise(value, derivatives, *arrays) * weight, reduction)``, the sum fused with the values.
+    """``reduce(elementwise(value, derivatives, *arrays) * weight, reduction)``, the sum fused with the values,
+    for arrays already in working precision (``working_precision``: the sum is taken in their dtype).
 
     ``weight`` (optional) broadcasts against the values; with it ``'mean'`` divides by ``sum(weight)`` when
     ``mean_over_weight``, else (and without it) by the number of values.  ``'sum'`` and ``'mean'`` go through
@@ -88,7 +89,7 @@ def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=Non
     if reduction == "mean":
         xp = array_namespace(s)
         s = s / (_accumulate(weight, xp) if mean_over_weight and weight is not None else math.prod(result_shape(arrays)))
-    return s
+    return as_array(s)
 
 
 def _weighted(value):

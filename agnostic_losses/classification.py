@@ -451,8 +451,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         return as_dtype(xp, xp.sum(out, axis=-1) / n_classes, dtype)
     # the sum (or mean) over the samples of the per-sample means: the total over n_classes (and the samples)
     out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, arrays, "sum", weight=weight)
-    divisor = n_classes * (math.prod(input.shape[:-1]) if reduction == "mean" else 1)
-    return as_dtype(xp, out / divisor, dtype)
+    samples = math.prod(input.shape[:-1])
+    divisor = (n_classes if samples else 1) * (samples if reduction == "mean" else 1)  # no samples: a sum of 0
+    return as_dtype(xp, P.as_array(out / divisor), dtype)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -154,23 +154,28 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     def mark(carry, t):  # carry: (alive (N,), positive (N, C)); t: slot j's labels (N,)
         alive, positive = carry
         alive = alive & (t >= 0)
-        return (alive, positive | (alive[:, None] & (t[:, None] == classes))), alive
+        labels = xp.where(alive, t, xp.full_like(t, -1))  # -1 matches no class
+        return (alive, positive | (labels[:, None] == classes)), alive
 
     slot_labels = xp.permute_dims(target[:, :slots], (1, 0))  # (K, N)
     start = (xp.ones(x.shape[:1], dtype=xp.bool, device=P.device(x)), xp.zeros(x.shape, dtype=xp.bool, device=P.device(x)))
     (_, positive), listed = P.scan(mark, start, slot_labels)
-    negative = ~positive
+    # The positive classes read -inf: their hinges are never active, nor those of a slot not listed, whose
+    # 1 - x_j is -inf (a NaN where it meets +inf fails z > 0 just the same).
+    x_negative = xp.where(positive, -math.inf, x)
 
     def add(total, slot):  # slot j's hinges, summed over the classes
         t, alive = slot
-        safe = xp.where(alive, t, xp.zeros_like(t))[:, None]
-        h = P.elementwise(_multilabel_hinge, _multilabel_hinge_derivatives,
-                          x, P.take_along_axis(x, safe, axis=-1), negative, alive[:, None])
+        x_j = P.take_along_axis(x, xp.where(alive, t, xp.zeros_like(t))[:, None], axis=-1)
+        one_minus_x_j = xp.where(alive[:, None], 1 - x_j, -math.inf)
+        h = P.elementwise(_multilabel_hinge, _multilabel_hinge_derivatives, one_minus_x_j, x_negative)
         return total + xp.sum(h, axis=-1), None
 
-    total = xp.zeros(x.shape[:1], dtype=x.dtype, device=P.device(x))
     if slots:
+        total = xp.zeros(x.shape[:1], dtype=x.dtype, device=P.device(x))
         total, _ = P.scan(add, total, (slot_labels, listed), rematerialise=True)
+    else:  # no class listed (positive is all False): 0, with a zero gradient, as torch's
+        total = xp.sum(xp.where(positive, x, 0.0), axis=-1)
     out = total / n if batched else total[0] / n
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
@@ -185,23 +190,17 @@ def _listed_slots(target) -> int:
     return int(lengths.max(initial=0))
 
 
-def _multilabel_active(x, x_j, negative, alive):
-    """``z = 1 - x_j + x`` and where its hinge counts: class k negative, slot j listed, ``z > 0`` (torch's kernel)."""
-    z = x - x_j
-    z += 1.0
-    return z, (z > 0) & negative & alive
+def _multilabel_hinge(one_minus_x_j, x):
+    """``max(0, z)``, ``z = (1 - x_j) + x`` in torch's kernel's order; 0 where ``z`` is NaN, as there."""
+    z = one_minus_x_j + x
+    return P.array_namespace(z).where(z > 0, z, 0.0)
 
 
-def _multilabel_hinge(x, x_j, negative, alive):
-    """``max(0, 1 - x_j + x)`` where class k is negative and slot j listed; 0 at the kink."""
-    z, active = _multilabel_active(x, x_j, negative, alive)
-    return P.array_namespace(x).where(active, z, 0.0)
-
-
-def _multilabel_hinge_derivatives(wanted, x, x_j, negative, alive):
-    _, active = _multilabel_active(x, x_j, negative, alive)
-    g = P.array_namespace(x).astype(active, x.dtype)
-    return g, (-g if wanted[1] else None), None, None
+def _multilabel_hinge_derivatives(wanted, one_minus_x_j, x):
+    """1 where ``z > 0`` (torch's strict test: 0 at the kink), for both."""
+    z = one_minus_x_j + x
+    g = P.array_namespace(z).astype(z > 0, z.dtype)
+    return g, g
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):

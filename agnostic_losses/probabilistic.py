@@ -46,10 +46,44 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         )
     xp, dtype, input, target = _pointwise_setup(loss, input, target, reduction,
                                                 ("none", "mean", "sum", "batchmean"))
-    out = xp.exp(target) * (target - input) if log_target else P.xlogy(target, target) - target * input
+    pointwise = (_kl_log_target, _kl_log_target_derivatives) if log_target else (_kl, _kl_derivatives)
+    arrays = one_dtype(xp, input, target)
     if reduction != "batchmean":
-        return as_dtype(xp, _reduce(out, reduction), dtype)
-    return as_dtype(xp, _reduce(out, "sum") / (input.shape[0] if input.ndim else 1), dtype)
+        return as_dtype(xp, reduce_elementwise(*pointwise, arrays, reduction), dtype)
+    out = reduce_elementwise(*pointwise, arrays, "sum")
+    return as_dtype(xp, P.as_array(out / (input.shape[0] if input.ndim else 1)), dtype)
+
+
+def _kl(x, t):
+    """``xlogy(t, t) - t x``."""
+    out = t * x  # the broadcast shape (t may be smaller)
+    out -= P.xlogy(t, t)
+    out *= -1.0
+    return out
+
+
+def _kl_derivatives(wanted, x, t):
+    """``-t`` for x; ``log(t) + 1 - x`` for t, and ``-x`` where ``t == 0`` (xlogy's convention; torch's 0/0 is
+    NaN there; at ``t = inf`` torch's inf/inf is NaN, ours inf)."""
+    xp = P.array_namespace(x)
+    dt = None
+    if wanted[1]:
+        zero = t == 0
+        dt = xp.where(zero, -x, xp.log(xp.where(zero, xp.ones_like(t), t)) + 1 - x)  # no log(0) in the branch left out
+    return (-t if wanted[0] else None), dt
+
+
+def _kl_log_target(x, t):
+    """``exp(t) (t - x)``."""
+    out = t - x
+    out *= P.array_namespace(t).exp(t)
+    return out
+
+
+def _kl_log_target_derivatives(wanted, x, t):
+    """``-exp(t)`` for x, ``exp(t) (t - x + 1)`` for t."""
+    e = P.array_namespace(t).exp(t)
+    return (-e if wanted[0] else None), (e * (t - x + 1) if wanted[1] else None)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,

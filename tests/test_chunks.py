@@ -44,7 +44,7 @@ def tiny_chunks(monkeypatch):
 # cosine and triplet losses' hinges are per sample: never large)
 CHUNKED = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "multilabel_soft_margin_loss", "gaussian_nll_loss",
-           "margin_ranking_loss", "hinge_embedding_loss", "multilabel_margin_loss"]
+           "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "multilabel_margin_loss"]
 
 
 @pytest.mark.parametrize("name", ["torch", "numpy"])
@@ -79,3 +79,17 @@ def test_large_arrays_are_chunked_and_equal_torch(shape, weight_shape):
     value = al.binary_cross_entropy_with_logits(x, t, weight=w)  # NumPy, chunked too
     np.testing.assert_allclose(value, float(torch.nn.functional.binary_cross_entropy_with_logits(
         *(torch.from_numpy(a) if a is not None else None for a in (x, t, w)))), rtol=1e-12)
+
+
+def test_a_chunked_output_is_no_view_and_takes_in_place_updates():
+    """A 'none' loss of a million elements (chunked) is multiplied in place, as users mask losses, and the
+    gradient is still torch.nn's."""
+    x = torch.randn(1024, 1024, dtype=torch.float64, requires_grad=True)
+    t = torch.rand(1024, 1024, dtype=torch.float64)
+    mask = (torch.arange(1024) % 3 == 0).to(torch.float64)
+    grads = []
+    for f in (al.binary_cross_entropy_with_logits, torch.nn.functional.binary_cross_entropy_with_logits):
+        out = f(x, t, reduction="none")
+        out *= mask
+        grads.append(torch.autograd.grad(out.sum(), x)[0])
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-15)

@@ -24,6 +24,11 @@ def test_import_with_frameworks_absent_imports_none():
 
         out = al.huber_loss(np.array([0.0, 3.0]), np.zeros(2), reduction="sum")
         assert isinstance(out, np.ndarray) and out.shape == () and float(out) == 2.5, out
+        x = np.array([[0.2, 0.7], [0.4, 0.9]])
+        for out in (al.l1_loss(x, x / 2), al.mse_loss(x, x / 2, weight=x), al.binary_cross_entropy(x, x / 2),
+                    al.gaussian_nll_loss(x, x / 2, x), al.kl_div(x, x / 2, reduction="batchmean"),
+                    al.multilabel_soft_margin_loss(x, x / 2), al.binary_cross_entropy_with_logits(x, x / 2)):
+            assert isinstance(out, np.ndarray) and out.shape == (), type(out)  # a 0-d array, not a NumPy scalar
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FRAMEWORKS!r})
         assert not loaded, loaded
         print("ok")

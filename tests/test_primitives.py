@@ -109,6 +109,48 @@ def test_elementwise_gradients_are_its_derivatives(ad_backend):
         assert_close(g["w"], np.sin(x).sum(axis=0), "float64", variant)
 
 
+def test_one_derivative_array_may_serve_two_inputs(ad_backend):
+    """``derivatives`` giving the same array for both inputs (as the multi-label hinge's): each gradient is
+    that array times the upstream gradient, once (the product taken in place for one must not reach the other)."""
+    x, y = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -3.0]]), np.array([[1.0], [-2.0]])
+
+    def fn(x, y):
+        xp = P.array_namespace(x)
+
+        def derivatives(wanted, x, y):
+            g = xp.cos(x + y)
+            return g, g
+
+        return P.elementwise(lambda x, y: xp.sin(x + y), derivatives, x, y)
+
+    cot = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    for variant, (value, g, _) in ad_backend.evaluate(fn, {"x": x, "y": y}, {}, "float64", ("x", "y"), cot).items():
+        assert_close(value, np.sin(x + y), "float64", variant)
+        assert_close(g["x"], np.cos(x + y) * cot, "float64", variant)
+        assert_close(g["y"], (np.cos(x + y) * cot).sum(axis=1, keepdims=True), "float64", variant)
+
+
+def test_elementwise_sum_is_the_sum_of_elementwise(backend):
+    """``elementwise_sum``: the 0-d sum over the broadcast shape, and (with autodiff) its gradients summed over
+    the broadcast axes, against NumPy in float64."""
+    x, w = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -3.0]]), np.array([3.0, 1.0, -2.0])
+
+    def fn(x, w):
+        xp = P.array_namespace(x)
+
+        def derivatives(wanted, x, w):
+            return xp.cos(x) * w, xp.sin(x)
+
+        return P.elementwise_sum(lambda x, w: xp.sin(x) * w, derivatives, x, w)
+
+    grads = ("x", "w") if backend.differentiates else ()
+    for variant, (value, g, _) in backend.evaluate(fn, {"x": x, "w": w}, {}, "float64", grads, np.array(2.0)).items():
+        assert_close(value, (np.sin(x) * w).sum(), "float64", variant)
+        for k, expected in (("x", 2 * np.cos(x) * w), ("w", 2 * np.sin(x).sum(axis=0))):
+            if k in g:
+                assert_close(g[k], expected, "float64", variant)
+
+
 ELEMENTWISE_LOSSES = {  # losses built on elementwise, with arguments in their domains (float64)
     "l1_loss": lambda x: (x, x.flip(0)),
     "huber_loss": lambda x: (x, x.flip(0)),
