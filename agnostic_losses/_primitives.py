@@ -41,6 +41,9 @@ __all__ = [
     "xlogy",
     "take_along_axis",
     "cumulative_sum",
+    "mark",
+    "sort",
+    "searchsorted",
     "clip",
     "vector_norm",
     "value_checks",
@@ -623,24 +626,106 @@ def clip(x, /, min=None, max=None):
     return array_namespace(x).clip(x, min=min, max=max)
 
 
-def cumulative_sum(x):
-    """The running sum of a 1-D array (the standard's ``cumulative_sum``).
+def cumulative_sum(x, *, axis: int = 0):
+    """The running sum along ``axis`` (the standard's ``cumulative_sum``).
 
     torch: ``torch.cumsum`` (array-api-compat's wrapper looks the namespace up
     again, which torch.compile warns about); where the namespace lacks the
-    function, a triangular mask's sums, an ``(n, n)`` temporary.
+    function, a triangular mask's sums, a temporary ``n`` times ``x``'s size.
     """
     if _native(x) == "torch":
         import torch
 
-        return torch.cumsum(x, dim=0)
+        return torch.cumsum(x, dim=axis)
     xp = array_namespace(x)
     if not _GENERIC[0] and hasattr(xp, "cumulative_sum"):
-        return xp.cumulative_sum(x)
-    n = x.shape[0]
+        return xp.cumulative_sum(x, axis=axis)
+    axis = axis % x.ndim
+    last = tuple(i for i in range(x.ndim) if i != axis) + (axis,)
+    x = xp.permute_dims(x, last)  # the summed axis last
+    n = x.shape[-1]
     index = xp.arange(n, device=device(x))
-    upto = index[None, :] <= index[:, None]
-    return xp.sum(xp.where(upto, x[None, :], xp.zeros_like(x)[None, :]), axis=1)
+    upto = index[None, :] <= index[:, None]  # [i, m]: m <= i
+    out = xp.sum(xp.where(upto, x[..., None, :], xp.zeros_like(x)[..., None, :]), axis=-1)
+    return xp.permute_dims(out, tuple(last.index(i) for i in range(x.ndim)))
+
+
+def mark(indices, n: int):
+    """A boolean ``(..., n)`` array, True at every index that ``indices`` ``(..., k)`` lists; negative entries
+    and ``n`` mark nothing.  A scatter natively (torch, JAX); generically one comparison per listed index."""
+    native = _native(indices)
+    shape = tuple(indices.shape[:-1]) + (n + 1,)  # slot n catches the negative entries, then is dropped
+    if native == "torch":
+        import torch
+
+        zeros = torch.zeros(shape, dtype=torch.bool, device=indices.device)
+        return torch.scatter(zeros, -1, torch.where(indices < 0, n, indices), True)[..., :n]
+    if native == "jax":
+        import jax.numpy as jnp
+
+        flat = jnp.reshape(jnp.where(indices < 0, n, indices), (math.prod(shape[:-1]), indices.shape[-1]))
+        rows = jnp.arange(flat.shape[0])[:, None]
+        out = jnp.zeros((flat.shape[0], n + 1), dtype=bool).at[rows, flat].set(True)
+        return jnp.reshape(out[:, :n], shape[:-1] + (n,))
+    xp = array_namespace(indices)
+    classes = xp.arange(n, dtype=indices.dtype, device=device(indices))
+    out = xp.zeros(shape[:-1] + (n,), dtype=xp.bool, device=device(indices))
+    for j in range(indices.shape[-1]):
+        out = out | (indices[..., j:j + 1] == classes)
+    return out
+
+
+def sort(x, *, axis: int = -1, descending: bool = False):
+    """``(values, indices)``: ``x`` sorted along ``axis``, stably (ties in input order, descending too), and
+    the permutation that does it.
+
+    The values carry ``x``'s gradient, each to the element it came from (a stable sort's permutation is
+    unique, ties included).  torch: one ``torch.sort``; JAX: ``argsort`` and a gather; generically the
+    standard's ``sort`` and ``argsort``, two sorts (no gather: Dask has none; on Dask each block holds
+    whole lines along ``axis``, the other axes' chunks kept).
+    """
+    native = _native(x)
+    if native == "torch":
+        import torch
+
+        return torch.sort(x, dim=axis, descending=descending, stable=True)
+    if descending:  # an ascending sort of -x (jnp.sort's descending order reverses its ties)
+        values, order = sort(-x, axis=axis)
+        return -values, order
+    xp = array_namespace(x)
+    if native == "jax":
+        order = xp.argsort(stop_gradient(x), axis=axis, stable=True)
+        return take_along_axis(x, order, axis=axis), order
+    if type(x).__module__.startswith("dask."):  # whole along the axis only (array-api-compat's sort would
+        x = x.rechunk({axis % x.ndim: -1})  # also merge the other axes' chunks)
+    return xp.sort(x, axis=axis, stable=True), xp.argsort(stop_gradient(x), axis=axis, stable=True)
+
+
+def searchsorted(sorted, values, *, side: str = "left"):
+    """For each row of ``sorted`` ``(..., n)`` (ascending, no NaN) the insertion indices of that row's
+    ``values`` ``(..., m)``: how many entries are ``<`` each value (side "left") or ``<=`` (side "right").
+
+    The standard's ``searchsorted`` takes one 1-D sequence.  torch: its batched ``searchsorted``; JAX:
+    ``jnp.searchsorted`` under ``vmap``; generically one comparison of every value with every entry (an
+    ``(..., m, n)`` boolean temporary).  No gradient (an index).
+    """
+    native = _native(sorted)
+    if native == "torch":
+        import torch
+
+        return torch.searchsorted(sorted.contiguous(), values.contiguous(), right=side == "right")
+    xp = array_namespace(sorted, values)
+    if native == "jax":
+        import jax
+
+        lead = tuple(sorted.shape[:-1])
+        rows = math.prod(lead)
+        find = jax.vmap(lambda a, v: xp.searchsorted(a, v, side=side))
+        found = find(xp.reshape(sorted, (rows, sorted.shape[-1])), xp.reshape(values, (rows, values.shape[-1])))
+        return xp.reshape(found, lead + (values.shape[-1],))
+    below = (sorted[..., None, :] <= values[..., :, None]) if side == "right" else \
+        (sorted[..., None, :] < values[..., :, None])
+    return xp.sum(xp.astype(below, xp.int64), axis=-1)
 
 
 def take_along_axis(x, indices, /, *, axis: int):
@@ -792,18 +877,19 @@ def chunked(f, arrays, size: int):
     body (``jax.lax.scan`` of ``jax.checkpoint`` on JAX, a loop of
     ``torch.utils.checkpoint`` on torch under autograd, a plain loop
     elsewhere), the last ``n % size`` rows through one more call.  Arrays that
-    ``f`` closes over get their gradients as usual.
+    ``f`` closes over get their gradients as usual.  At most ``size`` rows:
+    ``f`` itself, once (its intermediates are one chunk's).
     """
     first = arrays[0]
     xp = array_namespace(first)
     n = first.shape[0]
     full = n // size
+    if n <= size:  # one chunk: nothing to gain by recomputing it
+        return f(*arrays)
     body = _rematerialised(f, first)
-    parts = []
-    if full:
-        stacked = tuple(xp.reshape(a[:full * size, ...], (full, size) + tuple(a.shape[1:])) for a in arrays)
-        _, ys = scan(lambda carry, chunk: (carry, body(*chunk)), None, stacked)
-        parts.append(xp.reshape(ys, (full * size,) + tuple(ys.shape[2:])))
-    if n % size or not full:  # the remainder, or n == 0 (f gives the empty output's shape)
+    stacked = tuple(xp.reshape(a[:full * size, ...], (full, size) + tuple(a.shape[1:])) for a in arrays)
+    _, ys = scan(lambda carry, chunk: (carry, body(*chunk)), None, stacked)
+    parts = [xp.reshape(ys, (full * size,) + tuple(ys.shape[2:]))]
+    if n % size:  # the remainder
         parts.append(body(*(a[full * size:, ...] for a in arrays)))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)

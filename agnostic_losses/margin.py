@@ -134,9 +134,17 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     twice.  Per sample, ``sum_{j listed} sum_{k not positive}
     max(0, 1 - (x[j] - x[k])) / C``.
 
-    One ``scan`` step per target slot j, each over ``(N, C)`` arrays: memory
-    O(N C), time O(N C K) as torch's kernel, K the number of slots (C under
-    tracing; in eager mode where the targets can be read, the longest list).
+    By sorting, in O((C + K) log C) per sample where torch's kernel takes O(C K),
+    K the number of target slots (C under tracing; in eager mode where the
+    targets can be read, the longest list).  Slot j's hinge with class k is
+    active where ``(1 - x_j) + x_k > 0``, which in floating point is exactly
+    ``x_k > x_j - 1``: so with each row's non-positive ``x_k`` sorted, largest
+    first, a slot's hinges sum to ``m (1 - x_j)`` plus the sum of the ``m``
+    largest ``x_k``, ``m`` the number above its key ``x_j - 1`` (a binary
+    search) and the sum a running one.  Positive classes, NaN inputs and
+    unlisted slots are set where they count nowhere, as torch's ``z > 0`` test
+    leaves them (0, with a zero gradient).  Chunks of rows, recomputed in the
+    backward pass, keep the temporaries at about ``HINGES_PER_CHUNK`` elements.
     """
     loss = "multilabel_margin_loss"
     reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
@@ -149,35 +157,42 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if not batched:
         x, target = x[None, :], target[None, :]
     slots = _listed_slots(target)
-    classes = xp.arange(n, dtype=target.dtype, device=P.device(x))
 
-    def mark(carry, t):  # carry: (alive (N,), positive (N, C)); t: slot j's labels (N,)
-        alive, positive = carry
-        alive = alive & (t >= 0)
-        labels = xp.where(alive, t, xp.full_like(t, -1))  # -1 matches no class
-        return (alive, positive | (labels[:, None] == classes)), alive
+    def rows(x, t):  # each row on its own: chunks of rows bound the temporaries and what the backward keeps
+        return _slot_hinge_sums(xp, *_classes_and_keys(xp, x, t))
 
-    slot_labels = xp.permute_dims(target[:, :slots], (1, 0))  # (K, N)
-    start = (xp.ones(x.shape[:1], dtype=xp.bool, device=P.device(x)), xp.zeros(x.shape, dtype=xp.bool, device=P.device(x)))
-    (_, positive), listed = P.scan(mark, start, slot_labels)
-    # The positive classes read -inf: their hinges are never active, nor those of a slot not listed, whose
-    # 1 - x_j is -inf (a NaN where it meets +inf fails z > 0 just the same).
-    x_negative = xp.where(positive, -math.inf, x)
-
-    def add(total, slot):  # slot j's hinges, summed over the classes
-        t, alive = slot
-        x_j = P.take_along_axis(x, xp.where(alive, t, xp.zeros_like(t))[:, None], axis=-1)
-        one_minus_x_j = xp.where(alive[:, None], 1 - x_j, -math.inf)
-        h = P.elementwise(_multilabel_hinge, _multilabel_hinge_derivatives, one_minus_x_j, x_negative)
-        return total + xp.sum(h, axis=-1), None
-
-    if slots:
-        total = xp.zeros(x.shape[:1], dtype=x.dtype, device=P.device(x))
-        total, _ = P.scan(add, total, (slot_labels, listed), rematerialise=True)
-    else:  # no class listed (positive is all False): 0, with a zero gradient, as torch's
-        total = xp.sum(xp.where(positive, x, 0.0), axis=-1)
+    total = P.chunked(rows, (x, target[:, :slots]), max(1, HINGES_PER_CHUNK // (n + slots)))
     out = total / n if batched else total[0] / n
     return as_dtype(xp, _reduce(out, reduction), dtype)
+
+
+HINGES_PER_CHUNK = 2 ** 16  # multilabel_margin_loss: rows of C + K sorted values per chunk, about this many
+
+
+def _classes_and_keys(xp, x, t):
+    """``x`` with the positive classes (and NaN) at -inf, and each slot's key ``x_j - 1`` (+inf where the slot
+    is not listed or ``x_j`` is NaN): the hinge of slot j and class k is active exactly where ``x_k > key_j``."""
+    n = x.shape[-1]
+    listed = P.cumulative_sum(xp.astype(t < 0, x.dtype), axis=-1) == 0  # before the first negative entry
+    slot = xp.where(listed, t, xp.full_like(t, n))  # an unlisted slot reads the column of +inf after x
+    x_k = xp.where(P.mark(slot, n) | xp.isnan(x), -math.inf, x)
+    x_j = P.take_along_axis(xp.concat((x, xp.full_like(x[:, :1], math.inf)), axis=-1), slot, axis=-1)
+    return x_k, xp.where(xp.isnan(x_j), math.inf, x_j - 1)
+
+
+def _slot_hinge_sums(xp, x_k, key):
+    """Per row, ``sum_j sum_{k: x_k > key_j} (x_k - key_j)``: with the ``x_k`` sorted, largest first, slot j's
+    hinges are the sum of the ``m`` largest minus ``m key_j``, ``m`` the number above its key.  The sums are
+    of values less the row's largest finite ``x_k`` (no gradient), so that a common offset of the logits
+    (1000 +- 0.01, say) does not cancel in them; which hinges are active is decided on the values as given."""
+    ranked, _ = P.sort(x_k, axis=-1, descending=True)
+    above = P.searchsorted(-P.stop_gradient(ranked), -P.stop_gradient(key), side="left")
+    finite = xp.where(xp.isfinite(ranked), P.stop_gradient(ranked), -math.inf)
+    top = xp.max(finite, axis=-1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, 0.0)
+    tops = xp.concat((xp.zeros_like(ranked[:, :1]), P.cumulative_sum(ranked - top, axis=-1)), axis=-1)
+    hinges = P.take_along_axis(tops, above, axis=-1) - xp.astype(above, key.dtype) * (key - top)
+    return xp.sum(xp.where(above > 0, hinges, 0.0), axis=-1)
 
 
 def _listed_slots(target) -> int:
@@ -188,19 +203,6 @@ def _listed_slots(target) -> int:
     ended = t < 0
     lengths = _np.where(ended.any(axis=-1), ended.argmax(axis=-1), t.shape[-1])
     return int(lengths.max(initial=0))
-
-
-def _multilabel_hinge(one_minus_x_j, x):
-    """``max(0, z)``, ``z = (1 - x_j) + x`` in torch's kernel's order; 0 where ``z`` is NaN, as there."""
-    z = one_minus_x_j + x
-    return P.array_namespace(z).where(z > 0, z, 0.0)
-
-
-def _multilabel_hinge_derivatives(wanted, one_minus_x_j, x):
-    """1 where ``z > 0`` (torch's strict test: 0 at the kink), for both."""
-    z = one_minus_x_j + x
-    g = P.array_namespace(z).astype(z > 0, z.dtype)
-    return g, g
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):

@@ -406,7 +406,7 @@ BENCHES = (
           {k: _same(v, ("input", "target")) for k, v in
            {"small": (4, 5), "medium": (64, 64), "large": (1024, 256)}.items()},
           f_multilabel_margin, ("input",),
-          note="multilabel_margin_loss, large: N=1024, C=256 (ours and the formulas hold an (N, C, C) temporary: "
+          note="multilabel_margin_loss, large: N=1024, C=256 (the NumPy and jnp formulas hold an (N, C, C) temporary: "
                "6.7e7 elements; N=C=1024 would be 1e9)."),
     Bench("cosine_embedding_loss", "cosine_embedding_loss", {"input1": normal, "input2": normal, "target": signs},
           {k: {"input1": v, "input2": v, "target": v[:1]} for k, v in VECTORS.items()},

@@ -118,6 +118,48 @@ def test_multilabel_margin_runs_under_jit_without_data_dependent_shapes():
     assert_close(grad, ref_grads["input"])
 
 
+@pytest.mark.parametrize("chunk", [None, 50], ids=["one_chunk", "chunks_of_4_rows"])
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+def test_multilabel_margin_sorted_formula_is_torchs_kernel_at_every_tie(ad_backend, generic, chunk, monkeypatch):
+    """The sort-based formula against torch's O(C K) kernel where it could part from it: ties between a
+    class and a slot's key (z = 0, also with -0.0), ties among classes and among slots, infinities
+    (inf - inf hinges count nowhere), NaN, duplicate targets, rows listing every class or none; in one
+    chunk of rows and in chunks of 4 (24 rows, 6 classes, 6 slots), recomputed in the backward pass."""
+    from agnostic_losses import margin
+
+    if chunk is not None:
+        monkeypatch.setattr(margin, "HINGES_PER_CHUNK", chunk)
+    from conformance.catalogue import label_lists
+
+    rng = np.random.default_rng(11)
+    grid = np.array([-np.inf, -2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 1.5, 2.0, np.inf, np.nan])
+    x = rng.choice(grid, (24, 6), p=[0.04] + [0.9 / 10] * 10 + [0.06])
+    t = label_lists(rng, x.shape)
+    t[0], t[1], t[2] = [0, 1, 2, 3, 4, 5], [-1, 0, 1, 2, 3, 4], [3, 3, 3, 3, 3, 3]
+    for reduction in ("none", "sum"):
+        arrays, options = {"input": x, "target": t}, {"reduction": reduction}
+        ref, ref_grads, cot = torch_reference(F.multilabel_margin_loss, arrays, options, grads=("input",))
+        with al.generic_primitives(generic):
+            variants = ad_backend.evaluate(al.multilabel_margin_loss, arrays, options, "float64", ("input",), cot)
+        for variant, (value, g, _) in variants.items():
+            assert_close(value, ref, "float64", f"{reduction} {variant} value")
+            assert_close(g["input"], ref_grads["input"], "float64", f"{reduction} {variant} gradient")
+
+
+def test_multilabel_margin_float32_sums_survive_a_common_offset():
+    """Logits 1000 +- 0.01: the hinges are about 1 each, the values 1000.  Summed as given, the sorted
+    formula's running sums cancel to a relative error of 2e-5 in float32 (torch's kernel: 6e-8); less the
+    row's largest value, 2e-7."""
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((4, 4096)) * 0.01 + 1000).astype(np.float32)
+    t = np.full(x.shape, -1)
+    for row in t:
+        row[:2048] = rng.permutation(4096)[:2048]
+    ref = F.multilabel_margin_loss(torch.tensor(x, dtype=torch.float64), torch.tensor(t), reduction="none")
+    ours = al.multilabel_margin_loss(torch.tensor(x), torch.tensor(t), reduction="none")
+    np.testing.assert_allclose(ours.double().numpy(), ref.numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("name,arrays", [
     ("multi_margin_loss", (np.zeros((0, 5)), np.zeros(0, np.int64))),
     ("multilabel_margin_loss", (np.zeros((0, 5)), np.zeros((0, 5), np.int64))),

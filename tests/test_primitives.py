@@ -36,6 +36,14 @@ PRIMITIVES = {
     "abs": (P.abs, lambda x: torch.abs(x), {"x": np.array([-2.0, 0.0, 0.0, 3.5, -0.0])}),
     "softplus_at_0": (P.softplus, torch.nn.functional.softplus, {"x": np.array([0.0, -0.0])}),
     "cumulative_sum": (P.cumulative_sum, lambda x: torch.cumsum(x, 0), {"x": X[0]}),
+    "cumulative_sum_rows": (lambda x: P.cumulative_sum(x, axis=-1), lambda x: torch.cumsum(x, 1), {"x": X}),
+    "cumulative_sum_columns": (lambda x: P.cumulative_sum(x, axis=0), lambda x: torch.cumsum(x, 0), {"x": X}),
+    # ties: each value's gradient goes to the element the stable sort took it from
+    "sort": (lambda x: P.sort(x, axis=-1)[0], lambda x: torch.sort(x, dim=1, stable=True)[0], {"x": np.round(X / 8)}),
+    "sort_columns": (lambda x: P.sort(x, axis=0)[0], lambda x: torch.sort(x, dim=0, stable=True)[0],
+                     {"x": np.round(X / 8)}),
+    "sort_descending": (lambda x: P.sort(x, axis=-1, descending=True)[0],
+                        lambda x: torch.sort(x, dim=1, descending=True, stable=True)[0], {"x": np.round(X / 8)}),
 }
 # at x == 0 and y in {0, inf} torch's gradients are 0/0 (d/dy) and log(inf) (d/dx); ours give 0
 NO_GRAD = {"xlogy_origin": ("x", "y")}
@@ -257,3 +265,29 @@ def test_generic_switch_is_scoped():
             assert not P.using_generic()
         assert P.using_generic()
     assert not P.using_generic()
+
+
+def test_sort_order_and_mark_are_numpys(backend, generic):
+    """``sort``'s permutation is the stable one (ties in input order, descending too); ``mark`` sets the listed indices and
+    ignores negative entries, duplicates included."""
+    x = np.array([[2.0, -1.0, 2.0, 0.0, -1.0], [1.0, 1.0, 1.0, 0.0, 3.0]])
+    labels = np.array([[4, 0, -1, 4], [-1, 6, -1, 6], [2, 2, 1, -1]])
+    expected = np.zeros((3, 6), dtype=bool)
+    for row, listed in enumerate(labels):
+        expected[row, listed[(listed >= 0) & (listed < 6)]] = True
+    _, order = P.sort(backend.asarray(x, "float64"), axis=-1)
+    np.testing.assert_array_equal(backend.to_numpy(order), np.argsort(x, axis=-1, kind="stable"))
+    _, order = P.sort(backend.asarray(x, "float64"), axis=-1, descending=True)
+    np.testing.assert_array_equal(backend.to_numpy(order), np.argsort(-x, axis=-1, kind="stable"))
+    np.testing.assert_array_equal(backend.to_numpy(P.mark(backend.asarray(labels, "int64"), 6)), expected)
+
+
+def test_searchsorted_is_numpys_row_by_row(backend, generic):
+    """Each row's insertion indices, both sides, at ties, at -0.0 against 0.0 and at the infinities."""
+    rows = np.array([[-np.inf, -1.0, 0.0, 0.0, 2.0, np.inf], [-3.0, -3.0, -3.0, 1.0, 1.0, 5.0]])
+    values = np.array([[0.0, -0.0, np.inf, -np.inf, 1.0], [-3.0, 1.0, 0.5, -4.0, 6.0]])
+    for side in ("left", "right"):
+        got = P.searchsorted(backend.asarray(rows, "float64"), backend.asarray(values, "float64"), side=side)
+        expected = np.stack([np.searchsorted(r, v, side=side) for r, v in zip(rows, values)])
+        np.testing.assert_array_equal(backend.to_numpy(got), expected, err_msg=side)
+
