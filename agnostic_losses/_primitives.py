@@ -44,6 +44,8 @@ __all__ = [
     "mark",
     "sort",
     "searchsorted",
+    "finite_max",
+    "wide_float",
     "clip",
     "vector_norm",
     "value_checks",
@@ -484,6 +486,25 @@ def abs_(x):
 
 # --- numerics ----------------------------------------------------------------
 
+def finite_max(x, *, axis: int):
+    """The largest finite value along ``axis`` (kept), as a constant; 0 where there is none."""
+    xp = array_namespace(x)
+    return _safe_max(xp.where(xp.isfinite(x), x, xp.full_like(x, -math.inf)), xp, axis)
+
+
+def wide_float(x):
+    """float64 where ``x``'s library and device have it (JAX: with x64 enabled; not torch's MPS), else
+    ``x``'s own dtype: for sums that must not lose what float32 would."""
+    if _is_jax(x):
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return x.dtype
+    if _is_torch(x) and x.device.type == "mps":
+        return x.dtype
+    return array_namespace(x).float64
+
+
 def _safe_max(x, xp, axis):
     """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
     if math.prod(x.shape) == 0:  # no max to take (Dask fails on an empty one); any shift will do
@@ -652,7 +673,7 @@ def cumulative_sum(x, *, axis: int = 0):
 
 def mark(indices, n: int):
     """A boolean ``(..., n)`` array, True at every index that ``indices`` ``(..., k)`` lists; negative entries
-    and ``n`` mark nothing.  A scatter natively (torch, JAX); generically one comparison per listed index."""
+    and ``n`` mark nothing.  A scatter natively (torch, JAX); generically a search of the sorted indices."""
     native = _native(indices)
     shape = tuple(indices.shape[:-1]) + (n + 1,)  # slot n catches the negative entries, then is dropped
     if native == "torch":
@@ -668,11 +689,9 @@ def mark(indices, n: int):
         out = jnp.zeros((flat.shape[0], n + 1), dtype=bool).at[rows, flat].set(True)
         return jnp.reshape(out[:, :n], shape[:-1] + (n,))
     xp = array_namespace(indices)
-    classes = xp.arange(n, dtype=indices.dtype, device=device(indices))
-    out = xp.zeros(shape[:-1] + (n,), dtype=xp.bool, device=device(indices))
-    for j in range(indices.shape[-1]):
-        out = out | (indices[..., j:j + 1] == classes)
-    return out
+    listed = xp.sort(xp.where(indices < 0, xp.full_like(indices, n), indices), axis=-1)
+    classes = xp.broadcast_to(xp.arange(n, dtype=indices.dtype, device=device(indices)), shape[:-1] + (n,))
+    return searchsorted(listed, classes, side="right") > searchsorted(listed, classes, side="left")
 
 
 def sort(x, *, axis: int = -1, descending: bool = False):
@@ -682,7 +701,8 @@ def sort(x, *, axis: int = -1, descending: bool = False):
     The values carry ``x``'s gradient, each to the element it came from (a stable sort's permutation is
     unique, ties included).  torch: one ``torch.sort``; JAX: ``argsort`` and a gather; generically the
     standard's ``sort`` and ``argsort``, two sorts (no gather: Dask has none; on Dask each block holds
-    whole lines along ``axis``, the other axes' chunks kept).
+    whole lines along ``axis``, the other axes' chunks kept).  Where NaN goes is the library's (our callers
+    sort none).
     """
     native = _native(x)
     if native == "torch":
@@ -706,8 +726,8 @@ def searchsorted(sorted, values, *, side: str = "left"):
     ``values`` ``(..., m)``: how many entries are ``<`` each value (side "left") or ``<=`` (side "right").
 
     The standard's ``searchsorted`` takes one 1-D sequence.  torch: its batched ``searchsorted``; JAX:
-    ``jnp.searchsorted`` under ``vmap``; generically one comparison of every value with every entry (an
-    ``(..., m, n)`` boolean temporary).  No gradient (an index).
+    ``jnp.searchsorted`` under ``vmap``; generically by ranks in stable sorts (three argsorts of ``m + n``
+    elements a row).  No gradient (an index).
     """
     native = _native(sorted)
     if native == "torch":
@@ -723,9 +743,19 @@ def searchsorted(sorted, values, *, side: str = "left"):
         find = jax.vmap(lambda a, v: xp.searchsorted(a, v, side=side))
         found = find(xp.reshape(sorted, (rows, sorted.shape[-1])), xp.reshape(values, (rows, values.shape[-1])))
         return xp.reshape(found, lead + (values.shape[-1],))
-    below = (sorted[..., None, :] <= values[..., :, None]) if side == "right" else \
-        (sorted[..., None, :] < values[..., :, None])
-    return xp.sum(xp.astype(below, xp.int64), axis=-1)
+    m, n = values.shape[-1], sorted.shape[-1]
+    # ties: the values before the entries ("left": entries < value) or after them ("right": <=); a value's place
+    # in the stable order of both, less its place among the values alone, is the number of entries before it
+    both = xp.concat((values, sorted) if side == "left" else (sorted, values), axis=-1)
+    place = _ranks(xp, both)
+    return (place[..., :m] if side == "left" else place[..., n:]) - _ranks(xp, values)
+
+
+def _ranks(xp, x):
+    """Each element's place in the stable ascending order along the last axis."""
+    if type(x).__module__.startswith("dask."):  # whole rows, the rows' chunks kept (as in sort)
+        x = x.rechunk({x.ndim - 1: -1})
+    return xp.argsort(xp.argsort(x, axis=-1, stable=True), axis=-1, stable=True)
 
 
 def take_along_axis(x, indices, /, *, axis: int):

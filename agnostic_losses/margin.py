@@ -134,14 +134,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     twice.  Per sample, ``sum_{j listed} sum_{k not positive}
     max(0, 1 - (x[j] - x[k])) / C``.
 
-    By sorting, in O((C + K) log C) per sample where torch's kernel takes O(C K),
+    By sorting, in O((C + K) log(C + K)) per sample where torch's kernel takes O(C K)
+    (Dask: O(C K), its gather a one-hot selection),
     K the number of target slots (C under tracing; in eager mode where the
     targets can be read, the longest list).  Slot j's hinge with class k is
     active where ``(1 - x_j) + x_k > 0``, which in floating point is exactly
     ``x_k > x_j - 1``: so with each row's non-positive ``x_k`` sorted, largest
     first, a slot's hinges sum to ``m (1 - x_j)`` plus the sum of the ``m``
     largest ``x_k``, ``m`` the number above its key ``x_j - 1`` (a binary
-    search) and the sum a running one.  Positive classes, NaN inputs and
+    search) and the sum a running one (in float64 where the library has it).  Positive classes, NaN inputs and
     unlisted slots are set where they count nowhere, as torch's ``z > 0`` test
     leaves them (0, with a zero gradient).  Chunks of rows, recomputed in the
     backward pass, keep the temporaries at about ``HINGES_PER_CHUNK`` elements.
@@ -166,7 +167,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return as_dtype(xp, _reduce(out, reduction), dtype)
 
 
-HINGES_PER_CHUNK = 2 ** 16  # multilabel_margin_loss: rows of C + K sorted values per chunk, about this many
+HINGES_PER_CHUNK = 2 ** 15  # multilabel_margin_loss: rows of C + K sorted values per chunk, about this many
 
 
 def _classes_and_keys(xp, x, t):
@@ -182,17 +183,18 @@ def _classes_and_keys(xp, x, t):
 
 def _slot_hinge_sums(xp, x_k, key):
     """Per row, ``sum_j sum_{k: x_k > key_j} (x_k - key_j)``: with the ``x_k`` sorted, largest first, slot j's
-    hinges are the sum of the ``m`` largest minus ``m key_j``, ``m`` the number above its key.  The sums are
-    of values less the row's largest finite ``x_k`` (no gradient), so that a common offset of the logits
-    (1000 +- 0.01, say) does not cancel in them; which hinges are active is decided on the values as given."""
+    hinges are the sum of the ``m`` largest minus ``m key_j``, ``m`` the number above its key.  Which hinges
+    are active is decided on the values as given; the sums are in float64 where there is one, of the values
+    less the row's largest finite ``x_k`` (no gradient; float32 sums then survive a common offset)."""
     ranked, _ = P.sort(x_k, axis=-1, descending=True)
     above = P.searchsorted(-P.stop_gradient(ranked), -P.stop_gradient(key), side="left")
-    finite = xp.where(xp.isfinite(ranked), P.stop_gradient(ranked), -math.inf)
-    top = xp.max(finite, axis=-1, keepdims=True)
-    top = xp.where(xp.isfinite(top), top, 0.0)
-    tops = xp.concat((xp.zeros_like(ranked[:, :1]), P.cumulative_sum(ranked - top, axis=-1)), axis=-1)
-    hinges = P.take_along_axis(tops, above, axis=-1) - xp.astype(above, key.dtype) * (key - top)
-    return xp.sum(xp.where(above > 0, hinges, 0.0), axis=-1)
+    wide = P.wide_float(ranked)
+    top = xp.astype(P.finite_max(ranked, axis=-1), wide)
+    shifted = xp.where(ranked == -math.inf, 0.0, xp.astype(ranked, wide) - top)  # -inf is never in the m largest
+    tops = xp.concat((xp.zeros_like(shifted[:, :1]), P.cumulative_sum(shifted, axis=-1)), axis=-1)
+    offset = xp.where(above > 0, xp.astype(key, wide) - top, 0.0)  # 0 where no hinge is active: no 0 * inf
+    hinges = P.take_along_axis(tops, above, axis=-1) - xp.astype(above, wide) * offset
+    return xp.astype(xp.sum(hinges, axis=-1), key.dtype)
 
 
 def _listed_slots(target) -> int:

@@ -118,13 +118,14 @@ def test_multilabel_margin_runs_under_jit_without_data_dependent_shapes():
     assert_close(grad, ref_grads["input"])
 
 
-@pytest.mark.parametrize("chunk", [None, 50], ids=["one_chunk", "chunks_of_4_rows"])
+@pytest.mark.parametrize("chunk", [None, 60], ids=["one_chunk", "chunks_of_5_rows"])
 @pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
 def test_multilabel_margin_sorted_formula_is_torchs_kernel_at_every_tie(ad_backend, generic, chunk, monkeypatch):
     """The sort-based formula against torch's O(C K) kernel where it could part from it: ties between a
     class and a slot's key (z = 0, also with -0.0), ties among classes and among slots, infinities
     (inf - inf hinges count nowhere), NaN, duplicate targets, rows listing every class or none; in one
-    chunk of rows and in chunks of 4 (24 rows, 6 classes, 6 slots), recomputed in the backward pass."""
+    chunk of rows and in chunks of 5 and a remainder of 4 (24 rows, 6 classes, 6 slots), recomputed in the
+    backward pass."""
     from agnostic_losses import margin
 
     if chunk is not None:
@@ -146,18 +147,37 @@ def test_multilabel_margin_sorted_formula_is_torchs_kernel_at_every_tie(ad_backe
             assert_close(g["input"], ref_grads["input"], "float64", f"{reduction} {variant} gradient")
 
 
-def test_multilabel_margin_float32_sums_survive_a_common_offset():
-    """Logits 1000 +- 0.01: the hinges are about 1 each, the values 1000.  Summed as given, the sorted
-    formula's running sums cancel to a relative error of 2e-5 in float32 (torch's kernel: 6e-8); less the
-    row's largest value, 2e-7."""
+@pytest.mark.parametrize("library", ["torch", "numpy"])
+@pytest.mark.parametrize("rows", ["offset", "outlier"])
+def test_multilabel_margin_float32_running_sums_do_not_cancel(library, rows):
+    """The sorted formula's running sums, where they cancel in float32: logits 1000 +- 0.01 (hinges about 1,
+    values 1000; the sums less the row's largest value), and one logit at 1000 above a row at -0.999 (the
+    sums in float64).  torch's float32 kernel is 6e-8 and 3e-8 off here; float32 running sums were 2e-5 and
+    1e-4 (NumPy 6e-3).  JAX without x64 has no float64: README, "Speed"."""
     rng = np.random.default_rng(1)
-    x = (rng.standard_normal((4, 4096)) * 0.01 + 1000).astype(np.float32)
+    if rows == "offset":
+        x = rng.standard_normal((4, 4096)) * 0.01 + 1000
+    else:
+        x = -0.999 + rng.uniform(0, 1e-3, (4, 4096))
+        x[:, 1] = 1000
+    x = x.astype(np.float32)
     t = np.full(x.shape, -1)
     for row in t:
         row[:2048] = rng.permutation(4096)[:2048]
+    if rows == "outlier":
+        t[:, 0], t[:, 1:] = 0, -1
     ref = F.multilabel_margin_loss(torch.tensor(x, dtype=torch.float64), torch.tensor(t), reduction="none")
-    ours = al.multilabel_margin_loss(torch.tensor(x), torch.tensor(t), reduction="none")
-    np.testing.assert_allclose(ours.double().numpy(), ref.numpy(), rtol=1e-6)
+    args = (torch.tensor(x), torch.tensor(t)) if library == "torch" else (x, t)
+    ours = np.asarray(al.multilabel_margin_loss(*args, reduction="none"), dtype=np.float64)
+    np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-6)
+
+
+def test_multilabel_margin_of_an_empty_batch_on_dask():
+    """From a review: Dask's max of an empty array raises; the row shift must not take one."""
+    da = need("dask.array")
+    x, t = da.from_array(np.zeros((0, 5))), da.from_array(np.zeros((0, 5), np.int64))
+    assert float(al.multilabel_margin_loss(x, t, reduction="sum").compute()) == 0.0
+    assert al.multilabel_margin_loss(x, t, reduction="none").compute().shape == (0,)
 
 
 @pytest.mark.parametrize("name,arrays", [
