@@ -689,8 +689,9 @@ def mark(indices, n: int):
         out = jnp.zeros((flat.shape[0], n + 1), dtype=bool).at[rows, flat].set(True)
         return jnp.reshape(out[:, :n], shape[:-1] + (n,))
     xp = array_namespace(indices)
-    listed = xp.sort(xp.where(indices < 0, xp.full_like(indices, n), indices), axis=-1)
-    classes = xp.broadcast_to(xp.arange(n, dtype=indices.dtype, device=device(indices)), shape[:-1] + (n,))
+    listed, _ = sort(xp.where(indices < 0, xp.full_like(indices, n), indices), axis=-1)
+    # every row's classes, in the rows' own chunks on Dask (a broadcast arange would be one block of all rows)
+    classes = xp.zeros_like(indices[..., :1]) + xp.arange(n, dtype=indices.dtype, device=device(indices))
     return searchsorted(listed, classes, side="right") > searchsorted(listed, classes, side="left")
 
 
@@ -726,8 +727,8 @@ def searchsorted(sorted, values, *, side: str = "left"):
     ``values`` ``(..., m)``: how many entries are ``<`` each value (side "left") or ``<=`` (side "right").
 
     The standard's ``searchsorted`` takes one 1-D sequence.  torch: its batched ``searchsorted``; JAX:
-    ``jnp.searchsorted`` under ``vmap``; generically by ranks in stable sorts (three argsorts of ``m + n``
-    elements a row).  No gradient (an index).
+    ``jnp.searchsorted`` under ``vmap``; generically by ranks in stable sorts (two argsorts of ``m + n``
+    elements a row and two of ``m``).  No gradient (an index).
     """
     native = _native(sorted)
     if native == "torch":

@@ -266,8 +266,9 @@ def _dask_lazy(case, options):
 
 
 # Losses that rank each row together with as many values again (multilabel_margin_loss: C classes and up to
-# C target slots, int64 ranks): a task holds a block of whole rows twice the input's width; the bound still
-# fails a task that holds every row.
+# C target slots, int64 ranks): a task holds a block of whole rows twice the input's width.  The bound still
+# fails a task holding every row of those ranks, not one holding every row of an (N, C) array:
+# tests/test_primitives.py checks that the row primitives keep Dask's row chunks.
 WHOLE_ROWS = {"multilabel_margin_loss": 2}
 
 

@@ -185,6 +185,8 @@ def test_jax_default_32_bit_mode_needs_no_int64():
         "y = jnp.asarray([0, 1, 2, 3], jnp.uint8)\n"
         "al.cross_entropy(jnp.ones((4, 5)), y), al.multi_margin_loss(jnp.ones((4, 5)), y)\n"
         "al.linear_cross_entropy(jnp.ones((4, 3)), jnp.ones((5, 3)), y)\n"
+        "m = al.multilabel_margin_loss(jnp.ones((4, 5)), jnp.asarray([[0, 1, -1, 0, 0]] * 4))\n"
+        "assert m.dtype == jnp.float32 and abs(float(m) - 1.2) < 1e-6\n"  # 2 slots x 3 hinges of 1, / C = 5
     )
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "JAX_ENABLE_X64": "0", "JAX_PLATFORMS": "cpu",

@@ -291,3 +291,16 @@ def test_searchsorted_is_numpys_row_by_row(backend, generic):
         expected = np.stack([np.searchsorted(r, v, side=side) for r, v in zip(rows, values)])
         np.testing.assert_array_equal(backend.to_numpy(got), expected, err_msg=side)
 
+
+def test_row_primitives_keep_dask_row_chunks():
+    """From a review: array-api-compat's Dask sort merges every row into one block; ours keep the rows'
+    chunks (each block whole along the last axis only)."""
+    da = need("dask.array")
+    rng = np.random.default_rng(3)
+    ints = da.from_array(rng.integers(-1, 6, (8, 5)), chunks=(2, 3))
+    floats = da.from_array(rng.standard_normal((8, 5)), chunks=(2, 3))
+    values, order = P.sort(floats, axis=-1)
+    for out in (values, order, P.mark(ints, 6), P.searchsorted(values, floats, side="left")):
+        assert out.chunks[0] == (2, 2, 2, 2)
+    np.testing.assert_array_equal(P.mark(ints, 6).compute(), P.mark(np.asarray(ints), 6))
+
