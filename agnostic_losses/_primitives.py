@@ -689,6 +689,8 @@ def mark(indices, n: int):
         out = jnp.zeros((flat.shape[0], n + 1), dtype=bool).at[rows, flat].set(True)
         return jnp.reshape(out[:, :n], shape[:-1] + (n,))
     xp = array_namespace(indices)
+    if indices.shape[-1] == 0:
+        return xp.zeros(shape[:-1] + (n,), dtype=xp.bool, device=device(indices))
     listed, _ = sort(xp.where(indices < 0, xp.full_like(indices, n), indices), axis=-1)
     # every row's classes, in the rows' own chunks on Dask (a broadcast arange would be one block of all rows)
     classes = xp.zeros_like(indices[..., :1]) + xp.arange(n, dtype=indices.dtype, device=device(indices))

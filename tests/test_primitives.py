@@ -280,6 +280,8 @@ def test_sort_order_and_mark_are_numpys(backend, generic):
     _, order = P.sort(backend.asarray(x, "float64"), axis=-1, descending=True)
     np.testing.assert_array_equal(backend.to_numpy(order), np.argsort(-x, axis=-1, kind="stable"))
     np.testing.assert_array_equal(backend.to_numpy(P.mark(backend.asarray(labels, "int64"), 6)), expected)
+    none = P.mark(backend.asarray(np.zeros((3, 0), np.int64), "int64"), 6)  # no index at all
+    np.testing.assert_array_equal(backend.to_numpy(none), np.zeros((3, 6), dtype=bool))
 
 
 def test_searchsorted_is_numpys_row_by_row(backend, generic):
