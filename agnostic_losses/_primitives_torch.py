@@ -137,3 +137,61 @@ def apply_sum(value, derivatives, *arrays):
         return apply(value, derivatives, *arrays).sum()
     arrays = _unwrap_dead_wrappers(arrays)
     return super(torch.autograd.Function, ElementwiseSum).apply(value, derivatives, *arrays)
+
+
+class RowChunks(torch.autograd.Function):
+    """``_primitives.chunked`` under torch's eager autograd: the forward pass keeps no intermediates, the
+    backward pass recomputes one chunk at a time and writes each chunk's gradients into one buffer per array
+    (a row array's into its rows, a shared array's summed).  Checkpointing each chunk instead scatters each
+    chunk's gradient into a zero array of the full shape that autograd then adds in: two full-size
+    gradients at once.  With ``create_graph`` the gradients are recorded in turn (double backward)."""
+
+    @staticmethod
+    def forward(ctx, f, size, n_rows, *arrays):  # arrays: the row arrays, then the shared ones
+        ctx.f, ctx.size, ctx.n_rows = f, size, n_rows
+        ctx.save_for_backward(*arrays)
+        rows, shared = arrays[:n_rows], arrays[n_rows:]
+        return torch.cat([f(*(a[s:s + size] for a in rows), *shared) for s in range(0, rows[0].shape[0], size)])
+
+    @staticmethod
+    def backward(ctx, upstream):
+        arrays, k, size = ctx.saved_tensors, ctx.n_rows, ctx.size
+        wanted = ctx.needs_input_grad[3:]
+        record = torch.is_grad_enabled()  # create_graph: differentiate the saved arrays themselves
+        grads, parts = [None] * len(arrays), [[] for _ in arrays]
+        for s in range(0, arrays[0].shape[0], size):  # the chunk's graph goes with _chunk_gradients' frame
+            for i, g in enumerate(_chunk_gradients(ctx.f, arrays, k, s, size, wanted, upstream, record)):
+                if g is None:
+                    continue
+                if i >= k:  # summed in place unless recorded (the first chunk's is a fresh array of autograd's)
+                    grads[i] = g if grads[i] is None else grads[i] + g if record else grads[i].add_(g)
+                elif record:
+                    parts[i].append(g)
+                else:
+                    if grads[i] is None:
+                        grads[i] = torch.empty_like(arrays[i])
+                    grads[i][s:s + size] = g
+        for i in range(k):
+            if parts[i]:
+                grads[i] = torch.cat(parts[i])
+        return (None, None, None) + tuple(grads)
+
+
+def _chunk_gradients(f, arrays, k, s, size, wanted, upstream, record):
+    """The gradients (None where not wanted) of the chunk of rows from ``s``: the first ``k`` arrays cut, the
+    others whole."""
+    inputs = [a[s:s + size] if i < k else a for i, a in enumerate(arrays)]
+    if not record:
+        inputs = [a.detach().requires_grad_(w) for a, w in zip(inputs, wanted)]
+    with torch.enable_grad():
+        out = f(*inputs)
+        got = list(torch.autograd.grad(out, [a for a, w in zip(inputs, wanted) if w], upstream[s:s + size],
+                                       allow_unused=True, create_graph=record))
+    del out
+    got.reverse()
+    return [None if not w else _or_zeros(got.pop(), a) for a, w in zip(inputs, wanted)]
+
+
+def _or_zeros(g, a):
+    """``g``, or zeros of ``a``'s shape where ``a`` did not enter the chunk's value."""
+    return torch.zeros_like(a) if g is None else g

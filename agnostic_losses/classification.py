@@ -256,13 +256,16 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     w = xp.reshape(linear_weight, (width, h))
     b = None if linear_bias is None else xp.reshape(linear_bias, (width,))
 
-    def rows(x, t):
+    biased, weighted = b is not None, weight is not None
+
+    def rows(x, t, w, *given):  # given: the bias and the class weights, those that are not None
+        b, weight = (given[0] if biased else None), (given[-1] if weighted else None)
         logits = x @ w.T if b is None else x @ w.T + b
         logits = xp.reshape(logits, (x.shape[0], n_classes) + out_features)
         return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
 
     x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
-    out = P.chunked(rows, (x, t), int(chunk_size))
+    out = P.chunked(rows, (x, t), int(chunk_size), shared=tuple(a for a in (w, b, weight) if a is not None))
     mean_weights = None
     if not xp.isdtype(target.dtype, "real floating"):
         (w_classes,) = working_precision(xp, weight)

@@ -93,3 +93,73 @@ def test_a_chunked_output_is_no_view_and_takes_in_place_updates():
         out *= mask
         grads.append(torch.autograd.grad(out.sum(), x)[0])
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.fixture
+def tiny_rows(monkeypatch):
+    """``row_chunk`` at 7 elements (one row of the catalogue's multi_margin_loss cases per chunk); counts
+    the torch calls that went through ``RowChunks`` (chunks recomputed in one backward pass)."""
+    monkeypatch.setattr(P, "_ROW_CHUNK", 7)
+    from agnostic_losses import _primitives_torch as PT
+
+    apply, calls = PT.RowChunks.apply, []
+
+    def counting(*args):
+        calls.append(args[1])
+        return apply(*args)
+
+    monkeypatch.setattr(PT.RowChunks, "apply", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name", ["torch", "numpy"])
+def test_multi_margin_loss_in_row_chunks_equals_torch(name, tiny_rows):
+    """multi_margin_loss's rows in chunks (P.row_chunk, tiny here): every catalogue case, values and
+    gradients, still torch.nn's; on torch the chunks went through RowChunks."""
+    results = runner.run(catalogue.cases(["multi_margin_loss"]), [B.make(name)])
+    assert results and all(r.passed for r in results), "\n".join(
+        f"{r.case}: {r.message}" for r in results if not r.passed)
+    assert name == "numpy" or tiny_rows, "no case went through RowChunks"
+
+
+def test_row_chunks_gradients_and_double_backward_equal_one_call():
+    """RowChunks (chunked under torch's eager autograd): the rows' gradients, the shared arrays' summed,
+    an integer array among the rows, an array the value does not use, and the double backward
+    (create_graph), against f called once on the whole rows; a closure over a tensor that requires grad
+    takes the checkpoint loop instead and still gets its gradient."""
+    from agnostic_losses import _primitives_torch as PT
+
+    g = torch.Generator().manual_seed(5)
+    a = torch.randn(7, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    k = torch.randint(0, 3, (7,), generator=g)
+    unused = torch.randn(7, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(3, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    cot = torch.randn(7, dtype=torch.float64, generator=g)
+
+    def f(a, k, unused, w):
+        y = torch.tanh(a @ w)
+        return (y * y).sum(axis=1) + torch.take_along_dim(a, k[:, None], dim=1)[:, 0] ** 3
+
+    def grads(out):
+        first = [torch.zeros_like(unused) if d is None else d for d in
+                 torch.autograd.grad(out, (a, unused, w), cot, create_graph=True, allow_unused=True)]
+        second = torch.autograd.grad(sum((d * d).sum() for d in first), (a, w))
+        return first + list(second)
+
+    expected = grads(f(a, k, unused, w))
+    calls = []
+    apply = PT.RowChunks.apply
+    try:
+        PT.RowChunks.apply = lambda *args: calls.append(args[1]) or apply(*args)
+        for size in (1, 3, 7, 10):
+            got = grads(P.chunked(f, (a, k, unused), size, shared=(w,)))
+            for x, y in zip(got, expected):
+                torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-14)
+    finally:
+        PT.RowChunks.apply = apply
+    assert calls == [1, 3]  # 7 and 10 rows: one chunk, f itself
+    assert not P._grads_closed_over(lambda a: a)
+    closes = lambda a, k, unused: f(a, k, unused, w)  # noqa: E731
+    assert P._grads_closed_over(closes)
+    for x, y in zip(grads(P.chunked(closes, (a, k, unused), 3)), expected):
+        torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-14)
