@@ -160,7 +160,8 @@ class RowChunks(torch.autograd.Function):
         record = torch.is_grad_enabled()  # create_graph: differentiate the saved arrays themselves
         grads, parts = [None] * len(arrays), [[] for _ in arrays]
         for s in range(0, arrays[0].shape[0], size):  # the chunk's graph goes with _chunk_gradients' frame
-            for i, g in enumerate(_chunk_gradients(ctx.f, arrays, k, s, size, wanted, upstream, record)):
+            chunk = _chunk_gradients(ctx.f, arrays, k, s, size, wanted, upstream, record)
+            for i, g in enumerate(chunk):
                 if g is None:
                     continue
                 if i >= k:  # summed in place unless recorded (the first chunk's is a fresh array of autograd's)
@@ -171,6 +172,7 @@ class RowChunks(torch.autograd.Function):
                     if grads[i] is None:
                         grads[i] = torch.empty_like(arrays[i])
                     grads[i][s:s + size] = g
+            del chunk, g  # before the next chunk's: else a shared array's gradient is held twice
         for i in range(k):
             if parts[i]:
                 grads[i] = torch.cat(parts[i])

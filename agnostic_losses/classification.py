@@ -213,8 +213,9 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
     ``(N, C, d1, ..., dK)``): with more than one chunk, each chunk's logits are recomputed in the backward
     pass (``jax.checkpoint``
-    inside ``jax.lax.scan`` on JAX, ``torch.utils.checkpoint`` on torch; NumPy, CuPy, Dask and
-    array-api-strict have no backward pass), at the cost of a second matrix product per chunk.
+    inside ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
+    ``torch.utils.checkpoint`` under torch.compile; NumPy, CuPy, Dask and array-api-strict have no backward
+    pass), at the cost of a second matrix product per chunk.
     float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
     reference path does.
     """
