@@ -310,13 +310,15 @@ class Chunks:
 def row_chunk(x) -> int:
     """Rows of ``x`` (n, C) per chunk for ``chunked``, where a row-wise formula is chunked for its
     temporaries' sake alone: about ``_ROW_CHUNK`` elements (at least one row) for CPU torch tensors outside
-    torch.compile and the torch.func transforms and for NumPy arrays; all n rows elsewhere (a GPU, traced
+    torch.compile, the torch.func transforms and forward mode, and for NumPy arrays; all n rows elsewhere (a GPU, traced
     code, other libraries: the formula whole, fused where the compiler can)."""
     n = x.shape[0]
     if _GENERIC[0] or compiling():
         return n
     if _is_torch(x):
-        if x.device.type != "cpu" or _torch_func_transform():
+        import torch
+
+        if x.device.type != "cpu" or _torch_func_transform() or _forward_ad_active(torch):
             return n
     elif type(x) is not _np.ndarray:
         return n
@@ -921,23 +923,23 @@ def _torch_can_checkpoint() -> bool:
     return torch.is_grad_enabled() and (compiling() or not _torch_func_transform())
 
 
-def chunked(f, arrays, size: int, shared=()):
+def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False):
     """``f`` applied to consecutive chunks of ``size`` rows of ``arrays``, its outputs concatenated on axis 0.
 
     ``arrays`` is a tuple of arrays with one leading length n; ``f`` maps a
     chunk of each (n_c rows), then the ``shared`` arrays whole, to one array
     of n_c rows, row by row.  Neither the forward nor the backward pass holds
-    more than one chunk's intermediates: on torch under eager autograd one
-    ``autograd.Function`` whose backward pass recomputes chunk by chunk and
-    writes the gradients into one buffer per array; elsewhere the full chunks
-    go through ``scan`` with a rematerialised body (``jax.lax.scan`` of
-    ``jax.checkpoint`` on JAX, a loop of ``torch.utils.checkpoint`` under
-    torch.compile, a plain loop elsewhere), the last ``n % size`` rows through
-    one more call.  Differentiable arrays go in ``arrays`` or ``shared``:
-    the torch Function differentiates only those, so where ``f`` closes over
-    a tensor that requires grad (not looked for deeper than ``f``'s own
-    closure), the checkpoint loop serves instead.  At most ``size`` rows:
-    ``f`` itself, once (its intermediates are one chunk's).
+    more than one chunk's intermediates: the full chunks go through ``scan``
+    with a rematerialised body (``jax.lax.scan`` of ``jax.checkpoint`` on
+    JAX, a loop of ``torch.utils.checkpoint`` on torch, a plain loop
+    elsewhere), the last ``n % size`` rows through one more call.
+    ``arguments_only``: the caller's promise that ``f`` differentiates only
+    ``arrays`` and ``shared`` (it closes over no array that needs a
+    gradient, in any way); then on torch under eager autograd one
+    ``autograd.Function`` serves, whose backward pass recomputes chunk by
+    chunk and writes the gradients into one buffer per array (a checkpoint's
+    slices each scatter theirs into a zero array of the full shape).  At most
+    ``size`` rows: ``f`` itself, once (its intermediates are one chunk's).
     """
     first = arrays[0]
     xp = array_namespace(first)
@@ -945,7 +947,7 @@ def chunked(f, arrays, size: int, shared=()):
     full = n // size
     if n <= size:  # one chunk: nothing to gain by recomputing it
         return f(*arrays, *shared)
-    if _native(first) == "torch" and _torch_eager_autograd(arrays + tuple(shared)) and not _grads_closed_over(f):
+    if arguments_only and _native(first) == "torch" and _torch_eager_autograd(arrays + tuple(shared)):
         from ._primitives_torch import RowChunks
 
         return RowChunks.apply(f, size, len(arrays), *arrays, *shared)
@@ -956,18 +958,6 @@ def chunked(f, arrays, size: int, shared=()):
     if n % size:  # the remainder
         parts.append(body(*(a[full * size:, ...] for a in arrays)))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
-
-
-def _grads_closed_over(f) -> bool:
-    """Whether ``f``'s closure holds a torch tensor that requires grad."""
-    for cell in getattr(f, "__closure__", None) or ():
-        try:
-            v = cell.cell_contents
-        except ValueError:  # a name not bound yet
-            continue
-        if _is_torch(v) and v.requires_grad:
-            return True
-    return False
 
 
 def _torch_eager_autograd(arrays) -> bool:

@@ -4,6 +4,8 @@ Imported only when torch is in use."""
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from ._primitives import Chunks, result_shape, _forward_ad_active, _torch_func_transform, compiling, evaluate, evaluate_sum
@@ -141,14 +143,18 @@ def apply_sum(value, derivatives, *arrays):
 
 class RowChunks(torch.autograd.Function):
     """``_primitives.chunked`` under torch's eager autograd: the forward pass keeps no intermediates, the
-    backward pass recomputes one chunk at a time and writes each chunk's gradients into one buffer per array
-    (a row array's into its rows, a shared array's summed).  Checkpointing each chunk instead scatters each
-    chunk's gradient into a zero array of the full shape that autograd then adds in: two full-size
-    gradients at once.  With ``create_graph`` the gradients are recorded in turn (double backward)."""
+    backward pass recomputes one chunk at a time (under the forward's autocast state, as checkpointing does)
+    and writes each chunk's gradients into one buffer per array (a row array's into its rows, a shared
+    array's summed).  Checkpointing each chunk instead scatters each chunk's gradient into a zero array of
+    the full shape that autograd then adds in: two full-size gradients at once.  With ``create_graph`` the
+    gradients are recorded in turn (double backward), and under a transform of the backward pass (batched
+    gradients: ``is_grads_batched``, ``jacobian(vectorize=True)``) they are concatenated, not written in place."""
 
     @staticmethod
     def forward(ctx, f, size, n_rows, *arrays):  # arrays: the row arrays, then the shared ones
         ctx.f, ctx.size, ctx.n_rows = f, size, n_rows
+        ctx.autocast = [(d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))
+                        for d in dict.fromkeys((arrays[0].device.type, "cpu"))], torch.is_autocast_cache_enabled()
         ctx.save_for_backward(*arrays)
         rows, shared = arrays[:n_rows], arrays[n_rows:]
         return torch.cat([f(*(a[s:s + size] for a in rows), *shared) for s in range(0, rows[0].shape[0], size)])
@@ -158,15 +164,20 @@ class RowChunks(torch.autograd.Function):
         arrays, k, size = ctx.saved_tensors, ctx.n_rows, ctx.size
         wanted = ctx.needs_input_grad[3:]
         record = torch.is_grad_enabled()  # create_graph: differentiate the saved arrays themselves
+        in_place = not record and not _torch_func_transform() and not _legacy_batched(upstream)
         grads, parts = [None] * len(arrays), [[] for _ in arrays]
         for s in range(0, arrays[0].shape[0], size):  # the chunk's graph goes with _chunk_gradients' frame
-            chunk = _chunk_gradients(ctx.f, arrays, k, s, size, wanted, upstream, record)
+            with contextlib.ExitStack() as autocast:
+                devices, cache = ctx.autocast
+                for device, enabled, dtype in devices:
+                    autocast.enter_context(torch.autocast(device, dtype=dtype, enabled=enabled, cache_enabled=cache))
+                chunk = _chunk_gradients(ctx.f, arrays, k, s, size, wanted, upstream, record)
             for i, g in enumerate(chunk):
                 if g is None:
                     continue
-                if i >= k:  # summed in place unless recorded (the first chunk's is a fresh array of autograd's)
-                    grads[i] = g if grads[i] is None else grads[i] + g if record else grads[i].add_(g)
-                elif record:
+                if i >= k:  # summed in place where it may be (the first chunk's is a fresh array of autograd's)
+                    grads[i] = g if grads[i] is None else grads[i].add_(g) if in_place else grads[i] + g
+                elif not in_place:
                     parts[i].append(g)
                 else:
                     if grads[i] is None:
@@ -177,6 +188,13 @@ class RowChunks(torch.autograd.Function):
             if parts[i]:
                 grads[i] = torch.cat(parts[i])
         return (None, None, None) + tuple(grads)
+
+
+def _legacy_batched(t) -> bool:
+    """Whether ``t`` is batched by autograd's vmap of the backward pass (``is_grads_batched``,
+    ``jacobian(vectorize=True)``), which no query outside ``torch._C`` tells (torch 2.13; False where gone)."""
+    query = getattr(torch._C._functorch, "is_legacy_batchedtensor", None)
+    return query is not None and query(t)
 
 
 def _chunk_gradients(f, arrays, k, s, size, wanted, upstream, record):

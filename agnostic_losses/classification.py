@@ -266,7 +266,8 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
 
     x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
-    out = P.chunked(rows, (x, t), int(chunk_size), shared=tuple(a for a in (w, b, weight) if a is not None))
+    out = P.chunked(rows, (x, t), int(chunk_size), shared=tuple(a for a in (w, b, weight) if a is not None),
+                    arguments_only=True)
     mean_weights = None
     if not xp.isdtype(target.dtype, "real floating"):
         (w_classes,) = working_precision(xp, weight)

@@ -123,7 +123,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         return xp.sum(h * h if p == 2 else h, axis=-1)
 
     if x.ndim == 2:  # rows in chunks where the temporaries would be large arrays in memory (P.row_chunk)
-        out = P.chunked(rows, (x, target), P.row_chunk(x))
+        out = P.chunked(rows, (x, target), P.row_chunk(x), arguments_only=True)
     else:
         out = rows(x, target)
     if w is not None:
@@ -167,7 +167,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     def rows(x, t):  # each row on its own: chunks of rows bound the temporaries and what the backward keeps
         return _slot_hinge_sums(xp, *_classes_and_keys(xp, x, t))
 
-    total = P.chunked(rows, (x, target[:, :slots]), max(1, HINGES_PER_CHUNK // (n + slots)))
+    total = P.chunked(rows, (x, target[:, :slots]), max(1, HINGES_PER_CHUNK // (n + slots)),
+                      arguments_only=True)
     out = total / n if batched else total[0] / n
     return as_dtype(xp, _reduce(out, reduction), dtype)
 

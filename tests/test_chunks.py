@@ -125,8 +125,8 @@ def test_multi_margin_loss_in_row_chunks_equals_torch(name, tiny_rows):
 def test_row_chunks_gradients_and_double_backward_equal_one_call():
     """RowChunks (chunked under torch's eager autograd): the rows' gradients, the shared arrays' summed,
     an integer array among the rows, an array the value does not use, and the double backward
-    (create_graph), against f called once on the whole rows; a closure over a tensor that requires grad
-    takes the checkpoint loop instead and still gets its gradient."""
+    (create_graph), against f called once on the whole rows; without ``arguments_only`` (a closure over
+    a tensor that requires grad) the checkpoint loop serves and that tensor still gets its gradient."""
     from agnostic_losses import _primitives_torch as PT
 
     g = torch.Generator().manual_seed(5)
@@ -152,14 +152,72 @@ def test_row_chunks_gradients_and_double_backward_equal_one_call():
     try:
         PT.RowChunks.apply = lambda *args: calls.append(args[1]) or apply(*args)
         for size in (1, 3, 7, 10):
-            got = grads(P.chunked(f, (a, k, unused), size, shared=(w,)))
+            got = grads(P.chunked(f, (a, k, unused), size, shared=(w,), arguments_only=True))
             for x, y in zip(got, expected):
                 torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-14)
     finally:
         PT.RowChunks.apply = apply
     assert calls == [1, 3]  # 7 and 10 rows: one chunk, f itself
-    assert not P._grads_closed_over(lambda a: a)
-    closes = lambda a, k, unused: f(a, k, unused, w)  # noqa: E731
-    assert P._grads_closed_over(closes)
+    closes = lambda a, k, unused: f(a, k, unused, w)  # noqa: E731  (no arguments_only: the checkpoint loop)
     for x, y in zip(grads(P.chunked(closes, (a, k, unused), 3)), expected):
         torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-14)
+
+
+def test_row_chunks_recompute_under_the_forwards_autocast():
+    """Under torch.autocast the backward pass recomputes each chunk in bfloat16 as the forward pass ran it:
+    the gradients equal the checkpoint loop's (which re-enters autocast), and differ from the float32
+    function's (about 1%), which a recomputation outside autocast would give; linear_cross_entropy's
+    gradient of its input equals one chunk's."""
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(64, 32, generator=g, requires_grad=True)
+    w = torch.randn(16, 32, generator=g, requires_grad=True)
+    t = torch.randint(0, 16, (64,), generator=g)
+
+    def f(x, w):
+        return torch.tanh(x @ w.T).sum(axis=1)
+
+    def grads(autocast, **options):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            out = P.chunked(f, (x,), 8, shared=(w,), **options)
+        return torch.autograd.grad(out.sum(), (x, w))
+
+    ours, checkpointed, float32 = grads(True, arguments_only=True), grads(True), grads(False, arguments_only=True)
+    for a, b, c in zip(ours, checkpointed, float32):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+        assert (a - c).abs().max() > 1e-3
+    lce = []
+    for chunk_size in (8, 64):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            lce.append(torch.autograd.grad(al.linear_cross_entropy(x, w, t, chunk_size=chunk_size), x)[0])
+    torch.testing.assert_close(lce[0], lce[1], rtol=1e-6, atol=1e-7)
+
+
+def test_row_chunks_take_batched_gradients(tiny_rows):
+    """A transform of the backward pass (jacobian(vectorize=True), is_grads_batched) through RowChunks:
+    linear_cross_entropy's and multi_margin_loss's Jacobians equal those of one call."""
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(5, 3, dtype=torch.float64, generator=g)
+    w = torch.randn(4, 3, dtype=torch.float64, generator=g)
+    t = torch.tensor([0, 1, 2, 3, 0])
+    for f in (lambda x: al.linear_cross_entropy(x, w, t, reduction="none", chunk_size=2),
+              lambda x: al.multi_margin_loss(x, t % 3, p=2, reduction="none")):
+        batched = torch.autograd.functional.jacobian(f, x, vectorize=True)
+        expected = torch.stack([torch.autograd.grad(f(x_)[i], x_)[0] for i in range(5)
+                                for x_ in [x.clone().requires_grad_()]])
+        torch.testing.assert_close(batched, expected, rtol=1e-12, atol=1e-14)
+    assert tiny_rows, "no call went through RowChunks"
+
+
+def test_row_chunks_not_under_forward_mode(tiny_rows):
+    """Forward mode (dual tensors) with requires_grad and the backward pass after the dual level: the rows
+    whole (row_chunk), the gradient torch.nn's."""
+    import torch.autograd.forward_ad as fwAD
+
+    g = torch.Generator().manual_seed(8)
+    x = torch.randn(6, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.tensor([0, 1, 2, 3, 0, 1])
+    with fwAD.dual_level():
+        loss = al.multi_margin_loss(fwAD.make_dual(x, torch.ones_like(x)), t, p=2)
+    ref = torch.nn.functional.multi_margin_loss(x, t, p=2)
+    torch.testing.assert_close(torch.autograd.grad(loss, x)[0], torch.autograd.grad(ref, x)[0])
+    assert P.row_chunk(np.zeros((6, 4))) == 1 and P.row_chunk(x) == 1  # chunks of rows elsewhere
