@@ -52,6 +52,7 @@ __all__ = [
     "host_values",
     "scan",
     "chunked",
+    "custom_vjp",
 ]
 
 # A plain module-level flag, not a ContextVar: torch.compile cannot trace
@@ -958,6 +959,28 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False):
     if n % size:  # the remainder
         parts.append(body(*(a[full * size:, ...] for a in arrays)))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def custom_vjp(forward, backward, x, *constants):
+    """``forward(x, *constants)[0]``, whose gradient with respect to ``x`` is ``backward``'s.
+
+    ``forward(x, *constants, keep=False)`` returns ``(value, residuals)``
+    (None unless ``keep``); ``backward(residuals, upstream, x, *constants)``
+    returns the gradient of ``sum(upstream * value)`` with respect to ``x``.
+    On torch under eager autograd (``x`` requires grad) this is one
+    ``autograd.Function``: its forward pass records nothing but
+    ``residuals``, its backward pass is ``backward``, and with
+    ``create_graph`` it differentiates ``forward`` itself again (higher
+    derivatives as autograd's).  Elsewhere (JAX, ``torch.compile``, the
+    ``torch.func`` transforms, forward mode, no gradient) it is
+    ``forward(x, *constants)[0]``, differentiated by the library's own
+    autodiff, so ``backward`` must give that same gradient.
+    """
+    if _native(x) == "torch" and _torch_eager_autograd((x,)):
+        from ._primitives_torch import CustomVjp
+
+        return CustomVjp.apply(forward, backward, x, *constants)
+    return forward(x, *constants)[0]
 
 
 def _torch_eager_autograd(arrays) -> bool:

@@ -190,6 +190,27 @@ class RowChunks(torch.autograd.Function):
         return (None, None, None) + tuple(grads)
 
 
+class CustomVjp(torch.autograd.Function):
+    """``_primitives.custom_vjp`` under torch's eager autograd: the value and residuals of ``forward``, the
+    gradient of ``backward``; with ``create_graph``, autograd's own of ``forward`` recomputed."""
+
+    @staticmethod
+    def forward(ctx, forward, backward, x, *constants):
+        value, ctx.residuals = forward(x, *constants, keep=True)
+        ctx.forward, ctx.backward = forward, backward
+        ctx.save_for_backward(x, *constants)
+        return value
+
+    @staticmethod
+    def backward(ctx, upstream):
+        x, *constants = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: a recorded gradient, differentiable in turn
+            (grad,) = torch.autograd.grad(ctx.forward(x, *constants)[0], x, upstream, create_graph=True)
+        else:
+            grad = ctx.backward(ctx.residuals, upstream, x, *constants)
+        return (None, None, grad) + (None,) * len(constants)
+
+
 def _legacy_batched(t) -> bool:
     """Whether ``t`` is batched by autograd's vmap of the backward pass (``is_grads_batched``,
     ``jacobian(vectorize=True)``), which no query outside ``torch._C`` tells (torch 2.13; False where gone)."""

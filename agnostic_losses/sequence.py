@@ -2,8 +2,11 @@
 
 The forward variables of Graves et al. (2006) in log space, one time step per
 ``scan`` step: on JAX a ``jax.lax.scan``, so ``jax.jit`` compiles one loop
-body whatever T is; elsewhere a Python loop.  Gradients are autodiff's through
-that recursion, which are the true gradients with respect to ``log_probs``.
+body whatever T is; elsewhere a Python loop.  Gradients are the true gradients
+with respect to ``log_probs``: on torch under eager autograd those of the
+backward recursion (``P.custom_vjp``: the forward pass keeps only the forward
+variables, as torch's kernel does, where autograd's replay of the loop keeps
+several arrays per step), elsewhere autodiff's through the forward recursion.
 """
 
 from __future__ import annotations
@@ -55,17 +58,26 @@ def _padded(xp, targets, target_lengths):
     return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))
 
 
-def _logsumexp(*terms):
-    """``log(sum(exp(terms)))`` elementwise: -inf where every term is -inf, with zero (not NaN)
-    gradients there, so unreachable states pass nothing back."""
-    xp = P.array_namespace(*terms)
-    m = terms[0]
-    for t in terms[1:]:
-        m = xp.maximum(m, t)
-    m = P.stop_gradient(xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
-    total = sum(xp.exp(t - m) for t in terms)
-    some = total > 0
-    return xp.where(some, m + xp.log(xp.where(some, total, xp.ones_like(total))), xp.full_like(total, -xp.inf))
+def _logsumexp3(a, b, c):
+    """``log(exp(a) + exp(b) + exp(c))`` elementwise: -inf where all three are -inf, with zero (not NaN)
+    gradients there, so unreachable states pass nothing back.
+
+    The shift is the largest term (held constant), clipped to the finite range so that no difference is
+    ``inf - inf``; the sum of the exponentials is then 0 (all terms -inf) or at least 1, and its log is
+    taken of at least 1/2 (the value stays ``m + log`` = -inf, and the gradient 0)."""
+    xp = P.array_namespace(a, b, c)
+    m = P.stop_gradient(xp.maximum(xp.maximum(a, b), c))
+    info = xp.finfo(m.dtype)
+    shift = P.clip(m, float(info.min), float(info.max))
+    total = _exp(a - shift) + _exp(b - shift) + _exp(c - shift)
+    return m + xp.log(P.clip(total, 0.5))
+
+
+def _exp(d):
+    """``exp(d)`` for ``d <= 0``, as the terms of a sum of at least 1: where ``d < -80`` it is ``exp(-80)``
+    (1.8e-35, below half an ulp of 1 in float32 and float64 alike, so the sum is the same) and its gradient
+    0.  On CPUs ``exp`` of a value that underflows, or of -inf, is 3-9 times slower than of a normal one."""
+    return P.array_namespace(d).exp(P.clip(d, -80.0))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
@@ -150,25 +162,72 @@ def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengt
         targets = last_blank
     pairs = xp.stack([xp.full_like(targets, blank), targets], axis=2)
     ext = xp.concat([xp.reshape(pairs, (n, -1)), last_blank], axis=1)
-    states = ext.shape[1]
-    emit = P.take_along_axis(log_probs, xp.broadcast_to(ext[None, ...], (steps, n, states)), axis=2)
     # state s may be entered from s - 2 when its label differs from that of s - 2 (torch's rule)
-    skip = xp.concat([xp.zeros((n, 2), dtype=xp.bool, device=dev), ext[:, 2:] != ext[:, :-2]], axis=1)
-    none = xp.full((n, 1), -xp.inf, dtype=log_probs.dtype, device=dev)
-    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=dev)
+    jump = xp.concat([xp.zeros((n, 2), dtype=xp.bool, device=dev), ext[:, 2:] != ext[:, :-2]], axis=1)
+    active = (xp.arange(steps, device=dev)[:, None] < input_lengths[None, :])[..., None]  # (T, N, 1)
+    return P.custom_vjp(_alphas, _gradient, log_probs, ext, jump, active, 2 * target_lengths)
+
+
+def _alphas(log_probs, ext, jump, active, end, keep=False):
+    """The forward recursion: ``(-log p, (alphas, log p))`` (the second with ``keep``).
+
+    ``alphas[t, n, s]`` is the log-probability of the paths through state s
+    at step t, its emission included; steps past a sequence's length keep its last."""
+    xp = P.array_namespace(log_probs)
+    n, states = ext.shape
+    none = xp.full((n, 2), -xp.inf, dtype=log_probs.dtype, device=P.device(log_probs))
+    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=P.device(log_probs))
     # before t = 0, all probability sits on a virtual state that leads into states 0 and 1
-    alpha = xp.concat([xp.zeros((n, 1), dtype=log_probs.dtype, device=dev), impossible[:, 1:]], axis=1)
+    alpha = xp.concat([xp.zeros((n, 1), dtype=log_probs.dtype, device=P.device(log_probs)),
+                       impossible[:, 1:]], axis=1)
 
     def step(alpha, inputs):
-        emit_t, t = inputs
-        advance = xp.concat([none, alpha[:, :-1]], axis=1)
-        jump = xp.where(skip, xp.concat([none, none, alpha[:, :-2]], axis=1), impossible)
-        new = _logsumexp(alpha, advance, jump) + emit_t
-        return xp.where((t < input_lengths)[:, None], new, alpha), None
+        log_probs_t, active_t = inputs
+        shifted = xp.concat([none, alpha], axis=1)  # shifted[:, s + 2] is alpha[:, s]
+        new = (_logsumexp3(alpha, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible))
+               + P.take_along_axis(log_probs_t, ext, axis=1))
+        alpha = xp.where(active_t, new, alpha)
+        return alpha, alpha if keep else None
 
-    alpha, _ = P.scan(step, alpha, (emit, xp.arange(steps, device=dev)))
-    end = 2 * target_lengths
+    alpha, alphas = P.scan(step, alpha, (log_probs, active))
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
     before = xp.squeeze(P.take_along_axis(alpha, P.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
-    before = xp.where(target_lengths > 0, before, xp.full_like(before, -xp.inf))
-    return -_logsumexp(last, before)
+    before = xp.where(end > 0, before, xp.full_like(before, -xp.inf))
+    log_p = _logsumexp3(last, before, xp.full_like(before, -xp.inf))
+    return -log_p, ((alphas, log_p) if keep else None)
+
+
+def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
+    """The gradient of ``sum(upstream * -log p)`` with respect to ``log_probs``, from the backward recursion.
+
+    ``betas[t, n, s]``, the log-probability of the paths' rest after state s at
+    step t, runs from the last step back, one step at a time; the posterior of
+    state s at step t is ``exp(alphas + betas - log p)``, and ``log_probs[t, n, c]``'s
+    gradient is minus the sum of those of the states labelled c (the occupancy
+    of Graves et al. 2006, eq. 16).  Nothing of (T, N, states) but ``alphas`` is kept."""
+    alphas, log_p = residuals
+    xp = P.array_namespace(log_probs)
+    steps, n, classes = log_probs.shape
+    states = ext.shape[1]
+    dev = P.device(log_probs)
+    if steps == 0:
+        return xp.zeros_like(log_probs)
+    none = xp.full((n, 2), -xp.inf, dtype=log_probs.dtype, device=dev)
+    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=dev)
+    # (n, states, C): minus the upstream gradient where state s is labelled c, else 0
+    labels = xp.where(ext[:, :, None] == xp.arange(classes, device=dev)[None, None, :],
+                      -upstream[:, None, None], xp.zeros((), dtype=log_probs.dtype, device=dev))
+    ahead = xp.concat([jump[:, 2:], xp.zeros((n, 2), dtype=xp.bool, device=dev)], axis=1)  # s -> s + 2
+    # after a sequence's last step, all probability sits on a virtual state entered from its last state
+    zero = xp.zeros_like(impossible)
+    rest = xp.where(xp.arange(states, device=dev)[None, :] == end[:, None], zero, impossible)
+    log_p = xp.where(xp.isfinite(log_p), log_p, xp.zeros_like(log_p))[:, None]  # impossible: all posteriors 0
+    rows = []
+    for t in range(steps - 1, -1, -1):
+        shifted = xp.concat([rest, none], axis=1)  # shifted[:, s] is rest[:, s]
+        beta = _logsumexp3(rest, shifted[:, 1:-1], xp.where(ahead, shifted[:, 2:], impossible))
+        posterior = xp.where(active[t], xp.exp(alphas[t] + beta - log_p), zero)
+        rows.append(xp.matmul(posterior[:, None, :], labels)[:, 0, :])
+        rest = xp.where(active[t], beta + P.take_along_axis(log_probs[t], ext, axis=1), rest)
+    rows.reverse()
+    return xp.stack(rows, axis=0)

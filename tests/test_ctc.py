@@ -111,6 +111,67 @@ def test_impossible_alignment():
         assert not g_ours[:, 2].any()  # the impossible sequence passes nothing back
 
 
+GRADIENT_CASES = {  # (input_lengths, target_lengths, zero_infinity)
+    "varied lengths": ([8, 6, 7], [3, 2, 3], False),
+    "an empty target and an empty input": ([8, 0, 7], [3, 0, 0], False),
+    "an impossible alignment": ([8, 6, 4], [3, 2, 3], True),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", list(GRADIENT_CASES))
+def test_torch_gradient_is_the_backward_recursion(case, dtype, monkeypatch):
+    """Under torch's eager autograd the gradient is the backward recursion's (``_primitives.custom_vjp``:
+    one autograd.Function), not autograd's replay of the forward loop: it equals torch's through
+    log_softmax, and autograd's through the same loop (the generic primitives, no Function), for every
+    reduction."""
+    from agnostic_losses import sequence
+
+    calls = []
+    recursion = sequence._gradient
+    monkeypatch.setattr(sequence, "_gradient", lambda *a: calls.append(1) or recursion(*a))
+    input_lengths, target_lengths, zero_infinity = GRADIENT_CASES[case]
+    args = (torch.tensor(TARGETS), torch.tensor(input_lengths), torch.tensor(target_lengths))
+    for reduction in ("none", "mean", "sum"):
+        cot = torch.tensor(RNG.standard_normal(N) if reduction == "none" else 1.7, dtype=getattr(torch, dtype))
+        grads = {}
+        for name, fn, generic in (("torch", F.ctc_loss, False), ("ours", al.ctc_loss, False),
+                                  ("autograd", al.ctc_loss, True)):
+            x = torch.tensor(LOGITS, dtype=getattr(torch, dtype), requires_grad=True)
+            with al.generic_primitives(generic):
+                out = fn(x.log_softmax(-1), *args, reduction=reduction, zero_infinity=zero_infinity)
+            (grads[name],) = torch.autograd.grad(out, x, cot)
+        for name in ("torch", "autograd"):
+            assert_close(grads["ours"].numpy(), grads[name].numpy(), dtype, what=f"{reduction}: ours vs {name}")
+        assert torch.isfinite(grads["ours"]).all()
+    assert len(calls) == 3  # once per reduction: the Function's backward ran, the generic path's did not
+
+
+def test_torch_double_backward_and_batched_gradients_through_the_recursion():
+    """torch has no double backward for ctc_loss; ours differentiates its forward recursion again under
+    create_graph, and matches a central difference of the gradient in float64.  A vmap of the backward
+    pass (``is_grads_batched``) gives the gradients one at a time."""
+    args = (torch.tensor(TARGETS), torch.tensor(INPUT_LENGTHS), torch.tensor(TARGET_LENGTHS))
+    x = torch.tensor(LOGITS, requires_grad=True)
+    direction = torch.tensor(RNG.standard_normal(LOGITS.shape))
+
+    def gradient(x, create_graph=False):
+        return torch.autograd.grad(al.ctc_loss(x.log_softmax(-1), *args), x, create_graph=create_graph)[0]
+
+    (hvp,) = torch.autograd.grad((gradient(x, create_graph=True) * direction).sum(), x)
+    step = 1e-6
+    shifted = [(x.detach() + sign * step * direction).requires_grad_() for sign in (1, -1)]
+    central = (gradient(shifted[0]) - gradient(shifted[1])) / (2 * step)
+    np.testing.assert_allclose(hvp.numpy(), central.numpy(), rtol=1e-5, atol=1e-7)
+
+    out = al.ctc_loss(x.log_softmax(-1), *args, reduction="none")
+    (batched,) = torch.autograd.grad(out, x, torch.eye(N, dtype=out.dtype), is_grads_batched=True,
+                                 retain_graph=True)
+    for i in range(N):
+        (one,) = torch.autograd.grad(out[i], x, retain_graph=True)
+        assert_close(batched[i].numpy(), one.numpy(), what=f"batched gradient {i}")
+
+
 def test_long_sequences_stay_finite_in_float32():
     steps = 400
     logits = np.random.default_rng(0).standard_normal((steps, 2, 6)).astype(np.float32) * 4
