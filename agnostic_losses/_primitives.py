@@ -42,6 +42,7 @@ __all__ = [
     "take_along_axis",
     "cumulative_sum",
     "mark",
+    "bin_sum",
     "sort",
     "searchsorted",
     "finite_max",
@@ -721,6 +722,20 @@ def mark(indices, n: int):
     return searchsorted(listed, classes, side="right") > searchsorted(listed, classes, side="left")
 
 
+def bin_sum(values, indices, n: int):
+    """``out[..., c]``: the sum of ``values[..., s]`` over the ``s`` where ``indices[..., s] == c``, for c in
+    ``[0, n)`` (the last axis; ``indices`` in ``[0, n)``, of ``values``' shape).  A scatter-add on torch;
+    generically a one-hot selection, a temporary of ``values.size * n``."""
+    if _native(values) == "torch":
+        import torch
+
+        out = values.new_zeros(tuple(values.shape[:-1]) + (n,))
+        return out.scatter_add_(-1, indices if indices.dtype == torch.int64 else indices.long(), values)
+    xp = array_namespace(values, indices)
+    hit = indices[..., None] == xp.arange(n, dtype=indices.dtype, device=device(indices))
+    return xp.sum(xp.where(hit, values[..., None], xp.zeros_like(values[..., None])), axis=-2)
+
+
 def sort(x, *, axis: int = -1, descending: bool = False):
     """``(values, indices)``: ``x`` sorted along ``axis``, stably (ties in input order, descending too), and
     the permutation that does it.
@@ -788,12 +803,21 @@ def _ranks(xp, x):
 def take_along_axis(x, indices, /, *, axis: int):
     """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
 
-    ``indices`` has ``x``'s number of dimensions.  Where the namespace lacks
-    the function (Dask, older libraries) a one-hot selection stands in: the
-    same values and gradients, at the cost of a temporary of size
-    ``x.size * indices.shape[axis]``.
+    ``indices`` has ``x``'s number of dimensions, and values in
+    ``[0, x.shape[axis])``.  Where the namespace lacks the function (Dask,
+    older libraries) a one-hot selection stands in: the same values and
+    gradients, at the cost of a temporary of size
+    ``x.size * indices.shape[axis]``.  torch: ``torch.gather`` where the
+    shapes agree off ``axis`` (array-api-compat's wrapper first maps
+    negative indices, and ``take_along_dim`` broadcasts: 40 us against 12 us
+    on a small array, once per step of ``ctc_loss``'s loop).
     """
     xp = array_namespace(x, indices)
+    if _native(x) == "torch" and indices.dtype == xp.int64 and indices.ndim == x.ndim and all(
+            i == n for d, (i, n) in enumerate(zip(indices.shape, x.shape)) if d != axis % x.ndim):
+        import torch
+
+        return torch.gather(x, axis, indices)
     if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
         if _is_torch(indices) and indices.dtype != xp.int64:
             indices = xp.astype(indices, xp.int64)  # torch.take_along_dim takes int64 only
@@ -965,7 +989,7 @@ def custom_vjp(forward, backward, x, *constants):
     """``forward(x, *constants)[0]``, whose gradient with respect to ``x`` is ``backward``'s.
 
     ``forward(x, *constants, keep=False)`` returns ``(value, residuals)``
-    (None unless ``keep``); ``backward(residuals, upstream, x, *constants)``
+    (None unless ``keep``, else a tuple of arrays); ``backward(residuals, upstream, x, *constants)``
     returns the gradient of ``sum(upstream * value)`` with respect to ``x``.
     On torch under eager autograd (``x`` requires grad) this is one
     ``autograd.Function``: its forward pass records nothing but

@@ -192,22 +192,24 @@ class RowChunks(torch.autograd.Function):
 
 class CustomVjp(torch.autograd.Function):
     """``_primitives.custom_vjp`` under torch's eager autograd: the value and residuals of ``forward``, the
-    gradient of ``backward``; with ``create_graph``, autograd's own of ``forward`` recomputed."""
+    gradient of ``backward``; with ``create_graph``, autograd's own of ``forward`` recomputed.  The residuals
+    are saved tensors: freed after the backward pass, and seen by saved-tensor hooks (``save_on_cpu``)."""
 
     @staticmethod
     def forward(ctx, forward, backward, x, *constants):
-        value, ctx.residuals = forward(x, *constants, keep=True)
-        ctx.forward, ctx.backward = forward, backward
-        ctx.save_for_backward(x, *constants)
+        value, residuals = forward(x, *constants, keep=True)
+        ctx.value_fn, ctx.gradient_fn, ctx.n_constants = forward, backward, len(constants)
+        ctx.save_for_backward(x, *constants, *residuals)
         return value
 
     @staticmethod
     def backward(ctx, upstream):
-        x, *constants = ctx.saved_tensors
+        x, *rest = ctx.saved_tensors
+        constants, residuals = rest[:ctx.n_constants], rest[ctx.n_constants:]
         if torch.is_grad_enabled():  # create_graph: a recorded gradient, differentiable in turn
-            (grad,) = torch.autograd.grad(ctx.forward(x, *constants)[0], x, upstream, create_graph=True)
+            (grad,) = torch.autograd.grad(ctx.value_fn(x, *constants)[0], x, upstream, create_graph=True)
         else:
-            grad = ctx.backward(ctx.residuals, upstream, x, *constants)
+            grad = ctx.gradient_fn(tuple(residuals), upstream, x, *constants)
         return (None, None, grad) + (None,) * len(constants)
 
 

@@ -3,10 +3,11 @@
 The forward variables of Graves et al. (2006) in log space, one time step per
 ``scan`` step: on JAX a ``jax.lax.scan``, so ``jax.jit`` compiles one loop
 body whatever T is; elsewhere a Python loop.  Gradients are the true gradients
-with respect to ``log_probs``: on torch under eager autograd those of the
-backward recursion (``P.custom_vjp``: the forward pass keeps only the forward
-variables, as torch's kernel does, where autograd's replay of the loop keeps
-several arrays per step), elsewhere autodiff's through the forward recursion.
+with respect to ``log_probs``: on torch under eager autograd those of a
+hand-written reverse mode of the recursion (``P.custom_vjp``: the forward pass
+keeps only the forward variables, as torch's kernel does, where autograd's
+replay of the loop keeps several arrays per step), elsewhere autodiff's
+through the forward recursion.
 """
 
 from __future__ import annotations
@@ -60,17 +61,25 @@ def _padded(xp, targets, target_lengths):
 
 def _logsumexp3(a, b, c):
     """``log(exp(a) + exp(b) + exp(c))`` elementwise: -inf where all three are -inf, with zero (not NaN)
-    gradients there, so unreachable states pass nothing back.
+    gradients there, so unreachable states pass nothing back."""
+    m, _, total = _shifted_exponentials(a, b, c)
+    return m + P.array_namespace(total).log(total)
 
-    The shift is the largest term (held constant), clipped to the finite range so that no difference is
-    ``inf - inf``; the sum of the exponentials is then 0 (all terms -inf) or at least 1, and its log is
-    taken of at least 1/2 (the value stays ``m + log`` = -inf, and the gradient 0)."""
+
+def _shifted_exponentials(a, b, c):
+    """``m``, the largest of the three terms (held constant); the terms' exponentials shifted by it; their
+    sum, at least 1/2.
+
+    The shift is ``m`` clipped to the finite range, so that no difference is
+    ``inf - inf``; the sum is at least 1 wherever a term is finite (the
+    largest gives ``exp(0)``), and where all are -inf it is taken as 1/2 (the
+    log-sum-exp ``m + log`` stays -inf, with gradient 0)."""
     xp = P.array_namespace(a, b, c)
     m = P.stop_gradient(xp.maximum(xp.maximum(a, b), c))
     info = xp.finfo(m.dtype)
     shift = P.clip(m, float(info.min), float(info.max))
-    total = _exp(a - shift) + _exp(b - shift) + _exp(c - shift)
-    return m + xp.log(P.clip(total, 0.5))
+    exps = (_exp(a - shift), _exp(b - shift), _exp(c - shift))
+    return m, exps, P.clip(exps[0] + exps[1] + exps[2], 0.5)
 
 
 def _exp(d):
@@ -198,36 +207,49 @@ def _alphas(log_probs, ext, jump, active, end, keep=False):
 
 
 def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
-    """The gradient of ``sum(upstream * -log p)`` with respect to ``log_probs``, from the backward recursion.
+    """The gradient of ``sum(upstream * -log p)`` with respect to ``log_probs``: reverse mode of the
+    forward recursion, by hand, one step at a time from the last.
 
-    ``betas[t, n, s]``, the log-probability of the paths' rest after state s at
-    step t, runs from the last step back, one step at a time; the posterior of
-    state s at step t is ``exp(alphas + betas - log p)``, and ``log_probs[t, n, c]``'s
-    gradient is minus the sum of those of the states labelled c (the occupancy
-    of Graves et al. 2006, eq. 16).  Nothing of (T, N, states) but ``alphas`` is kept."""
+    ``g[n, s]``, the derivative of ``log p`` with respect to ``alphas[t, n, s]``
+    (the posterior of state s at step t), is also that with respect to the
+    emission ``log_probs[t, n, label of s]``; it passes back to the states it
+    was entered from in the proportions of the three terms of that step's
+    log-sum-exp, recomputed from ``alphas[t - 1]``.  These weights are ratios
+    of nearby values, so the posteriors keep float32's precision (the
+    product ``exp(alphas + betas - log p)`` of a backward recursion loses it
+    in proportion to ``|log p|``); the clipped exponentials of ``_exp`` give
+    unreachable states shares below 4e-35 where autodiff's are 0.  Only
+    ``alphas`` is kept of (T, N, states)."""
     alphas, log_p = residuals
     xp = P.array_namespace(log_probs)
     steps, n, classes = log_probs.shape
-    states = ext.shape[1]
     dev = P.device(log_probs)
     if steps == 0:
         return xp.zeros_like(log_probs)
-    none = xp.full((n, 2), -xp.inf, dtype=log_probs.dtype, device=dev)
+    states = ext.shape[1]
     impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=dev)
-    # (n, states, C): minus the upstream gradient where state s is labelled c, else 0
-    labels = xp.where(ext[:, :, None] == xp.arange(classes, device=dev)[None, None, :],
-                      -upstream[:, None, None], xp.zeros((), dtype=log_probs.dtype, device=dev))
-    ahead = xp.concat([jump[:, 2:], xp.zeros((n, 2), dtype=xp.bool, device=dev)], axis=1)  # s -> s + 2
-    # after a sequence's last step, all probability sits on a virtual state entered from its last state
-    zero = xp.zeros_like(impossible)
-    rest = xp.where(xp.arange(states, device=dev)[None, :] == end[:, None], zero, impossible)
-    log_p = xp.where(xp.isfinite(log_p), log_p, xp.zeros_like(log_p))[:, None]  # impossible: all posteriors 0
+    none = impossible[:, :2]
+    zeros = xp.zeros_like(impossible)
+    # log p = log(exp(alpha[end]) + exp(alpha[end - 1])) after the last step: the two states' shares of it
+    state = xp.arange(states, device=dev)[None, :]
+    ends = (state == end[:, None]) | ((state == end[:, None] - 1) & (end[:, None] > 0))
+    possible = xp.isfinite(log_p)[:, None]  # an impossible alignment: all posteriors 0
+    shift = xp.where(possible, log_p[:, None], zeros[:, :1])
+    g = xp.where(ends & possible, xp.exp(alphas[steps - 1] - shift), zeros)
+    scale = -upstream[:, None]
     rows = []
     for t in range(steps - 1, -1, -1):
-        shifted = xp.concat([rest, none], axis=1)  # shifted[:, s] is rest[:, s]
-        beta = _logsumexp3(rest, shifted[:, 1:-1], xp.where(ahead, shifted[:, 2:], impossible))
-        posterior = xp.where(active[t], xp.exp(alphas[t] + beta - log_p), zero)
-        rows.append(xp.matmul(posterior[:, None, :], labels)[:, 0, :])
-        rest = xp.where(active[t], beta + P.take_along_axis(log_probs[t], ext, axis=1), rest)
+        # past a sequence's length a step emits nothing and passes its states on unchanged
+        rows.append(P.bin_sum(xp.where(active[t], g, zeros), ext, classes) * scale)
+        if t == 0:
+            break
+        before = alphas[t - 1]
+        shifted = xp.concat([none, before], axis=1)  # shifted[:, s + 2] is before[:, s]
+        _, (stay, advance, skip), total = _shifted_exponentials(
+            before, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible))
+        share = g / total
+        back = share * stay + xp.concat([(share * advance)[:, 1:], zeros[:, :1]], axis=1)
+        back = back + xp.concat([(share * skip)[:, 2:], zeros[:, :2]], axis=1)
+        g = xp.where(active[t], back, g)
     rows.reverse()
     return xp.stack(rows, axis=0)

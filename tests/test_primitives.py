@@ -284,6 +284,17 @@ def test_sort_order_and_mark_are_numpys(backend, generic):
     np.testing.assert_array_equal(backend.to_numpy(none), np.zeros((3, 6), dtype=bool))
 
 
+def test_bin_sum_is_numpys_add_at(backend, generic):
+    """Each value added into the bin its index names, repeated indices summed, empty bins 0."""
+    values = np.array([[[1.5, -2.0, 4.0, 0.25], [3.0, 3.0, 3.0, 3.0]], [[0.0, 1.0, -1.0, 7.0], [2.0, 5.0, 1.0, 1.0]]])
+    indices = np.array([[[0, 2, 2, 4], [1, 1, 1, 1]], [[4, 3, 0, 0], [2, 0, 4, 2]]])
+    expected = np.zeros((2, 2, 5))
+    for i in np.ndindex(indices.shape):
+        expected[i[:-1] + (indices[i],)] += values[i]
+    got = P.bin_sum(backend.asarray(values, "float64"), backend.asarray(indices, "int64"), 5)
+    np.testing.assert_array_equal(backend.to_numpy(got), expected)
+
+
 def test_searchsorted_is_numpys_row_by_row(backend, generic):
     """Each row's insertion indices, both sides, at ties, at -0.0 against 0.0 and at the infinities."""
     rows = np.array([[-np.inf, -1.0, 0.0, 0.0, 2.0, np.inf], [-3.0, -3.0, -3.0, 1.0, 1.0, 5.0]])
