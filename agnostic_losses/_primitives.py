@@ -700,6 +700,7 @@ def mark(indices, n: int):
     """A boolean ``(..., n)`` array, True at every index that ``indices`` ``(..., k)`` lists; negative entries
     and ``n`` mark nothing.  A scatter natively (torch, JAX); generically a search of the sorted indices."""
     native = _native(indices)
+    indices = wide_indices(indices)  # n (the slot of negative entries) and arange(n) fit
     shape = tuple(indices.shape[:-1]) + (n + 1,)  # slot n catches the negative entries, then is dropped
     if native == "torch":
         import torch
@@ -724,14 +725,16 @@ def mark(indices, n: int):
 
 def bin_sum(values, indices, n: int):
     """``out[..., c]``: the sum of ``values[..., s]`` over the ``s`` where ``indices[..., s] == c``, for c in
-    ``[0, n)`` (the last axis; ``indices`` in ``[0, n)``, of ``values``' shape).  A scatter-add on torch;
+    ``[0, n)`` (the last axis; ``indices`` in ``[0, n)``, broadcast against ``values``).  A scatter-add on
+    torch (on CUDA its atomic adds make the last bits vary from run to run, as ``F.ctc_loss``'s backward);
     generically a one-hot selection, a temporary of ``values.size * n``."""
     if _native(values) == "torch":
         import torch
 
-        out = values.new_zeros(tuple(values.shape[:-1]) + (n,))
-        return out.scatter_add_(-1, indices if indices.dtype == torch.int64 else indices.long(), values)
+        out = values.new_zeros(tuple(values.shape[:-1]) + (n,))  # scatter_add_ would read a smaller index's block
+        return out.scatter_add_(-1, torch.broadcast_to(indices.long(), values.shape), values)
     xp = array_namespace(values, indices)
+    indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     hit = indices[..., None] == xp.arange(n, dtype=indices.dtype, device=device(indices))
     return xp.sum(xp.where(hit, values[..., None], xp.zeros_like(values[..., None])), axis=-2)
 
@@ -813,15 +816,17 @@ def take_along_axis(x, indices, /, *, axis: int):
     on a small array, once per step of ``ctc_loss``'s loop).
     """
     xp = array_namespace(x, indices)
-    if _native(x) == "torch" and indices.dtype == xp.int64 and indices.ndim == x.ndim and all(
+    native = _native(x)
+    if native == "torch" and indices.dtype != xp.int64:
+        indices = xp.astype(indices, xp.int64)  # torch.gather and take_along_dim take int64 only
+    if native == "torch" and indices.ndim == x.ndim and all(
             i == n for d, (i, n) in enumerate(zip(indices.shape, x.shape)) if d != axis % x.ndim):
         import torch
 
         return torch.gather(x, axis, indices)
     if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
-        if _is_torch(indices) and indices.dtype != xp.int64:
-            indices = xp.astype(indices, xp.int64)  # torch.take_along_dim takes int64 only
         return xp.take_along_axis(x, indices, axis=axis)
+    indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     axis = axis % x.ndim
     n = x.shape[axis]
     shape = [1] * (x.ndim + 1)

@@ -218,7 +218,8 @@ def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
     of nearby values, so the posteriors keep float32's precision (the
     product ``exp(alphas + betas - log p)`` of a backward recursion loses it
     in proportion to ``|log p|``); the clipped exponentials of ``_exp`` give
-    unreachable states shares below 4e-35 where autodiff's are 0.  Only
+    terms that are -inf (unreachable states, forbidden skips) shares below
+    4e-35 where autodiff's are 0.  Only
     ``alphas`` is kept of (T, N, states)."""
     alphas, log_p = residuals
     xp = P.array_namespace(log_probs)

@@ -293,6 +293,26 @@ def test_bin_sum_is_numpys_add_at(backend, generic):
         expected[i[:-1] + (indices[i],)] += values[i]
     got = P.bin_sum(backend.asarray(values, "float64"), backend.asarray(indices, "int64"), 5)
     np.testing.assert_array_equal(backend.to_numpy(got), expected)
+    # indices that broadcast against the values: each row of values into the one row of bins
+    got = P.bin_sum(backend.asarray(values, "float64"), backend.asarray(indices[:1], "int64"), 5)
+    np.testing.assert_array_equal(backend.to_numpy(got), [[np.bincount(indices[0, j], values[i, j], 5)
+                                                           for j in range(2)] for i in range(2)])
+
+
+def test_narrow_indices_address_more_than_255_classes(backend, generic):
+    """From a review: the generic one-hot paths compared uint8 indices with ``arange(n)`` in uint8, which
+    wraps past 255 (index 0 also matched class 256): take_along_axis, bin_sum and mark over 300 classes."""
+    x = np.arange(2 * 300, dtype=np.float64).reshape(2, 300)
+    indices = np.array([[0, 5, 255], [255, 0, 0]])
+    narrow = backend.asarray(indices, "uint8")
+    got = P.take_along_axis(backend.asarray(x, "float64"), narrow, axis=1)
+    np.testing.assert_array_equal(backend.to_numpy(got), np.take_along_axis(x, indices, axis=1))
+    expected = np.zeros((2, 300))
+    for row, listed in enumerate(indices):
+        np.add.at(expected[row], listed, 1.0)
+    got = P.bin_sum(backend.asarray(np.ones((2, 3)), "float64"), narrow, 300)
+    np.testing.assert_array_equal(backend.to_numpy(got), expected)
+    np.testing.assert_array_equal(backend.to_numpy(P.mark(narrow, 300)), expected > 0)
 
 
 def test_searchsorted_is_numpys_row_by_row(backend, generic):
