@@ -89,6 +89,14 @@ def _exp(d):
     return P.array_namespace(d).exp(P.clip(d, -80.0))
 
 
+def _entries(alpha, jump, none, impossible):
+    """The three terms a step adds up for each state s: from s (stay), s - 1 (advance) and, where ``jump``
+    allows it, s - 2 (skip); ``none`` is two columns of -inf, ``impossible`` -inf in ``alpha``'s shape."""
+    xp = P.array_namespace(alpha)
+    shifted = xp.concat([none, alpha], axis=1)  # shifted[:, s + 2] is alpha[:, s]
+    return alpha, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible)
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """CTC loss, as ``torch.nn.functional.ctc_loss``.
 
@@ -192,9 +200,7 @@ def _alphas(log_probs, ext, jump, active, end, keep=False):
 
     def step(alpha, inputs):
         log_probs_t, active_t = inputs
-        shifted = xp.concat([none, alpha], axis=1)  # shifted[:, s + 2] is alpha[:, s]
-        new = (_logsumexp3(alpha, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible))
-               + P.take_along_axis(log_probs_t, ext, axis=1))
+        new = _logsumexp3(*_entries(alpha, jump, none, impossible)) + P.take_along_axis(log_probs_t, ext, axis=1)
         alpha = xp.where(active_t, new, alpha)
         return alpha, alpha if keep else None
 
@@ -244,10 +250,7 @@ def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
         rows.append(P.bin_sum(xp.where(active[t], g, zeros), ext, classes) * scale)
         if t == 0:
             break
-        before = alphas[t - 1]
-        shifted = xp.concat([none, before], axis=1)  # shifted[:, s + 2] is before[:, s]
-        _, (stay, advance, skip), total = _shifted_exponentials(
-            before, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible))
+        _, (stay, advance, skip), total = _shifted_exponentials(*_entries(alphas[t - 1], jump, none, impossible))
         share = g / total
         back = share * stay + xp.concat([(share * advance)[:, 1:], zeros[:, :1]], axis=1)
         back = back + xp.concat([(share * skip)[:, 2:], zeros[:, :2]], axis=1)
