@@ -953,8 +953,9 @@ def _torch_can_checkpoint() -> bool:
     return torch.is_grad_enabled() and (compiling() or not _torch_func_transform())
 
 
-def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False):
-    """``f`` applied to consecutive chunks of ``size`` rows of ``arrays``, its outputs concatenated on axis 0.
+def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, summed: bool = False):
+    """``f`` applied to consecutive chunks of ``size`` rows of ``arrays``, its outputs concatenated on axis 0
+    (``summed``: the sum of all their elements, a 0-d array).
 
     ``arrays`` is a tuple of arrays with one leading length n; ``f`` maps a
     chunk of each (n_c rows), then the ``shared`` arrays whole, to one array
@@ -968,26 +969,104 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False):
     gradient, in any way); then on torch under eager autograd one
     ``autograd.Function`` serves, whose backward pass recomputes chunk by
     chunk and writes the gradients into one buffer per array (a checkpoint's
-    slices each scatter theirs into a zero array of the full shape).  At most
-    ``size`` rows: ``f`` itself, once (its intermediates are one chunk's).
+    slices each scatter theirs into a zero array of the full shape), or,
+    ``summed``, whose forward pass takes each chunk's gradients while it has
+    the chunk (no recomputation; the backward pass scales them by the scalar
+    upstream gradient).  At most ``size`` rows: ``f`` itself, once (its
+    intermediates are one chunk's).
     """
     first = arrays[0]
     xp = array_namespace(first)
     n = first.shape[0]
     full = n // size
     if n <= size:  # one chunk: nothing to gain by recomputing it
-        return f(*arrays, *shared)
+        out = f(*arrays, *shared)
+        return xp.sum(out) if summed else out
     if arguments_only and _native(first) == "torch" and _torch_eager_autograd(arrays + tuple(shared)):
-        from ._primitives_torch import RowChunks
+        from ._primitives_torch import RowChunks, RowChunksSum
 
-        return RowChunks.apply(f, size, len(arrays), *arrays, *shared)
-    body = _rematerialised(lambda *chunk: f(*chunk, *shared), first)
+        return (RowChunksSum if summed else RowChunks).apply(f, size, len(arrays), *arrays, *shared)
+    if arguments_only and summed and _native(first) == "jax":
+        return _jax_chunked_sum(f, arrays, size, shared)
+    out = _chunks_scanned(lambda *chunk: f(*chunk, *shared), arrays, size)
+    return xp.sum(out) if summed else out
+
+
+def _chunks_scanned(f, arrays, size: int):
+    """``chunked``'s loop: the full chunks of ``arrays`` through ``scan``, each rematerialised, then the
+    remainder; ``f``'s outputs concatenated."""
+    first = arrays[0]
+    xp = array_namespace(first)
+    n = first.shape[0]
+    full = n // size
+    body = _rematerialised(f, first)
     stacked = tuple(xp.reshape(a[:full * size, ...], (full, size) + tuple(a.shape[1:])) for a in arrays)
     _, ys = scan(lambda carry, chunk: (carry, body(*chunk)), None, stacked)
     parts = [xp.reshape(ys, (full * size,) + tuple(ys.shape[2:]))]
     if n % size:  # the remainder
         parts.append(body(*(a[full * size:, ...] for a in arrays)))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _jax_chunked_sum(f, arrays, size: int, shared):
+    """``chunked(..., summed=True)`` on JAX: a ``jax.custom_jvp`` whose tangent rule takes each chunk's
+    gradients (``jax.value_and_grad`` of its sum) in the same scan as its value, and whose tangent is their
+    inner product with the tangents.  Reverse mode (the transpose of that product: the cotangent times the
+    gradients) so evaluates each chunk once, where the scan of rematerialised chunks evaluates it again;
+    forward mode and higher derivatives differentiate the rule (symbolic zeros: the gradients of arrays
+    without a tangent are not taken).  Without differentiation it is the plain scan."""
+    import jax
+    from jax.custom_derivatives import SymbolicZero
+
+    jnp, k = jax.numpy, len(arrays)
+    n = arrays[0].shape[0]
+    full = n // size
+
+    @jax.custom_jvp
+    def total(*given):
+        return jnp.sum(_chunks_scanned(lambda *chunk: f(*chunk, *given[k:]), given[:k], size))
+
+    def total_jvp(primals, tangents):
+        wanted = [i for i, t in enumerate(tangents) if not isinstance(t, SymbolicZero)]
+        rows, shared = primals[:k], primals[k:]
+
+        def chunk(*chunk_rows):  # the chunk's value and its gradients in the wanted arrays
+            given = list(chunk_rows) + list(shared)
+
+            def value(*differentiated):
+                for i, a in zip(wanted, differentiated):
+                    given[i] = a
+                return jnp.sum(f(*given))
+
+            return jax.value_and_grad(value, argnums=tuple(range(len(wanted))))(*(given[i] for i in wanted))
+
+        n_row_grads = sum(i < k for i in wanted)  # wanted is ascending: the rows' gradients first
+
+        def step(carry, chunk_rows):  # carry: the sum of the values and the shared arrays' gradients
+            value, grads = chunk(*chunk_rows)
+            s, shared_grads = carry
+            return (s + value, tuple(g + d for g, d in zip(shared_grads, grads[n_row_grads:]))), grads[:n_row_grads]
+
+        stacked = tuple(jnp.reshape(a[:full * size], (full, size) + tuple(a.shape[1:])) for a in rows)
+        value_type = jax.eval_shape(chunk, *(a[0] for a in stacked))[0]
+        init = jnp.zeros((), value_type.dtype), tuple(jnp.zeros_like(primals[i]) for i in wanted[n_row_grads:])
+        (s, shared_grads), row_grads = jax.lax.scan(step, init, stacked)
+        row_grads = [jnp.reshape(g, (full * size,) + tuple(g.shape[2:])) for g in row_grads]
+        if n % size:  # the remainder
+            value, grads = chunk(*(a[full * size:] for a in rows))
+            s = s + value
+            row_grads = [jnp.concatenate([g, d]) for g, d in zip(row_grads, grads[:n_row_grads])]
+            shared_grads = tuple(g + d for g, d in zip(shared_grads, grads[n_row_grads:]))
+        # Zero where a gradient is: its transpose, the cotangent times the gradient, is then 0 there for a
+        # cotangent that is not finite too (a 'mean' over no kept targets divides by 0), as autodiff's own
+        # through the formula's selections (the ignored targets) is, not a saved zero times infinity.
+        tangent = jnp.zeros((), s.dtype)
+        for g, i in zip(list(row_grads) + list(shared_grads), wanted):
+            tangent = tangent + jnp.sum(jnp.where(g == 0, jnp.zeros_like(g), g * tangents[i])).astype(s.dtype)
+        return s, tangent
+
+    total.defjvp(total_jvp, symbolic_zeros=True)
+    return total(*arrays, *shared)
 
 
 def custom_vjp(forward, backward, x, *constants):

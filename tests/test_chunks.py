@@ -221,3 +221,83 @@ def test_row_chunks_not_under_forward_mode(tiny_rows):
     ref = torch.nn.functional.multi_margin_loss(x, t, p=2)
     torch.testing.assert_close(torch.autograd.grad(loss, x)[0], torch.autograd.grad(ref, x)[0])
     assert P.row_chunk(np.zeros((6, 4))) == 1 and P.row_chunk(x) == 1  # chunks of rows elsewhere
+
+
+def test_row_chunks_sum_takes_the_gradients_in_the_forward_pass():
+    """chunked(..., summed=True) under torch's eager autograd (RowChunksSum): the sum of the rows' values, the
+    gradients of the rows (into their rows) and of the shared arrays (summed), an integer row array and an
+    unused one, against f called once on the whole rows; each chunk evaluated once (in the forward pass: the
+    backward pass only scales), a second backward pass (retain_graph) equal to the first, the double
+    backward (create_graph) equal to one call's; the upstream gradient a scalar other than 1."""
+    from agnostic_losses import _primitives_torch as PT
+
+    g = torch.Generator().manual_seed(9)
+    a = torch.randn(7, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    k = torch.randint(0, 3, (7,), generator=g)
+    unused = torch.randn(7, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(3, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    calls = []
+
+    def f(a, k, unused, w):
+        calls.append(a.shape[0])
+        y = torch.tanh(a @ w)
+        return (y * y).sum(axis=1) + torch.take_along_dim(a, k[:, None], dim=1)[:, 0] ** 3
+
+    def first(out):
+        return [torch.zeros_like(unused) if d is None else d for d in
+                torch.autograd.grad(2.5 * out, (a, unused, w), create_graph=True, allow_unused=True)]
+
+    whole = f(a, k, unused, w).sum()
+    expected = first(whole)
+    second = torch.autograd.grad(sum((d * d).sum() for d in expected), (a, w))
+    apply, through = PT.RowChunksSum.apply, []
+    try:
+        PT.RowChunksSum.apply = lambda *args: through.append(args[1]) or apply(*args)
+        for size in (1, 3, 7):
+            calls.clear()
+            out = P.chunked(f, (a, k, unused), size, shared=(w,), arguments_only=True, summed=True)
+            assert out.shape == () and calls == [min(size, 7 - s) for s in range(0, 7, size)]
+            torch.testing.assert_close(out, whole, rtol=1e-14, atol=0)
+            for _ in range(2):  # the saved gradients serve a second backward pass unchanged
+                got = torch.autograd.grad(2.5 * out, (a, unused, w), retain_graph=True, allow_unused=True)
+                for x, y in zip(got, expected):
+                    torch.testing.assert_close(torch.zeros_like(unused) if x is None else x, y.detach(),
+                                               rtol=1e-13, atol=1e-15)
+            assert calls == [min(size, 7 - s) for s in range(0, 7, size)], "the backward pass recomputed"
+            twice = torch.autograd.grad(sum((d * d).sum() for d in first(out)), (a, w))
+            for x, y in zip(twice, second):
+                torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-14)
+    finally:
+        PT.RowChunksSum.apply = apply
+    assert through == [1, 3]  # 7 rows: one chunk, f itself
+
+
+def test_scalar_reductions_of_linear_cross_entropy_take_no_second_matrix_product(monkeypatch):
+    """linear_cross_entropy 'mean' and 'sum' in chunks on torch: each chunk's logits are computed once for
+    forward and backward together ('none' recomputes them in the backward pass); the values and the
+    gradients (also a second backward pass) are torch.nn's."""
+    import torch.nn.functional as F
+    from agnostic_losses import classification as C
+
+    g = torch.Generator().manual_seed(10)
+    x = torch.randn(9, 5, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(6, 5, dtype=torch.float64, generator=g, requires_grad=True)
+    b = torch.randn(6, dtype=torch.float64, generator=g, requires_grad=True)
+    t = torch.tensor([0, 1, 2, 3, 4, 5, -100, 1, 2])
+    weight = torch.rand(6, dtype=torch.float64, generator=g) + 0.5
+    products = []
+    terms = C._cross_entropy_terms
+    monkeypatch.setattr(C, "_cross_entropy_terms", lambda xp, logits, *rest: products.append(1) or terms(
+        xp, logits, *rest))
+    for reduction, expected_products in (("mean", 3), ("sum", 3), ("none", 9)):  # 3 chunks, 2 backward passes
+        products.clear()
+        ours = al.linear_cross_entropy(x, w, t, linear_bias=b, weight=weight, reduction=reduction,
+                                       label_smoothing=0.2, chunk_size=4)
+        ref = F.cross_entropy(F.linear(x, w, b), t, weight=weight, reduction=reduction, label_smoothing=0.2)
+        torch.testing.assert_close(ours, ref, rtol=1e-13, atol=1e-15)
+        cot = torch.rand(ref.shape, dtype=torch.float64, generator=g)
+        for _ in range(2):
+            got = torch.autograd.grad(ours, (x, w, b), cot, retain_graph=True)
+            for y, e in zip(got, torch.autograd.grad(ref, (x, w, b), cot, retain_graph=True)):
+                torch.testing.assert_close(y, e, rtol=1e-12, atol=1e-14)
+        assert len(products) == expected_products, (reduction, products)

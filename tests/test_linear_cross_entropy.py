@@ -257,6 +257,49 @@ def test_jax_compiled_memory_holds_one_chunk_of_logits():
     assert naive >= logits_bytes, (naive, logits_bytes)
 
 
+def _products(jaxpr):
+    """The matrix products (``dot_general``) in a jaxpr, counted into its loops and calls."""
+    count = 0
+    for eqn in jaxpr.eqns:
+        count += eqn.primitive.name == "dot_general"
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (tuple, list)) else (param,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    count += _products(inner)
+    return count
+
+
+@pytest.mark.parametrize("reduction,products", [("mean", 3), ("sum", 3), ("none", 4)])
+def test_jax_gradient_computes_each_chunks_logits_once(reduction, products):
+    """Structural: the jaxpr of jax.grad of the 'mean' and 'sum' losses has three matrix products (the
+    chunk's logits, its gradients of input and of linear_weight: the chunks' gradients come with their
+    values, chunked(..., summed=True)); 'none' recomputes the logits in the backward pass (four).  Forward
+    mode and the Hessian still work, and equal torch's."""
+    jax = need("jax")
+    jnp = jax.numpy
+    x, w, b, y, weight = (jnp.asarray(a) for a in (X, W, B, Y, WEIGHT))
+
+    def loss(x, w, b):
+        out = al.linear_cross_entropy(x, w, y, linear_bias=b, weight=weight, reduction=reduction,
+                                      label_smoothing=0.1, chunk_size=2)
+        return jnp.sum(out * jnp.arange(1, out.size + 1, dtype=out.dtype).reshape(out.shape))
+
+    assert _products(jax.make_jaxpr(jax.grad(loss, argnums=(0, 1)))(x, w, b).jaxpr) == products
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (X, W, B))
+    ref = F.cross_entropy(F.linear(xt, wt, bt), torch.tensor(Y), weight=torch.tensor(WEIGHT),
+                          reduction=reduction, label_smoothing=0.1)
+    ref = (ref * torch.arange(1, ref.numel() + 1, dtype=ref.dtype).reshape(ref.shape)).sum()
+    gx, gw, gb = torch.autograd.grad(ref, (xt, wt, bt), create_graph=True)
+    tangents = (np.ones_like(X), np.full_like(W, 0.5), np.zeros_like(B))
+    _, tangent = jax.jvp(lambda x, w: loss(x, w, b), (x, w), tuple(jnp.asarray(t) for t in tangents[:2]))
+    expected = sum((g * torch.tensor(t)).sum() for g, t in zip((gx, gw), tangents[:2]))
+    assert_close(np.asarray(tangent), expected.detach().numpy(), what="jax.jvp")
+    hessian = jax.hessian(lambda b: loss(x, w, b))(b)
+    rows = [torch.autograd.grad(gb[i], bt, retain_graph=True)[0] for i in range(C)]
+    assert_close(np.asarray(hessian), torch.stack(rows).numpy(), what="jax.hessian in linear_bias")
+
+
 def test_torch_autograd_saves_no_full_logits():
     """Structural: under autograd the chunked loss saves no (N, V) tensor for the backward pass."""
     n, h, v = 64, 8, 256
