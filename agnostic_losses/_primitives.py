@@ -953,9 +953,11 @@ def _torch_can_checkpoint() -> bool:
     return torch.is_grad_enabled() and (compiling() or not _torch_func_transform())
 
 
-def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, summed: bool = False):
+def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, summed: bool = False,
+            divisor=None):
     """``f`` applied to consecutive chunks of ``size`` rows of ``arrays``, its outputs concatenated on axis 0
-    (``summed``: the sum of all their elements, a 0-d array).
+    (``summed``: the sum of all their elements, a 0-d array, divided by ``divisor``, a 0-d array, where
+    given: each chunk's values are divided before their gradients are taken, as a mean's are).
 
     ``arrays`` is a tuple of arrays with one leading length n; ``f`` maps a
     chunk of each (n_c rows), then the ``shared`` arrays whole, to one array
@@ -972,24 +974,45 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
     slices each scatter theirs into a zero array of the full shape), or,
     ``summed``, whose forward pass takes each chunk's gradients while it has
     the chunk (no recomputation; the backward pass scales them by the scalar
-    upstream gradient).  At most ``size`` rows: ``f`` itself, once (its
+    upstream gradient); on JAX, ``summed`` is a ``jax.custom_jvp`` that does
+    the same (``_jax_chunked_sum``).  ``divisor`` then divides each chunk's
+    values before their gradients are taken (a mean's 1/N first, as autodiff
+    through the formula has it: float16 gradients of the undivided sum could
+    overflow; a 0/0 mean gives autodiff's exact zeros where the formula
+    selects nothing).  At most ``size`` rows: ``f`` itself, once (its
     intermediates are one chunk's).
     """
     first = arrays[0]
     xp = array_namespace(first)
     n = first.shape[0]
-    full = n // size
-    if n <= size:  # one chunk: nothing to gain by recomputing it
-        out = f(*arrays, *shared)
-        return xp.sum(out) if summed else out
-    if arguments_only and _native(first) == "torch" and _torch_eager_autograd(arrays + tuple(shared)):
-        from ._primitives_torch import RowChunks, RowChunksSum
 
-        return (RowChunksSum if summed else RowChunks).apply(f, size, len(arrays), *arrays, *shared)
-    if arguments_only and summed and _native(first) == "jax":
-        return _jax_chunked_sum(f, arrays, size, shared)
-    out = _chunks_scanned(lambda *chunk: f(*chunk, *shared), arrays, size)
-    return xp.sum(out) if summed else out
+    def total(out):
+        return out if not summed else xp.sum(out) if divisor is None else xp.sum(out) / divisor
+
+    if n <= size:  # one chunk: nothing to gain by recomputing it
+        return total(f(*arrays, *shared))
+    native = _native(first)
+    if arguments_only and summed and native in ("torch", "jax"):  # the divisor: one more shared array
+        divided, given = (f, tuple(shared)) if divisor is None else (_divided(f), (*shared, divisor))
+        if native == "jax":
+            return _jax_chunked_sum(divided, arrays, size, given)
+        if _torch_eager_autograd(arrays + given):
+            from ._primitives_torch import RowChunksSum
+
+            return RowChunksSum.apply(divided, size, len(arrays), *arrays, *given)
+    if arguments_only and native == "torch" and _torch_eager_autograd(arrays + tuple(shared)):
+        from ._primitives_torch import RowChunks
+
+        return total(RowChunks.apply(f, size, len(arrays), *arrays, *shared))
+    return total(_chunks_scanned(lambda *chunk: f(*chunk, *shared), arrays, size))
+
+
+def _divided(f):
+    """``f``'s values divided by one more argument, its last."""
+    def divided(*given):
+        return f(*given[:-1]) / given[-1]
+
+    return divided
 
 
 def _chunks_scanned(f, arrays, size: int):
@@ -1057,12 +1080,9 @@ def _jax_chunked_sum(f, arrays, size: int, shared):
             s = s + value
             row_grads = [jnp.concatenate([g, d]) for g, d in zip(row_grads, grads[:n_row_grads])]
             shared_grads = tuple(g + d for g, d in zip(shared_grads, grads[n_row_grads:]))
-        # Zero where a gradient is: its transpose, the cotangent times the gradient, is then 0 there for a
-        # cotangent that is not finite too (a 'mean' over no kept targets divides by 0), as autodiff's own
-        # through the formula's selections (the ignored targets) is, not a saved zero times infinity.
         tangent = jnp.zeros((), s.dtype)
         for g, i in zip(list(row_grads) + list(shared_grads), wanted):
-            tangent = tangent + jnp.sum(jnp.where(g == 0, jnp.zeros_like(g), g * tangents[i])).astype(s.dtype)
+            tangent = tangent + jnp.sum(g * tangents[i]).astype(s.dtype)
         return s, tangent
 
     total.defjvp(total_jvp, symbolic_zeros=True)

@@ -179,8 +179,11 @@ class RowChunksSum(torch.autograd.Function):
     the backward pass); the backward pass scales them by the upstream gradient, a scalar.  So under
     autograd the forward pass costs the gradients even when no backward pass follows.  With
     ``create_graph`` the backward pass is ``RowChunks``'s recomputation, recorded (double backward), and so
-    under a transform of the backward pass and for an upstream gradient that is not finite (testing that
-    reads the upstream gradient's one value: on a GPU, a synchronisation)."""
+    under a transform of the backward pass and for an upstream gradient that is not finite (where autograd
+    through the formula has exact zeros, at selections, and a saved zero times infinity would be NaN; the
+    test reads the upstream gradient's one value: on a GPU, a synchronisation).  A mean's division comes
+    inside ``f`` (``chunked``'s ``divisor``), before the gradients are taken: float16 gradients of the
+    undivided sum could overflow."""
 
     @staticmethod
     def forward(ctx, f, size, n_rows, *arrays):
@@ -196,9 +199,9 @@ class RowChunksSum(torch.autograd.Function):
     def backward(ctx, upstream):
         saved = ctx.saved_tensors
         arrays, taken = saved[:len(ctx.taken)], iter(saved[len(ctx.taken):])
-        # create_graph: a recorded gradient, recomputed.  So too where the upstream gradient is not finite
-        # (a 'mean' over no kept targets divides by 0): autograd's own gradient then has exact zeros where the
-        # formula selects nothing (the ignored targets), and a saved zero times inf would be NaN.
+        # create_graph: a recorded gradient, recomputed.  So too where the upstream gradient is not finite:
+        # autograd's own gradient then has exact zeros where the formula selects nothing, and a saved zero
+        # times inf would be NaN.
         if torch.is_grad_enabled() or _legacy_batched(upstream) or not bool(torch.isfinite(upstream)):
             return (None, None, None) + _recomputed(ctx, arrays, upstream, True)
         return (None, None, None) + tuple(next(taken) * upstream if t else None for t in ctx.taken)

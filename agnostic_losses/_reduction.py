@@ -65,18 +65,12 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     if reduction == "none":
         return loss
     xp = array_namespace(loss)
-    s = reduce_total(_accumulate(loss, xp), reduction, math.prod(loss.shape), mean_weights=mean_weights)
-    return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)
-
-
-def reduce_total(total, reduction: str, count: int, *, mean_weights=None):
-    """``reduce``'s 'mean' or 'sum' of ``count`` losses whose sum is ``total`` (already taken)."""
+    s = _accumulate(loss, xp)
     if reduction == "mean":
-        return as_array(total / (_accumulate(mean_weights, array_namespace(total)) if mean_weights is not None
-                                 else count))
-    if reduction != "sum":
+        s = s / (_accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
+    elif reduction != "sum":
         raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
-    return total
+    return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)
 
 
 def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None, mean_over_weight=False):

@@ -14,7 +14,7 @@ import numbers
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import as_dtype, legacy_reduction, one_dtype, reduce_elementwise, working_precision
-from ._reduction import reduce as _reduce, reduce_total
+from ._reduction import reduce as _reduce
 
 __all__ = [
     "cross_entropy",
@@ -213,9 +213,10 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
 
     Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
     ``(N, C, d1, ..., dK)``).  'mean' and 'sum' on torch under eager autograd and on JAX under
-    differentiation: each chunk's gradients are taken in the forward pass, with its values
-    (``_primitives.chunked(..., summed=True)``), and the backward pass scales them; under autograd the
-    forward pass so costs the gradients even when no backward pass follows.  'none', double backward
+    differentiation: each chunk's gradients (of its losses divided by the mean's denominator) are taken
+    in the forward pass, with its values (``_primitives.chunked(..., summed=True)``), and the backward pass
+    scales them; under autograd the forward pass so costs the gradients even when no backward pass
+    follows.  'none', double backward, a batched backward pass, an upstream gradient that is not finite
     and torch.compile: each chunk's logits are recomputed in the backward pass (``jax.checkpoint``
     inside ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
     ``torch.utils.checkpoint`` under torch.compile; NumPy, CuPy, Dask and array-api-strict have no backward
@@ -270,18 +271,24 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
 
     x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
-    # 'mean' and 'sum' take the sum of the rows' losses in the chunks (on torch under autograd, each chunk's
-    # gradients then come with its values, as in fused kernels: no chunk is computed twice)
-    out = P.chunked(rows, (x, t), int(chunk_size), shared=tuple(a for a in (w, b, weight) if a is not None),
-                    arguments_only=True, summed=reduction != "none")
+    shared = tuple(a for a in (w, b, weight) if a is not None)
     dtype = xp.result_type(input, linear_weight)
     if reduction == "none":
+        out = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True)
         return as_dtype(xp, out if batch else out[0, ...], dtype)
-    mean_weights = None
-    if not xp.isdtype(target.dtype, "real floating"):
-        (w_classes,) = working_precision(xp, weight)
-        mean_weights = _kept_weights(xp, t, w_classes, ignore_index, out.dtype)
-    return as_dtype(xp, reduce_total(out, reduction, math.prod(batch + out_features), mean_weights=mean_weights), dtype)
+    # 'mean' and 'sum': the sum of the rows' losses (divided by the mean's denominator) taken in the chunks; on
+    # torch under autograd and on JAX each chunk's gradients then come with its values, as in fused kernels
+    divisor = None
+    if reduction == "mean":
+        (work,) = working_precision(xp, xp.zeros((), dtype=dtype, device=P.device(input)))
+        if xp.isdtype(target.dtype, "real floating"):  # the number of positions
+            divisor = xp.asarray(math.prod(batch + out_features), dtype=work.dtype, device=P.device(input))
+        else:
+            (w_classes,) = working_precision(xp, weight)
+            divisor = xp.sum(_kept_weights(xp, t, w_classes, ignore_index, work.dtype))
+    total = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True, summed=True,
+                      divisor=divisor)
+    return as_dtype(xp, P.as_array(total), dtype)
 
 
 def _same_shape_target(loss, xp, input, target):

@@ -16,7 +16,7 @@ import numpy as _np
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import as_dtype, legacy_reduction, working_precision
-from ._reduction import reduce as _reduce, reduce_total
+from ._reduction import reduce as _reduce
 
 __all__ = [
     "margin_ranking_loss",
@@ -150,7 +150,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     search) and the sum a running one (in float64 where the library has it).  Positive classes, NaN inputs and
     unlisted slots are set where they count nowhere, as torch's ``z > 0`` test
     leaves them (0, with a zero gradient).  Chunks of rows, recomputed in the
-    backward pass (for 'mean' and 'sum' on torch under autograd: differentiated in the forward pass),
+    backward pass (for 'mean' and 'sum' on torch under autograd and on JAX: differentiated in the forward pass),
     keep the temporaries at about ``HINGES_PER_CHUNK`` elements.
     """
     loss = "multilabel_margin_loss"
@@ -168,12 +168,14 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     def rows(x, t):  # each row on its own: chunks of rows bound the temporaries and what the backward keeps
         return _slot_hinge_sums(xp, *_classes_and_keys(xp, x, t))
 
-    summed = reduction != "none"  # 'mean' and 'sum': the rows' sums summed in the chunks (see linear_cross_entropy)
-    total = P.chunked(rows, (x, target[:, :slots]), max(1, HINGES_PER_CHUNK // (n + slots)),
-                      arguments_only=True, summed=summed)
-    if summed:
-        return as_dtype(xp, reduce_total(total / n, reduction, x.shape[0]), dtype)
-    return as_dtype(xp, total / n if batched else total[0] / n, dtype)
+    chunk = max(1, HINGES_PER_CHUNK // (n + slots))
+    if reduction == "none":
+        total = P.chunked(rows, (x, target[:, :slots]), chunk, arguments_only=True)
+        return as_dtype(xp, total / n if batched else total[0] / n, dtype)
+    # 'mean' and 'sum': the rows' sums divided and summed in the chunks (see linear_cross_entropy)
+    divisor = xp.asarray(n * x.shape[0] if reduction == "mean" else n, dtype=x.dtype, device=P.device(x))
+    total = P.chunked(rows, (x, target[:, :slots]), chunk, arguments_only=True, summed=True, divisor=divisor)
+    return as_dtype(xp, P.as_array(total), dtype)
 
 
 # multilabel_margin_loss: rows of C + K sorted values per chunk, about this many.  N = 1024, C = 256 on 2 CPU

@@ -351,3 +351,29 @@ def test_conformance_keeps_chunk_size_from_torch_and_compares_normwise():
     ours = ref + 1e-4
     assert runner.error(ours, ref, "float64") == pytest.approx(0.1)  # elementwise: 1e-4 / 1e-3
     assert runner.error(ours, ref, "float64", normwise=True) == pytest.approx(1e-4)  # 1e-4 / max|ref|
+
+
+def test_mean_divides_each_chunk_before_its_gradients():
+    """'mean' in chunks (gradients taken in the forward pass): float16 gradients of the undivided sum would
+    overflow before the 1/N (a review found dW = -inf where torch.nn's is -12.3); the Hessian where the
+    gradient is exactly 0 (a zero-initialised head, balanced classes) is torch's, not zero."""
+    x = torch.full((1200, 4), 100.0, dtype=torch.float16, requires_grad=True)
+    w = (torch.randn(3, 4, generator=torch.Generator().manual_seed(11)) * 0.01).half().requires_grad_()
+    t = torch.zeros(1200, dtype=torch.long)
+    expected = torch.autograd.grad(F.cross_entropy(F.linear(x, w), t), w)[0]
+    ours = torch.autograd.grad(al.linear_cross_entropy(x, w, t, chunk_size=600), w)[0]
+    assert_close(ours.float().numpy(), expected.float().numpy(), "float16", what="torch float16 dW")
+    jax = need("jax")
+    jnp = jax.numpy
+    got = jax.grad(lambda w: al.linear_cross_entropy(jnp.asarray(x.detach().numpy()), w, jnp.asarray(t.numpy()),
+                                                     chunk_size=600))(jnp.asarray(w.detach().numpy()))
+    assert_close(np.asarray(got, dtype=np.float32), expected.float().numpy(), "float16", what="jax float16 dW")
+
+    xs, ws, bs, ts = X[:4, :3], np.zeros((2, 3)), np.zeros(2), np.array([0, 1, 0, 1])
+    hessian = jax.hessian(lambda b: al.linear_cross_entropy(jnp.asarray(xs), jnp.asarray(ws), jnp.asarray(ts),
+                                                            linear_bias=b, chunk_size=2))(jnp.asarray(bs))
+    bt = torch.tensor(bs, requires_grad=True)
+    (gb,) = torch.autograd.grad(F.cross_entropy(F.linear(torch.tensor(xs), torch.tensor(ws), bt), torch.tensor(ts)),
+                                bt, create_graph=True)
+    rows = torch.stack([torch.autograd.grad(gb[i], bt, retain_graph=True)[0] for i in range(2)])
+    assert_close(np.asarray(hessian), rows.detach().numpy(), what="jax.hessian at a zero gradient")
