@@ -280,12 +280,12 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     # torch under autograd and on JAX each chunk's gradients then come with its values, as in fused kernels
     divisor = None
     if reduction == "mean":
-        (work,) = working_precision(xp, xp.zeros((), dtype=dtype, device=P.device(input)))
+        work = dtype if xp.finfo(dtype).bits >= 32 else xp.float32  # working_precision's
         if xp.isdtype(target.dtype, "real floating"):  # the number of positions
-            divisor = xp.asarray(math.prod(batch + out_features), dtype=work.dtype, device=P.device(input))
+            divisor = xp.asarray(math.prod(batch + out_features), dtype=work, device=P.device(input))
         else:
             (w_classes,) = working_precision(xp, weight)
-            divisor = xp.sum(_kept_weights(xp, t, w_classes, ignore_index, work.dtype))
+            divisor = xp.sum(_kept_weights(xp, t, w_classes, ignore_index, work))
     total = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True, summed=True,
                       divisor=divisor)
     return as_dtype(xp, P.as_array(total), dtype)
