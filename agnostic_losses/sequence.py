@@ -21,6 +21,8 @@ from ._reduction import reduce as _reduce
 
 __all__ = ["ctc_loss"]
 
+_BLOCK = 2**18  # about the elements of each of the three terms' shares computed at once in the reverse mode
+
 
 def _lengths(loss, xp, name, lengths, n, batched, like):
     """Lengths given as an array, a tuple/list of ints or an int, as an integer array of shape (n,)."""
@@ -59,42 +61,43 @@ def _padded(xp, targets, target_lengths):
     return xp.reshape(xp.take(targets, xp.reshape(index, (-1,))), (n, width))
 
 
-def _logsumexp3(a, b, c):
-    """``log(exp(a) + exp(b) + exp(c))`` elementwise: -inf where all three are -inf, with zero (not NaN)
-    gradients there, so unreachable states pass nothing back."""
-    m, _, total = _shifted_exponentials(a, b, c)
-    return m + P.array_namespace(total).log(total)
+def _logsumexp(xp, terms):
+    """``log(sum(exp(terms), axis=0))`` over the first axis: -inf where every term is -inf, with zero
+    (not NaN) gradients there, so unreachable states pass nothing back."""
+    m, _, total = _shifted_exponentials(xp, terms)
+    return m + xp.log(total)
 
 
-def _shifted_exponentials(a, b, c):
-    """``m``, the largest of the three terms (held constant); the terms' exponentials shifted by it; their
-    sum, at least 1/2.
+def _shifted_exponentials(xp, terms):
+    """``m``, the largest of the terms along the first axis (held constant); the terms' exponentials
+    shifted by it; their sum, at least 1/2.
 
     The shift is ``m`` clipped to the finite range, so that no difference is
     ``inf - inf``; the sum is at least 1 wherever a term is finite (the
     largest gives ``exp(0)``), and where all are -inf it is taken as 1/2 (the
-    log-sum-exp ``m + log`` stays -inf, with gradient 0)."""
-    xp = P.array_namespace(a, b, c)
-    m = P.stop_gradient(xp.maximum(xp.maximum(a, b), c))
+    log-sum-exp ``m + log`` stays -inf, with gradient 0).  Differences below
+    -80 are clipped there, before ``exp``: ``exp(-80)``, 1.8e-35, is below
+    half an ulp of the sum in float32 and float64 alike, so the sum is the
+    same, and the clipped terms' gradients are 0 (on CPUs ``exp`` of a value
+    that underflows, or of -inf, is 3-9 times slower than of a normal one).
+    All terms go through each operation at once: one array operation each
+    for the three terms of a step (on torch's eager path every operation
+    costs a few microseconds of dispatch, which at these sizes outweighs
+    the arithmetic)."""
+    m = P.stop_gradient(xp.max(terms, axis=0))
     info = xp.finfo(m.dtype)
-    shift = P.clip(m, float(info.min), float(info.max))
-    exps = (_exp(a - shift), _exp(b - shift), _exp(c - shift))
-    return m, exps, P.clip(exps[0] + exps[1] + exps[2], 0.5)
+    exps = xp.exp(P.clip(terms - P.clip(m, float(info.min), float(info.max)), -80.0))
+    return m, exps, P.clip(xp.sum(exps, axis=0), 0.5)
 
 
-def _exp(d):
-    """``exp(d)`` for ``d <= 0``, as the terms of a sum of at least 1: where ``d < -80`` it is ``exp(-80)``
-    (1.8e-35, below half an ulp of 1 in float32 and float64 alike, so the sum is the same) and its gradient
-    0.  On CPUs ``exp`` of a value that underflows, or of -inf, is 3-9 times slower than of a normal one."""
-    return P.array_namespace(d).exp(P.clip(d, -80.0))
-
-
-def _entries(alpha, jump, none, impossible):
-    """The three terms a step adds up for each state s: from s (stay), s - 1 (advance) and, where ``jump``
-    allows it, s - 2 (skip); ``none`` is two columns of -inf, ``impossible`` -inf in ``alpha``'s shape."""
-    xp = P.array_namespace(alpha)
-    shifted = xp.concat([none, alpha], axis=1)  # shifted[:, s + 2] is alpha[:, s]
-    return alpha, shifted[:, 1:-1], xp.where(jump, shifted[:, :-2], impossible)
+def _entries(xp, alpha, barred):
+    """The three terms a step adds up for each state s, stacked ``(3, ..., states)`` (``alpha`` of one step,
+    ``(N, states)``, or of several): from s (stay), s - 1 (advance) and s - 2 (skip); ``barred`` is -inf where the rules forbid a term (a skip that repeats a
+    label or leaves a blank, the moves from before state 0), else 0, and is added (a ``where`` takes four
+    times as long on torch's CPU)."""
+    before = xp.broadcast_to(barred[2, ..., :2], (*alpha.shape[:-1], 2))  # -inf
+    shifted = xp.concat([before, alpha], axis=-1)  # shifted[..., s + 2] is alpha[..., s]
+    return xp.stack([alpha, shifted[..., 1:-1], shifted[..., :-2]], axis=0) + barred
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
@@ -181,26 +184,27 @@ def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengt
     ext = xp.concat([xp.reshape(pairs, (n, -1)), last_blank], axis=1)
     # state s may be entered from s - 2 when its label differs from that of s - 2 (torch's rule)
     jump = xp.concat([xp.zeros((n, 2), dtype=xp.bool, device=dev), ext[:, 2:] != ext[:, :-2]], axis=1)
+    free = xp.zeros(jump.shape, dtype=log_probs.dtype, device=dev)
+    barred = xp.stack([free, free, xp.where(jump, free, xp.full_like(free, -xp.inf))], axis=0)  # stay, advance, skip
     active = (xp.arange(steps, device=dev)[:, None] < input_lengths[None, :])[..., None]  # (T, N, 1)
-    return P.custom_vjp(_alphas, _gradient, log_probs, ext, jump, active, 2 * target_lengths)
+    return P.custom_vjp(_alphas, _gradient, log_probs, ext, barred, active, 2 * target_lengths)
 
 
-def _alphas(log_probs, ext, jump, active, end, keep=False):
+def _alphas(log_probs, ext, barred, active, end, keep=False):
     """The forward recursion: ``(-log p, (alphas, log p))`` (the second with ``keep``).
 
     ``alphas[t, n, s]`` is the log-probability of the paths through state s
     at step t, its emission included; steps past a sequence's length keep its last."""
     xp = P.array_namespace(log_probs)
-    n, states = ext.shape
-    none = xp.full((n, 2), -xp.inf, dtype=log_probs.dtype, device=P.device(log_probs))
-    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=P.device(log_probs))
+    states = ext.shape[1]
     # before t = 0, all probability sits on a virtual state that leads into states 0 and 1
-    alpha = xp.concat([xp.zeros((n, 1), dtype=log_probs.dtype, device=P.device(log_probs)),
-                       impossible[:, 1:]], axis=1)
+    alpha = xp.where(xp.arange(states, device=P.device(log_probs)) == 0, xp.zeros_like(barred[0, ...]),
+                     xp.full_like(barred[0, ...], -xp.inf))
 
     def step(alpha, inputs):
         log_probs_t, active_t = inputs
-        new = _logsumexp3(*_entries(alpha, jump, none, impossible)) + P.take_along_axis(log_probs_t, ext, axis=1)
+        # a gather a step: of all steps at once, its gradient (a scatter-add) is slower under jax.jit
+        new = _logsumexp(xp, _entries(xp, alpha, barred)) + P.take_along_axis(log_probs_t, ext, axis=1)
         alpha = xp.where(active_t, new, alpha)
         return alpha, alpha if keep else None
 
@@ -208,11 +212,11 @@ def _alphas(log_probs, ext, jump, active, end, keep=False):
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
     before = xp.squeeze(P.take_along_axis(alpha, P.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
     before = xp.where(end > 0, before, xp.full_like(before, -xp.inf))
-    log_p = _logsumexp3(last, before, xp.full_like(before, -xp.inf))
+    log_p = _logsumexp(xp, xp.stack([last, before], axis=0))
     return -log_p, ((alphas, log_p) if keep else None)
 
 
-def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
+def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
     """The gradient of ``sum(upstream * -log p)`` with respect to ``log_probs``: reverse mode of the
     forward recursion, by hand, one step at a time from the last.
 
@@ -223,10 +227,14 @@ def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
     log-sum-exp, recomputed from ``alphas[t - 1]``.  These weights are ratios
     of nearby values, so the posteriors keep float32's precision (the
     product ``exp(alphas + betas - log p)`` of a backward recursion loses it
-    in proportion to ``|log p|``); the clipped exponentials of ``_exp`` give
-    terms that are -inf (unreachable states, forbidden skips) shares below
-    4e-35 where autodiff's are 0.  Only
-    ``alphas`` is kept of (T, N, states)."""
+    in proportion to ``|log p|``); the clipped exponentials of
+    ``_shifted_exponentials`` give terms that are -inf (unreachable states,
+    forbidden skips) shares below 4e-35 where autodiff's are 0.  Only
+    ``alphas`` is kept of (T, N, states).  The steps go in blocks of about
+    ``_BLOCK`` values of each term: the shares of a block's steps are
+    computed at once (one array operation each for all its steps), and so
+    are the classes its posteriors add into (a scatter-add); what remains a
+    step is five small array operations."""
     alphas, log_p = residuals
     xp = P.array_namespace(log_probs)
     steps, n, classes = log_probs.shape
@@ -234,26 +242,31 @@ def _gradient(residuals, upstream, log_probs, ext, jump, active, end):
     if steps == 0:
         return xp.zeros_like(log_probs)
     states = ext.shape[1]
-    impossible = xp.full((n, states), -xp.inf, dtype=log_probs.dtype, device=dev)
-    none = impossible[:, :2]
-    zeros = xp.zeros_like(impossible)
     # log p = log(exp(alpha[end]) + exp(alpha[end - 1])) after the last step: the two states' shares of it
     state = xp.arange(states, device=dev)[None, :]
     ends = (state == end[:, None]) | ((state == end[:, None] - 1) & (end[:, None] > 0))
     possible = xp.isfinite(log_p)[:, None]  # an impossible alignment: all posteriors 0
-    shift = xp.where(possible, log_p[:, None], zeros[:, :1])
-    g = xp.where(ends & possible, xp.exp(alphas[steps - 1] - shift), zeros)
-    scale = -upstream[:, None]
-    rows = []
-    for t in range(steps - 1, -1, -1):
-        # past a sequence's length a step emits nothing and passes its states on unchanged
-        rows.append(P.bin_sum(xp.where(active[t], g, zeros), ext, classes) * scale)
-        if t == 0:
-            break
-        _, (stay, advance, skip), total = _shifted_exponentials(*_entries(alphas[t - 1], jump, none, impossible))
-        share = g / total
-        back = share * stay + xp.concat([(share * advance)[:, 1:], zeros[:, :1]], axis=1)
-        back = back + xp.concat([(share * skip)[:, 2:], zeros[:, :2]], axis=1)
-        g = xp.where(active[t], back, g)
+    shift = xp.where(possible, log_p[:, None], xp.zeros_like(log_p[:, None]))
+    g = xp.where(ends & possible, xp.exp(alphas[steps - 1, ...] - shift), xp.zeros_like(alphas[0, ...]))
+    rows = [P.bin_sum(g, ext, classes)[None, ...]]  # each step's posteriors added into their classes
+    block = max(1, _BLOCK // (n * states))
+    for hi in range(steps - 1, 0, -block):
+        # steps lo + 1 .. hi pass their posteriors back to steps lo .. hi - 1; the shares they pass them in
+        # need the forward variables only, not the posteriors, so they are computed for the block at once
+        lo = max(0, hi - block)
+        _, exps, total = _shifted_exponentials(xp, _entries(xp, alphas[lo:hi, ...], barred[:, None, ...]))
+        shares = xp.concat([exps / total, xp.zeros((3, hi - lo, n, 2), dtype=exps.dtype, device=dev)], axis=-1)
+        # the block's posteriors g (written in place: this runs on torch), two columns of zeros past the last state
+        posteriors = xp.zeros((hi - lo + 1, n, states + 2), dtype=log_probs.dtype, device=dev)
+        posteriors[-1, :, :states] = g
+        for i in range(hi - lo, 0, -1):
+            # passed[k, n, s + k]: what state s + k passes back to s through term k (stay, advance, skip)
+            passed = shares[:, i - 1, ...] * posteriors[i, ...]
+            back = passed[0, :, :-2] + passed[1, :, 1:-1] + passed[2, :, 2:]
+            posteriors[i - 1, :, :states] = xp.where(active[lo + i, ...], back, posteriors[i, :, :states])
+        g = posteriors[0, :, :states]
+        rows.append(P.bin_sum(posteriors[:-1, :, :states], ext, classes))
     rows.reverse()
-    return xp.stack(rows, axis=0)
+    # past a sequence's length a step emits nothing (and passes its states on unchanged)
+    weights = xp.where(active, -upstream[:, None], xp.zeros_like(upstream[:, None]))  # (T, N, 1)
+    return xp.concat(rows, axis=0) * weights  # upstream last: under a vmap of the backward pass only it is batched
