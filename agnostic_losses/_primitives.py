@@ -246,7 +246,11 @@ def elementwise_sum(value, derivatives, *arrays):
 # for each operation on it: an elementwise formula of several temporaries spends its time there.  Evaluated
 # in chunks of rows, its temporaries are small (the allocator reuses them, and they stay in cache), and the
 # output is the only full-size array, as in a fused kernel.  (Tests make them small.)
-_CHUNK = 1 << 16  # elements per chunk: 256 KiB of float32, in the L2 cache
+# Chunks of 2**17 elements (512 KiB of float32, within this machine's L2 cache) against 2**16, forward+backward,
+# 2 threads, 1e7 float32, in-process: huber_loss 1.17x -> 1.01x torch's time, binary_cross_entropy 0.71x -> 0.64x,
+# kl_div 0.52x -> 0.46x, mse_loss and l1_loss unchanged (each operation on a chunk is one parallel region of
+# torch's 2 threads: half as many of them).
+_CHUNK = 1 << 17  # elements per chunk
 _CHUNKED_FROM = 1 << 20  # outputs of fewer elements are evaluated whole
 # A row-wise formula in chunks (row_chunk): each chunk is several operations and, in the backward pass, a
 # recorded graph, so its Python overhead is per chunk; 16 MiB of float32 (multi_margin_loss on (4096, 32768),
