@@ -249,7 +249,7 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
     shift = xp.where(possible, log_p[:, None], xp.zeros_like(log_p[:, None]))
     g = xp.where(ends & possible, xp.exp(alphas[steps - 1, ...] - shift), xp.zeros_like(alphas[0, ...]))
     rows = [P.bin_sum(g, ext, classes)[None, ...]]  # each step's posteriors added into their classes
-    block = max(1, _BLOCK // (n * states))
+    block = max(1, _BLOCK // max(1, n * states))
     for hi in range(steps - 1, 0, -block):
         # steps lo + 1 .. hi pass their posteriors back to steps lo .. hi - 1; the shares they pass them in
         # need the forward variables only, not the posteriors, so they are computed for the block at once
