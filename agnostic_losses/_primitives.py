@@ -670,7 +670,7 @@ def clip(x, /, min=None, max=None):
     broadcasts each bound to a full-size array of one chunk).  A floating
     torch tensor between finite bounds: ``torch.clamp`` itself, which
     array-api-compat's wrapper calls after some 7 microseconds of checks
-    (``ctc_loss`` clips four times a step).
+    (``ctc_loss`` clips three times a step).
     """
     if (_native(x) == "torch" and x.is_floating_point() and (min is not None or max is not None)
             and all(b is None or (type(b) in (int, float) and math.isfinite(b)) for b in (min, max))):

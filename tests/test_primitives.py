@@ -38,7 +38,7 @@ PRIMITIVES = {
     "cumulative_sum": (P.cumulative_sum, lambda x: torch.cumsum(x, 0), {"x": X[0]}),
     "cumulative_sum_rows": (lambda x: P.cumulative_sum(x, axis=-1), lambda x: torch.cumsum(x, 1), {"x": X}),
     "cumulative_sum_columns": (lambda x: P.cumulative_sum(x, axis=0), lambda x: torch.cumsum(x, 0), {"x": X}),
-    # torch's own clamp on a floating tensor (ctc_loss clips four times a step), array-api-compat's elsewhere
+    # torch's own clamp on a floating tensor (ctc_loss clips three times a step), array-api-compat's elsewhere
     "clip": (lambda x: P.clip(x, min=-1.5, max=2), lambda x: torch.clamp(x, -1.5, 2), {"x": X / 4}),
     "clip_below": (lambda x: P.clip(x, min=-80.0), lambda x: torch.clamp(x, min=-80.0),
                    {"x": np.array([-np.inf, -100.0, -80.5, 3.0, np.inf])}),
