@@ -52,6 +52,7 @@ __all__ = [
     "value_checks",
     "host_values",
     "scan",
+    "compiles_loops",
     "chunked",
     "custom_vjp",
 ]
@@ -745,6 +746,13 @@ def bin_sum(values, indices, n: int):
 
         out = values.new_zeros(tuple(values.shape[:-1]) + (n,))  # scatter_add_ would read a smaller index's block
         return out.scatter_add_(-1, torch.broadcast_to(indices.long(), values.shape), values)
+    if _native(values) == "jax" and values.dtype.kind == "f":
+        import jax
+
+        # a product with the one-hot indices, which XLA makes one dot: its scatter-add (``.at[].add``) takes
+        # several times as long on the CPU, and the generic selection below a temporary of values.size * n
+        one_hot = jax.nn.one_hot(wide_indices(indices), n, dtype=values.dtype)  # uint8's iota wraps past 255
+        return jax.numpy.einsum("...s,...sc->...c", values, one_hot, precision=jax.lax.Precision.HIGHEST)
     xp = array_namespace(values, indices)
     indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     hit = indices[..., None] == xp.arange(n, dtype=indices.dtype, device=device(indices))
@@ -901,7 +909,7 @@ def host_values(x):
     return None  # Dask (lazy), CuPy on the GPU, unknown libraries
 
 
-def scan(f, init, xs, *, rematerialise: bool = False):
+def scan(f, init, xs, *, rematerialise: bool = False, reverse: bool = False):
     """``jax.lax.scan`` semantics: ``carry, y = f(carry, x)`` for each ``x`` along axis 0.
 
     ``xs`` is an array or a tuple of arrays of one length (then each ``x`` is
@@ -912,24 +920,34 @@ def scan(f, init, xs, *, rematerialise: bool = False):
     long ``xs`` is; elsewhere a Python loop.  ``rematerialise``: on JAX the
     body is a ``jax.checkpoint``, so that differentiating keeps each step's
     inputs, not its intermediates (torch's ``elementwise`` keeps only inputs
-    anyway).
+    anyway).  ``reverse``: the steps go from the last ``x`` to the first, and
+    ``ys[i]`` is still the ``y`` of ``xs[i]``.
     """
     many = isinstance(xs, tuple)
     first = xs[0] if many else xs
-    if _native(first) == "jax":
+    if compiles_loops(first):
         import jax
 
-        return jax.lax.scan(jax.checkpoint(f) if rematerialise else f, init, xs)
+        return jax.lax.scan(jax.checkpoint(f) if rematerialise else f, init, xs, reverse=reverse)
     xp = array_namespace(first)
     carry, ys = init, []
-    for i in range(first.shape[0]):
+    order = range(first.shape[0] - 1, -1, -1) if reverse else range(first.shape[0])
+    for i in order:
         carry, y = f(carry, tuple(x[i, ...] for x in xs) if many else xs[i, ...])
         ys.append(y)
+    if reverse:
+        ys.reverse()
     if not ys or ys[0] is None:
         return carry, None
     if isinstance(ys[0], tuple):
         return carry, tuple(xp.stack(column, axis=0) for column in zip(*ys))
     return carry, xp.stack(ys, axis=0)
+
+
+def compiles_loops(x) -> bool:
+    """Whether ``scan`` over arrays like ``x`` is one compiled loop (``jax.lax.scan``: its body is traced
+    once, and XLA fuses the body's operations), not a Python loop of array operations."""
+    return _native(x) == "jax"
 
 
 def _rematerialised(f, like):
@@ -1106,21 +1124,48 @@ def custom_vjp(forward, backward, x, *constants):
 
     ``forward(x, *constants, keep=False)`` returns ``(value, residuals)``
     (None unless ``keep``, else a tuple of arrays); ``backward(residuals, upstream, x, *constants)``
-    returns the gradient of ``sum(upstream * value)`` with respect to ``x``.
+    returns the gradient of ``sum(upstream * value)`` with respect to ``x``,
+    linear in ``upstream``.
     On torch under eager autograd (``x`` requires grad) this is one
     ``autograd.Function``: its forward pass records nothing but
     ``residuals``, its backward pass is ``backward``, and with
     ``create_graph`` it differentiates ``forward`` itself again (higher
-    derivatives as autograd's).  Elsewhere (JAX, ``torch.compile``, the
-    ``torch.func`` transforms, forward mode, no gradient) it is
+    derivatives as autograd's).  On JAX it is a ``jax.custom_jvp`` whose
+    tangent is ``backward``'s transpose (``jax.linear_transpose``), so
+    ``jax.grad`` runs ``backward`` (transposed back), and forward mode and
+    higher derivatives (``jvp``, ``hessian``) differentiate ``forward`` and
+    ``backward`` as JAX code (a ``jax.custom_vjp`` would refuse forward
+    mode).  Elsewhere (``torch.compile``, the ``torch.func`` transforms,
+    forward mode on torch, no gradient, the generic primitives forced) it is
     ``forward(x, *constants)[0]``, differentiated by the library's own
     autodiff, so ``backward`` must give that same gradient.
     """
-    if _native(x) == "torch" and _torch_eager_autograd((x,)):
+    native = _native(x)
+    if native == "torch" and _torch_eager_autograd((x,)):
         from ._primitives_torch import CustomVjp
 
         return CustomVjp.apply(forward, backward, x, *constants)
+    if native == "jax":
+        return _jax_custom_gradient(forward, backward)(x, *constants)
     return forward(x, *constants)[0]
+
+
+def _jax_custom_gradient(forward, backward):
+    """``custom_vjp``'s function on JAX: ``forward``'s value, ``backward`` as its (transposed) tangent."""
+    import jax
+
+    @jax.custom_jvp
+    def f(x, *constants):
+        return forward(x, *constants)[0]
+
+    @f.defjvp
+    def tangent(primals, tangents):  # the constants' tangents are ignored: they are not differentiated
+        x, *constants = primals
+        value, residuals = forward(x, *constants, keep=True)
+        (dvalue,) = jax.linear_transpose(lambda u: backward(residuals, u, x, *constants), value)(tangents[0])
+        return value, dvalue
+
+    return f
 
 
 def _torch_eager_autograd(arrays) -> bool:

@@ -3,11 +3,12 @@
 The forward variables of Graves et al. (2006) in log space, one time step per
 ``scan`` step: on JAX a ``jax.lax.scan``, so ``jax.jit`` compiles one loop
 body whatever T is; elsewhere a Python loop.  Gradients are the true gradients
-with respect to ``log_probs``: on torch under eager autograd those of a
-hand-written reverse mode of the recursion (``P.custom_vjp``: the forward pass
-keeps only the forward variables, as torch's kernel does, where autograd's
-replay of the loop keeps several arrays per step), elsewhere autodiff's
-through the forward recursion.
+with respect to ``log_probs``: on torch under eager autograd and on JAX
+those of a hand-written reverse mode of the recursion (``P.custom_vjp``: the
+forward pass keeps only the forward variables, as torch's kernel does, where
+autodiff's replay of the loop keeps several arrays per step, and a reverse
+step is a handful of operations), elsewhere (``torch.compile``, the
+``torch.func`` transforms) autodiff's through the forward recursion.
 """
 
 from __future__ import annotations
@@ -226,49 +227,88 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
     (the posterior of state s at step t), is also that with respect to the
     emission ``log_probs[t, n, label of s]``; it passes back to the states it
     was entered from in the proportions of the three terms of that step's
-    log-sum-exp, recomputed from ``alphas[t - 1]``.  These weights are ratios
+    log-sum-exp, recomputed from ``alphas[t - 1]`` (``_shares``).  These weights are ratios
     of nearby values, so the posteriors keep float32's precision (the
     product ``exp(alphas + betas - log p)`` of a backward recursion loses it
     in proportion to ``|log p|``); the clipped exponentials of
     ``_shifted_exponentials`` give terms that are -inf (unreachable states,
     forbidden skips) shares below 4e-35 where autodiff's are 0.  Only
-    ``alphas`` is kept of (T, N, states).  The steps go in blocks of about
-    ``_BLOCK`` values of each term: the shares of a block's steps are
-    computed at once (one array operation each for all its steps), and so
-    are the classes its posteriors add into (a scatter-add); what remains a
-    step is five small array operations."""
+    ``alphas`` is kept of (T, N, states).  The posteriors of each step are
+    added into their classes (``P.bin_sum``), and the upstream gradient
+    multiplied in last: under a vmap of the backward pass only it is batched."""
     alphas, log_p = residuals
     xp = P.array_namespace(log_probs)
     steps, n, classes = log_probs.shape
-    dev = P.device(log_probs)
     if steps == 0:
         return xp.zeros_like(log_probs)
     states = ext.shape[1]
     # log p = log(exp(alpha[end]) + exp(alpha[end - 1])) after the last step: the two states' shares of it
-    state = xp.arange(states, device=dev)[None, :]
+    state = xp.arange(states, device=P.device(log_probs))[None, :]
     ends = (state == end[:, None]) | ((state == end[:, None] - 1) & (end[:, None] > 0))
     possible = xp.isfinite(log_p)[:, None]  # an impossible alignment: all posteriors 0
     shift = xp.where(possible, log_p[:, None], xp.zeros_like(log_p[:, None]))
     g = xp.where(ends & possible, xp.exp(alphas[steps - 1, ...] - shift), xp.zeros_like(alphas[0, ...]))
-    rows = [P.bin_sum(g, ext, classes)[None, ...]]  # each step's posteriors added into their classes
+    if P.compiles_loops(log_probs):
+        rows = _posteriors_scanned(xp, g, alphas, barred, active, ext, classes)
+    else:
+        rows = _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes)
+    # past a sequence's length a step emits nothing (and passes its states on unchanged)
+    weights = xp.where(active, -upstream[:, None], xp.zeros_like(upstream[:, None]))  # (T, N, 1)
+    return rows * weights
+
+
+def _shares(xp, alphas, barred):
+    """The proportions in which each state of a step passes its posterior back through the three terms
+    (stay, advance, skip) it was entered by, ``(3, ..., N, states + 2)`` from ``alphas`` ``(..., N,
+    states)`` of the steps before: two columns of zeros past the last state (see ``_passed_back``)."""
+    _, exps, total = _shifted_exponentials(xp, _entries(xp, alphas, barred))
+    pad = xp.zeros((*exps.shape[:-1], 2), dtype=exps.dtype, device=P.device(exps))
+    return xp.concat([exps / total, pad], axis=-1)
+
+
+def _passed_back(shares, padded):
+    """The posteriors of one step's states from those of the next, ``padded`` with two columns of zeros
+    (``(N, states + 2)``), and the next step's ``shares`` ``(3, N, states + 2)``: state s + k passes
+    ``passed[k, n, s + k]`` back to s through term k (stay, advance, skip)."""
+    passed = shares * padded
+    return passed[0, :, :-2] + passed[1, :, 1:-1] + passed[2, :, 2:]
+
+
+def _posteriors_scanned(xp, g, alphas, barred, active, ext, classes):
+    """The posteriors of every step, added into their classes, ``(T, N, C)``, from ``g``, those of the
+    last step: one compiled loop (``P.scan`` on JAX) from the last step to the first, each step's shares
+    computed in its body (XLA fuses them there; all steps' at once, a (3, T, N, states) input, took twice
+    as long on the CPU), and one ``P.bin_sum`` of all steps' posteriors."""
+    pad = xp.zeros((g.shape[0], 2), dtype=g.dtype, device=P.device(g))
+
+    def step(g, inputs):
+        alpha, active_t = inputs  # the forward variables of step t - 1; whether step t is in its sequence
+        g = xp.where(active_t, _passed_back(_shares(xp, alpha, barred), xp.concat([g, pad], axis=-1)), g)
+        return g, g
+
+    _, earlier = P.scan(step, g, (alphas[:-1, ...], active[1:, ...]), reverse=True)
+    return P.bin_sum(xp.concat([earlier, g[None, ...]], axis=0), ext, classes)
+
+
+def _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes):
+    """``_posteriors_scanned``'s result by a Python loop over the steps (torch's eager autograd), in blocks
+    of about ``_BLOCK`` values of each term: the shares of a block's steps are computed at once (one array
+    operation each for all its steps), and so are the classes its posteriors add into (a scatter-add);
+    what remains a step is five small array operations, written in place into the block's buffer."""
+    steps, n, states = alphas.shape
+    rows = [P.bin_sum(g, ext, classes)[None, ...]]
     block = max(1, _BLOCK // max(1, n * states))
     for hi in range(steps - 1, 0, -block):
-        # steps lo + 1 .. hi pass their posteriors back to steps lo .. hi - 1; the shares they pass them in
-        # need the forward variables only, not the posteriors, so they are computed for the block at once
+        # steps lo + 1 .. hi pass their posteriors back to steps lo .. hi - 1
         lo = max(0, hi - block)
-        _, exps, total = _shifted_exponentials(xp, _entries(xp, alphas[lo:hi, ...], barred[:, None, ...]))
-        shares = xp.concat([exps / total, xp.zeros((3, hi - lo, n, 2), dtype=exps.dtype, device=dev)], axis=-1)
-        # the block's posteriors g (written in place: this runs on torch), two columns of zeros past the last state
-        posteriors = xp.zeros((hi - lo + 1, n, states + 2), dtype=log_probs.dtype, device=dev)
+        shares = _shares(xp, alphas[lo:hi, ...], barred[:, None, ...])
+        # the block's posteriors, two columns of zeros past the last state
+        posteriors = xp.zeros((hi - lo + 1, n, states + 2), dtype=alphas.dtype, device=P.device(alphas))
         posteriors[-1, :, :states] = g
         for i in range(hi - lo, 0, -1):
-            # passed[k, n, s + k]: what state s + k passes back to s through term k (stay, advance, skip)
-            passed = shares[:, i - 1, ...] * posteriors[i, ...]
-            back = passed[0, :, :-2] + passed[1, :, 1:-1] + passed[2, :, 2:]
+            back = _passed_back(shares[:, i - 1, ...], posteriors[i, ...])
             posteriors[i - 1, :, :states] = xp.where(active[lo + i, ...], back, posteriors[i, :, :states])
         g = posteriors[0, :, :states]
         rows.append(P.bin_sum(posteriors[:-1, :, :states], ext, classes))
     rows.reverse()
-    # past a sequence's length a step emits nothing (and passes its states on unchanged)
-    weights = xp.where(active, -upstream[:, None], xp.zeros_like(upstream[:, None]))  # (T, N, 1)
-    return xp.concat(rows, axis=0) * weights  # upstream last: under a vmap of the backward pass only it is batched
+    return xp.concat(rows, axis=0)

@@ -165,6 +165,59 @@ def test_torch_reverse_mode_in_blocks_of_steps(steps_a_block, monkeypatch):
         assert_close(grads[0], grads[1], what=f"{case}, {steps_a_block} steps a block")
 
 
+def test_jax_gradient_is_the_backward_recursion(monkeypatch):
+    """On JAX too the gradient is the hand-written reverse mode's (``P.custom_vjp``: a ``jax.custom_jvp``
+    whose tangent is the transposed backward recursion): equal to torch's through log_softmax and to JAX's
+    autodiff through the same loop (the generic primitives) in every case, one gradient per sequence
+    (reduction 'none') and 'mean'; forward mode (``jax.jvp``), the Hessian-vector product (forward over
+    reverse) and a vmap of the gradient over targets equal autodiff's.  (float32 and the other options:
+    the conformance suite, whose JAX cases take this path too.)"""
+    jax = need("jax")
+    jnp = jax.numpy
+    from agnostic_losses import sequence
+
+    calls = []
+    recursion = sequence._gradient
+    monkeypatch.setattr(sequence, "_gradient", lambda *a: calls.append(1) or recursion(*a))
+
+    def loss(x, targets, input_lengths, target_lengths, cot, reduction, zero_infinity):
+        out = al.ctc_loss(jax.nn.log_softmax(x, -1), targets, input_lengths, target_lengths,
+                          reduction=reduction, zero_infinity=zero_infinity)
+        return jnp.sum(out * cot)
+
+    static = ("reduction", "zero_infinity")
+    x, direction = jnp.asarray(LOGITS), jnp.asarray(RNG.standard_normal(LOGITS.shape))
+    for case, reduction in [(case, "none") for case in GRADIENT_CASES] + [("varied lengths", "mean")]:
+        input_lengths, target_lengths, zero_infinity = GRADIENT_CASES[case]
+        cot = RNG.standard_normal(N) if reduction == "none" else np.array(1.7)
+        xt = torch.tensor(LOGITS, requires_grad=True)
+        ref = F.ctc_loss(xt.log_softmax(-1), torch.tensor(TARGETS), torch.tensor(input_lengths),
+                         torch.tensor(target_lengths), reduction=reduction, zero_infinity=zero_infinity)
+        (expected,) = torch.autograd.grad(ref, xt, torch.tensor(cot))
+        args = (jnp.asarray(TARGETS), jnp.asarray(input_lengths), jnp.asarray(target_lengths), jnp.asarray(cot))
+        options = {"reduction": reduction, "zero_infinity": zero_infinity}
+        for generic in (False, True):  # ours; JAX's autodiff through the forward loop
+            calls.clear()
+            with al.generic_primitives(generic):
+                got = jax.jit(jax.grad(loss), static_argnames=static)(x, *args, **options)
+            assert bool(calls) != generic, f"{case}, {reduction}: the reverse mode ran {len(calls)} times"
+            assert_close(np.asarray(got), expected.numpy(), what=f"{case}, {reduction}, generic {generic}")
+    # the last case's, forward mode and the Hessian-vector product, and a vmap of the gradient
+    results = []
+    for generic in (False, True):
+        with al.generic_primitives(generic):
+            tangent = jax.jit(lambda x, d: jax.jvp(lambda x: loss(x, *args, **options), (x,), (d,))[1])
+            hvp = jax.jit(lambda x, d: jax.jvp(jax.grad(lambda x: loss(x, *args, **options)), (x,), (d,))[1])
+            results.append((tangent(x, direction), hvp(x, direction)))
+    for ours, autodiff, what in zip(*results, ("jvp", "hvp")):
+        assert_close(np.asarray(ours), np.asarray(autodiff), what=what)
+    targets = jnp.stack([jnp.asarray(TARGETS), jnp.asarray(TARGETS[::-1])])
+    batched = jax.jit(jax.vmap(lambda t: jax.grad(loss)(x, t, *args[1:], **options)))(targets)
+    for i in range(2):
+        one = jax.jit(jax.grad(loss), static_argnames=static)(x, targets[i], *args[1:], **options)
+        assert_close(np.asarray(batched[i]), np.asarray(one), what=f"vmap of the gradient, {i}")
+
+
 def test_torch_float32_gradient_keeps_its_precision_for_peaked_logits():
     """From a review: posteriors as ``exp(alpha + beta - log p)`` lost float32 precision in proportion to
     ``|log p|`` (6e-5 off here, at logits x 100; now 4e-8); the hand-written reverse mode, ratios of nearby values, does not."""

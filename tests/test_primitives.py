@@ -232,6 +232,28 @@ def test_scan_is_a_loop(backend):
             assert_close(g[k], expected_grad, "float64", f"{variant} gradient")
 
 
+def test_scan_in_reverse(backend):
+    """``reverse=True``: the steps run from the last row to the first, and ``ys[i]`` is still row i's: a
+    running sum from the end, and its gradient."""
+    xs = np.arange(12.0).reshape(4, 3)
+
+    def from_the_end(xs):
+        xp = P.array_namespace(xs)
+        carry, ys = P.scan(lambda c, x: (c + x, c * x), xp.zeros_like(xs[0, ...]), xs, reverse=True)
+        return xp.concat([ys, carry[None, ...]], axis=0)
+
+    after = np.cumsum(xs[::-1], axis=0)[::-1] - xs  # the sum of the rows after row i
+    expected = np.concatenate([after * xs, xs.sum(axis=0, keepdims=True)])
+    cot = np.ones((5, 3))
+    # d/dxs[i] of sum_j after[j] * xs[j] + sum(xs) = after[i] + (sum of the rows before i) + 1
+    expected_grad = after + (np.cumsum(xs, axis=0) - xs) + 1
+    grads = ("xs",) if backend.differentiates else ()
+    for variant, (value, g, _) in backend.evaluate(from_the_end, {"xs": xs}, {}, "float64", grads, cot).items():
+        assert_close(value, expected, "float64", variant)
+        for k in g:
+            assert_close(g[k], expected_grad, "float64", f"{variant} gradient")
+
+
 def test_scan_over_tuples(backend):
     """Several arrays scanned together, several outputs stacked: a running dot product."""
     a, b = np.arange(8.0).reshape(4, 2), np.arange(8.0, 16.0).reshape(4, 2)
