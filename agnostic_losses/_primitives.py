@@ -740,13 +740,16 @@ def bin_sum(values, indices, n: int):
     """``out[..., c]``: the sum of ``values[..., s]`` over the ``s`` where ``indices[..., s] == c``, for c in
     ``[0, n)`` (the last axis; ``indices`` in ``[0, n)``, broadcast against ``values``).  A scatter-add on
     torch (on CUDA its atomic adds make the last bits vary from run to run, as ``F.ctc_loss``'s backward);
-    generically a one-hot selection, a temporary of ``values.size * n``."""
+    on JAX, for floating values, a product with the one-hot indices (one dot, in full float32 precision on
+    GPUs too), so the values must be finite there (an infinite one gives 0 x inf = NaN in the other classes
+    of its row; ``ctc_loss``'s posteriors are); generically a one-hot selection, a temporary of
+    ``values.size * n``.  ``indices`` has no more dimensions than ``values``."""
     if _native(values) == "torch":
         import torch
 
         out = values.new_zeros(tuple(values.shape[:-1]) + (n,))  # scatter_add_ would read a smaller index's block
         return out.scatter_add_(-1, torch.broadcast_to(indices.long(), values.shape), values)
-    if _native(values) == "jax" and values.dtype.kind == "f":
+    if _native(values) == "jax" and _is_floating_jax(values):
         import jax
 
         # a product with the one-hot indices, which XLA makes one dot: its scatter-add (``.at[].add``) takes
@@ -757,6 +760,13 @@ def bin_sum(values, indices, n: int):
     indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     hit = indices[..., None] == xp.arange(n, dtype=indices.dtype, device=device(indices))
     return xp.sum(xp.where(hit, values[..., None], xp.zeros_like(values[..., None])), axis=-2)
+
+
+def _is_floating_jax(x) -> bool:
+    """A JAX array of a floating dtype, bfloat16 included (whose NumPy kind is 'V', not 'f')."""
+    import jax.numpy as jnp
+
+    return jnp.issubdtype(x.dtype, jnp.floating)
 
 
 def sort(x, *, axis: int = -1, descending: bool = False):
@@ -1135,7 +1145,11 @@ def custom_vjp(forward, backward, x, *constants):
     ``jax.grad`` runs ``backward`` (transposed back), and forward mode and
     higher derivatives (``jvp``, ``hessian``) differentiate ``forward`` and
     ``backward`` as JAX code (a ``jax.custom_vjp`` would refuse forward
-    mode).  Elsewhere (``torch.compile``, the ``torch.func`` transforms,
+    mode).  There ``backward`` runs while JAX linearises, before the upstream
+    gradient is known, and what it computes before its last, linear step in
+    ``upstream`` is what the backward pass keeps: so ``backward`` should
+    multiply ``upstream`` in last (else the transposes run its work twice).
+    Forward mode then costs a forward and a backward pass.  Elsewhere (``torch.compile``, the ``torch.func`` transforms,
     forward mode on torch, no gradient, the generic primitives forced) it is
     ``forward(x, *constants)[0]``, differentiated by the library's own
     autodiff, so ``backward`` must give that same gradient.

@@ -4,11 +4,14 @@ The forward variables of Graves et al. (2006) in log space, one time step per
 ``scan`` step: on JAX a ``jax.lax.scan``, so ``jax.jit`` compiles one loop
 body whatever T is; elsewhere a Python loop.  Gradients are the true gradients
 with respect to ``log_probs``: on torch under eager autograd and on JAX
-those of a hand-written reverse mode of the recursion (``P.custom_vjp``: the
-forward pass keeps only the forward variables, as torch's kernel does, where
-autodiff's replay of the loop keeps several arrays per step, and a reverse
-step is a handful of operations), elsewhere (``torch.compile``, the
-``torch.func`` transforms) autodiff's through the forward recursion.
+those of a hand-written reverse mode of the recursion (``P.custom_vjp``), where
+autodiff's replay of the loop keeps several arrays per step and a reverse step
+is a handful of operations.  On torch the forward pass keeps only the forward
+variables, as torch's kernel does; on JAX the recursion runs as JAX
+linearises the loss, and what the backward pass keeps is its result, the
+(T, N, C) gradient before the upstream gradient multiplies it.  Elsewhere
+(``torch.compile``, the ``torch.func`` transforms) the gradient is autodiff's
+through the forward recursion.
 """
 
 from __future__ import annotations
@@ -232,10 +235,11 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
     product ``exp(alphas + betas - log p)`` of a backward recursion loses it
     in proportion to ``|log p|``); the clipped exponentials of
     ``_shifted_exponentials`` give terms that are -inf (unreachable states,
-    forbidden skips) shares below 4e-35 where autodiff's are 0.  Only
-    ``alphas`` is kept of (T, N, states).  The posteriors of each step are
-    added into their classes (``P.bin_sum``), and the upstream gradient
-    multiplied in last: under a vmap of the backward pass only it is batched."""
+    forbidden skips) shares below 4e-35 where autodiff's are 0.  The
+    posteriors of each step are added into their classes (``P.bin_sum``), and
+    the upstream gradient multiplied in last: under a vmap of the backward pass
+    (torch's ``is_grads_batched``) only that product is batched, and on JAX
+    (``P.custom_vjp``) only it is transposed: the recursion runs once."""
     alphas, log_p = residuals
     xp = P.array_namespace(log_probs)
     steps, n, classes = log_probs.shape
