@@ -749,7 +749,7 @@ def bin_sum(values, indices, n: int):
 
         out = values.new_zeros(tuple(values.shape[:-1]) + (n,))  # scatter_add_ would read a smaller index's block
         return out.scatter_add_(-1, torch.broadcast_to(indices.long(), values.shape), values)
-    if _native(values) == "jax" and _is_floating_jax(values):
+    if _native(values) == "jax" and array_namespace(values).isdtype(values.dtype, "real floating"):
         import jax
 
         # a product with the one-hot indices, which XLA makes one dot: its scatter-add (``.at[].add``) takes
@@ -760,13 +760,6 @@ def bin_sum(values, indices, n: int):
     indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     hit = indices[..., None] == xp.arange(n, dtype=indices.dtype, device=device(indices))
     return xp.sum(xp.where(hit, values[..., None], xp.zeros_like(values[..., None])), axis=-2)
-
-
-def _is_floating_jax(x) -> bool:
-    """A JAX array of a floating dtype, bfloat16 included (whose NumPy kind is 'V', not 'f')."""
-    import jax.numpy as jnp
-
-    return jnp.issubdtype(x.dtype, jnp.floating)
 
 
 def sort(x, *, axis: int = -1, descending: bool = False):
@@ -1149,8 +1142,9 @@ def custom_vjp(forward, backward, x, *constants):
     gradient is known, and what it computes before its last, linear step in
     ``upstream`` is what the backward pass keeps: so ``backward`` should
     multiply ``upstream`` in last (else the transposes run its work twice).
-    Forward mode then costs a forward and a backward pass.  Elsewhere (``torch.compile``, the ``torch.func`` transforms,
-    forward mode on torch, no gradient, the generic primitives forced) it is
+    Forward mode then costs a forward and a backward pass.  Elsewhere
+    (``torch.compile``, the ``torch.func`` transforms, forward mode on torch,
+    no gradient, the generic primitives forced) it is
     ``forward(x, *constants)[0]``, differentiated by the library's own
     autodiff, so ``backward`` must give that same gradient.
     """
