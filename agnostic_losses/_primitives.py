@@ -314,22 +314,25 @@ class Chunks:
         return cls(shape, list(arrays), sliced, max(1, step // row), False)
 
 
-def row_chunk(x) -> int:
-    """Rows of ``x`` (n, C) per chunk for ``chunked``, where a row-wise formula is chunked for its
-    temporaries' sake alone: about ``_ROW_CHUNK`` elements (at least one row) for CPU torch tensors outside
-    torch.compile, the torch.func transforms and forward mode, and for NumPy arrays; all n rows elsewhere (a GPU, traced
-    code, other libraries: the formula whole, fused where the compiler can)."""
+def row_chunk(x, row: int | None = None, elements: int | None = None, elsewhere: int | None = None) -> int:
+    """Rows of ``x`` (n, ...) per chunk for ``chunked``, where a row-wise formula is chunked for its
+    temporaries' sake alone: about ``elements`` (default ``_ROW_CHUNK``) elements of ``row`` each (default:
+    ``x``'s row) for CPU torch tensors outside torch.compile, the torch.func transforms and forward mode, and
+    for NumPy arrays; elsewhere (a GPU, traced code, other libraries) about ``elsewhere`` elements, or all n
+    rows by default (the formula whole, fused where the compiler can)."""
     n = x.shape[0]
+    row = max(1, math.prod(x.shape[1:]) if row is None else row)
     if _GENERIC[0] or compiling():
-        return n
-    if _is_torch(x):
+        cpu_eager = False
+    elif _is_torch(x):
         import torch
 
-        if x.device.type != "cpu" or _torch_func_transform() or _forward_ad_active(torch):
-            return n
-    elif type(x) is not _np.ndarray:
-        return n
-    return max(1, _ROW_CHUNK // max(1, math.prod(x.shape[1:])))
+        cpu_eager = not (x.device.type != "cpu" or _torch_func_transform() or _forward_ad_active(torch))
+    else:
+        cpu_eager = type(x) is _np.ndarray
+    if cpu_eager:
+        return max(1, (_ROW_CHUNK if elements is None else elements) // row)
+    return n if elsewhere is None else max(1, elsewhere // row)
 
 
 def _flat_constant(a, size):

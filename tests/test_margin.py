@@ -130,6 +130,7 @@ def test_multilabel_margin_sorted_formula_is_torchs_kernel_at_every_tie(ad_backe
 
     if chunk is not None:
         monkeypatch.setattr(margin, "HINGES_PER_CHUNK", chunk)
+        monkeypatch.setattr(margin, "HINGES_PER_CHUNK_ELSEWHERE", chunk)  # JAX's chunks too
     from conformance.catalogue import label_lists
 
     rng = np.random.default_rng(11)

@@ -1,0 +1,107 @@
+"""Where a loss's time goes on a GPU: one forward+backward call of ours and of torch.nn.functional's under
+torch.profiler, as the number of CUDA kernels launched, their summed device time, and the call's wall time.
+
+    python benchmarks/gpu_profile.py [--loss a,b] [--size large] [--variant module.NAME=v1,v2,...]
+
+Wall time far above the kernels' time means the call is bound by the host (Python, dispatch, launches);
+kernel time far above the peer's, with many kernels, means more passes over the data than torch's fused
+kernel.  ``--variant`` re-times the losses with a module constant set to each value in turn (for instance
+``agnostic_losses.margin.HINGES_PER_CHUNK_ELSEWHERE=16384,262144``), with the peak memory of
+forward+backward (``torch.cuda.max_memory_allocated`` over the inputs) beside torch's.  Prints a table and
+writes benchmarks/results/gpu-profile.json.  Benchmarks are not tests: nothing asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import suite  # noqa: E402
+from _common import RESULTS, environment  # noqa: E402
+
+
+def kernels(call, device):
+    """(kernels launched, their summed time in ms) for one ``call``."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    with profile(activities=activities) as prof:
+        call()
+    gpu = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    return len(gpu), sum(e.time_range.elapsed_us() for e in gpu) / 1e3
+
+
+def peak(call, device, tensors):
+    """Peak memory of ``call`` over what was allocated before it, in MiB (CUDA only)."""
+    import torch
+
+    if device != "cuda":
+        return None
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    call()
+    return (torch.cuda.max_memory_allocated() - base) / 2**20
+
+
+def measure(bench, size, device):
+    import torch
+
+    arrays = suite.make_arrays(bench, size)
+    tensors, sync = suite.torch_tensors(bench, arrays, device), suite.torch_sync(device)
+    fns = {side: suite.torch_call(suite.torch_loss(fn, bench), tensors, bench, True, sync)
+           for side, fn in (("ours", suite.ours_fn(bench)), ("peer", suite.torch_peer(bench)))}
+    t = suite.timed(fns, size)
+    row = {"loss": bench.name, "size": size}
+    for side, call in fns.items():
+        n, ms = kernels(call, device)
+        row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} wall ms": t[side] * 1e3,
+                    f"{side} peak MiB": peak(call, device, tensors)})
+    row["wall ratio"] = t["ours"] / t["peer"]
+    torch.cuda.empty_cache() if device == "cuda" else None
+    return row
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--loss", default="", help="comma-separated entries (default: all)")
+    p.add_argument("--size", default="large", choices=suite.SIZES)
+    p.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
+    p.add_argument("--variant", action="append", default=[], help="module.NAME=v1,v2,...: re-time with each value")
+    args = p.parse_args(argv)
+    wanted = [n for n in args.loss.split(",") if n]
+    chosen = [b for b in suite.BENCHES if not wanted or b.name in wanted or b.fn in wanted]
+    settings = [("", None, None)]
+    for v in args.variant:
+        target, values = v.split("=")
+        module, name = target.rsplit(".", 1)
+        settings += [(f"{name}={value}", importlib.import_module(module), (name, int(value)))
+                     for value in values.split(",")]
+    rows = []
+    for label, module, change in settings:
+        old = getattr(module, change[0]) if module else None
+        if module:
+            setattr(module, *change)
+        try:
+            for bench in chosen:
+                row = {"setting": label or "as shipped", **measure(bench, args.size, args.device)}
+                rows.append(row)
+                print(" | ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+                      flush=True)
+        finally:
+            if module:
+                setattr(module, change[0], old)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"gpu-profile-{args.device}.json").write_text(
+        json.dumps({"environment": environment(args.device), "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
