@@ -829,6 +829,18 @@ def _ranks(xp, x):
     return xp.argsort(xp.argsort(x, axis=-1, stable=True), axis=-1, stable=True)
 
 
+def _one_hot_gather(xp) -> bool:
+    """Whether ``take_along_axis`` selects by a one-hot comparison in namespace ``xp`` (off torch's gather)."""
+    return _GENERIC[0] or not hasattr(xp, "take_along_axis")
+
+
+def gathers_by_one_hot(x) -> bool:
+    """Whether ``take_along_axis`` on ``x`` (indices of ``x``'s shape off the axis) selects by a one-hot
+    comparison, whose temporary is ``x.size`` times the indices per row: Dask, and the generic primitives
+    off torch."""
+    return _native(x) != "torch" and _one_hot_gather(array_namespace(x))
+
+
 def take_along_axis(x, indices, /, *, axis: int):
     """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
 
@@ -850,7 +862,7 @@ def take_along_axis(x, indices, /, *, axis: int):
         import torch
 
         return torch.gather(x, axis, indices)
-    if not _GENERIC[0] and hasattr(xp, "take_along_axis"):
+    if not _one_hot_gather(xp):
         return xp.take_along_axis(x, indices, axis=axis)
     indices = wide_indices(indices)  # arange(n) in uint8 wraps past 255
     axis = axis % x.ndim

@@ -169,7 +169,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     def rows(x, t):  # each row on its own: chunks of rows bound the temporaries and what the backward keeps
         return _slot_hinge_sums(xp, *_classes_and_keys(xp, x, t))
 
-    chunk = P.row_chunk(x, n + slots, HINGES_PER_CHUNK, HINGES_PER_CHUNK_ELSEWHERE)
+    elsewhere = HINGES_PER_CHUNK if P.gathers_by_one_hot(x) else HINGES_PER_CHUNK_ELSEWHERE  # x K temporaries
+    chunk = P.row_chunk(x, n + slots, HINGES_PER_CHUNK, elsewhere)
     if reduction == "none":
         total = P.chunked(rows, (x, target[:, :slots]), chunk, arguments_only=True)
         return as_dtype(xp, total / n if batched else total[0] / n, dtype)
@@ -185,7 +186,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 HINGES_PER_CHUNK = 2 ** 14
 # Elsewhere (a GPU, traced code: P.row_chunk) a chunk is about a dozen kernel launches or one scan step, so
 # chunks of 2**14 were launch-bound: 44 ms forward on an H200 at N = 1024, C = 256 (32 or more chunks),
-# against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still bounds the temporaries of large inputs.
+# against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still bounds the temporaries of large inputs;
+# not where the slots' gather is a one-hot selection (Dask, generic primitives), whose temporary is K times larger.
 HINGES_PER_CHUNK_ELSEWHERE = 2 ** 22
 
 

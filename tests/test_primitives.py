@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -363,3 +364,26 @@ def test_row_primitives_keep_dask_row_chunks():
         assert out.chunks[0] == (2, 2, 2, 2)
     np.testing.assert_array_equal(P.mark(ints, 6).compute(), P.mark(np.asarray(ints), 6))
 
+
+
+def test_gathers_by_one_hot_where_take_along_axis_does(monkeypatch):
+    """gathers_by_one_hot (multilabel_margin_loss's chunk size hangs on it) says True exactly where
+    take_along_axis takes its one-hot path: counted by the comparison it makes, on NumPy natively and under
+    the generic primitives, on torch under both (torch.gather either way), and on Dask (no take_along_axis)."""
+    calls = []
+    original = P.wide_indices
+    monkeypatch.setattr(P, "wide_indices", lambda i: calls.append(1) or original(i))  # the one-hot path's first step
+    cases = [(np.arange(6.0).reshape(2, 3), np.array([[2], [0]]))]
+    cases.append((torch.arange(6.0).reshape(2, 3), torch.tensor([[2], [0]])))
+    if importlib.util.find_spec("dask") is not None:  # Dask is an optional backend
+        import dask.array as da
+
+        cases.append((da.from_array(np.arange(6.0).reshape(2, 3)), da.from_array(np.array([[2], [0]]))))
+    for x, i in cases:
+        for generic in (False, True):
+            with generic_primitives(generic):
+                calls.clear()
+                picked = np.asarray(P.take_along_axis(x, i, axis=1))
+                assert picked.tolist() == [[2.0], [3.0]]
+                assert P.gathers_by_one_hot(x) == bool(calls), (type(x), generic)
+    assert P.gathers_by_one_hot(cases[0][0]) is False and P.gathers_by_one_hot(cases[1][0]) is False
