@@ -836,8 +836,8 @@ def _one_hot_gather(xp) -> bool:
 
 def gathers_by_one_hot(x) -> bool:
     """Whether ``take_along_axis`` on ``x`` (indices of ``x``'s shape off the axis) selects by a one-hot
-    comparison, whose temporary is ``x.size`` times the indices per row: Dask, and the generic primitives
-    off torch."""
+    comparison, whose temporary is ``x.size`` times the indices per row: Dask, and every library under the
+    generic primitives (torch too: it is not native there)."""
     return _native(x) != "torch" and _one_hot_gather(array_namespace(x))
 
 

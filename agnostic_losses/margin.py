@@ -151,8 +151,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     unlisted slots are set where they count nowhere, as torch's ``z > 0`` test
     leaves them (0, with a zero gradient).  Chunks of rows, recomputed in the
     backward pass (for 'mean' and 'sum' on torch under autograd and on JAX: differentiated in the forward pass),
-    keep the temporaries at about ``HINGES_PER_CHUNK`` elements on the CPU, ``HINGES_PER_CHUNK_ELSEWHERE``
-    on a GPU and under tracing (``P.row_chunk``).
+    keep the temporaries at about ``HINGES_PER_CHUNK`` elements for CPU torch eager (outside torch.func and
+    forward mode), NumPy, and wherever the slots' gather is a one-hot selection (Dask, generic primitives);
+    elsewhere (a GPU, traced code, JAX, other libraries: ``P.row_chunk``) ``HINGES_PER_CHUNK_ELSEWHERE``.
     """
     loss = "multilabel_margin_loss"
     reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
@@ -184,9 +185,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 # threads, forward+backward against torch's kernel: 2**13 1.2x its time, 0.7x its peak memory; 2**14 0.84x,
 # 0.77x; 2**15 0.66x, 1.3x (the chunk's float64 sums and int64 ranks against a gradient of 1 MiB).
 HINGES_PER_CHUNK = 2 ** 14
-# Elsewhere (a GPU, traced code: P.row_chunk) a chunk is about a dozen kernel launches or one scan step, so
-# chunks of 2**14 were launch-bound: 44 ms forward on an H200 at N = 1024, C = 256 (32 or more chunks),
-# against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still bounds the temporaries of large inputs;
+# Elsewhere (a GPU, traced code: P.row_chunk) a chunk is some 90 kernel launches (forward+backward) or one scan
+# step, so chunks of 2**14 were launch-bound: 44 ms forward on an H200 at N = 1024, C = 256 (32 chunks of 32 rows
+# where a row lists 256 slots), against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still bounds the temporaries of large inputs;
 # not where the slots' gather is a one-hot selection (Dask, generic primitives), whose temporary is K times larger.
 HINGES_PER_CHUNK_ELSEWHERE = 2 ** 22
 

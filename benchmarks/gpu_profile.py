@@ -1,14 +1,15 @@
 """Where a loss's time goes on a GPU: one forward+backward call of ours and of torch.nn.functional's under
-torch.profiler, as the number of CUDA kernels launched, their summed device time, and the call's wall time.
+torch.profiler, as the number of CUDA kernels launched (the device's activities: kernels, and the memsets and
+copies among them), their summed device time, and the call's wall time.
 
-    python benchmarks/gpu_profile.py [--loss a,b] [--size large] [--variant module.NAME=v1,v2,...]
+    python benchmarks/gpu_profile.py [--loss a,b] [--size large] [--variant module.NAME=v1,v2,...] [--name N]
 
 Wall time far above the kernels' time means the call is bound by the host (Python, dispatch, launches);
 kernel time far above the peer's, with many kernels, means more passes over the data than torch's fused
 kernel.  ``--variant`` re-times the losses with a module constant set to each value in turn (for instance
 ``agnostic_losses.margin.HINGES_PER_CHUNK_ELSEWHERE=16384,262144``), with the peak memory of
-forward+backward (``torch.cuda.max_memory_allocated`` over the inputs) beside torch's.  Prints a table and
-writes benchmarks/results/gpu-profile.json.  Benchmarks are not tests: nothing asserts a time.
+forward+backward (``torch.cuda.max_memory_allocated`` over the inputs) beside torch's.  Prints a row per
+measurement and writes benchmarks/results/<N>.json (default gpu-profile-<device>).  Benchmarks are not tests: nothing asserts a time.
 """
 
 from __future__ import annotations
@@ -75,9 +76,12 @@ def main(argv=None):
     p.add_argument("--size", default="large", choices=suite.SIZES)
     p.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
     p.add_argument("--variant", action="append", default=[], help="module.NAME=v1,v2,...: re-time with each value")
+    p.add_argument("--name", default="", help="result file name (default gpu-profile-<device>)")
     args = p.parse_args(argv)
     wanted = [n for n in args.loss.split(",") if n]
     chosen = [b for b in suite.BENCHES if not wanted or b.name in wanted or b.fn in wanted]
+    if not chosen:
+        p.error(f"unknown loss {wanted}; known: {', '.join(suite.BY_NAME)}")
     settings = [("", None, None)]
     for v in args.variant:
         target, values = v.split("=")
@@ -99,7 +103,7 @@ def main(argv=None):
             if module:
                 setattr(module, change[0], old)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"gpu-profile-{args.device}.json").write_text(
+    (RESULTS / f"{args.name or 'gpu-profile-' + args.device}.json").write_text(
         json.dumps({"environment": environment(args.device), "rows": rows}, indent=1))
 
 

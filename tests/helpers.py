@@ -13,6 +13,11 @@ from conformance.runner import error, output_shape
 from conformance.tolerances import TOLERANCES
 
 
+def installed(module: str) -> bool:
+    """Whether an optional backend is installed (for the parts of a test that run only then)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def need(module: str):
     """Import ``module`` or skip the test, naming what is missing."""
     if importlib.util.find_spec(module) is None:

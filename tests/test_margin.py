@@ -9,7 +9,7 @@ import pytest
 
 import agnostic_losses as al
 
-from helpers import assert_close, need, torch_reference
+from helpers import assert_close, installed, need, torch_reference
 
 torch = need("torch")
 F = torch.nn.functional
@@ -146,6 +146,55 @@ def test_multilabel_margin_sorted_formula_is_torchs_kernel_at_every_tie(ad_backe
         for variant, (value, g, _) in variants.items():
             assert_close(value, ref, "float64", f"{reduction} {variant} value")
             assert_close(g["input"], ref_grads["input"], "float64", f"{reduction} {variant} gradient")
+
+
+def test_multilabel_margin_chunk_size_by_where_it_runs(monkeypatch):
+    """The CPU's small chunks (HINGES_PER_CHUNK) for torch CPU eager, NumPy, Dask and the generic primitives
+    (whose one-hot gather is K times a chunk), the large ones (HINGES_PER_CHUNK_ELSEWHERE) for JAX, jax.jit,
+    torch.func and forward mode: with 1 and 10**9 hinges, the rows per chunk P.chunked is given are 1 and
+    all of them."""
+    from agnostic_losses import _primitives as P, generic_primitives, margin
+
+    sizes, chunked = [], P.chunked
+    monkeypatch.setattr(P, "chunked", lambda f, arrays, size, *a, **k: sizes.append(size) or chunked(f, arrays, size,
+                                                                                                       *a, **k))
+    monkeypatch.setattr(margin, "HINGES_PER_CHUNK", 1)
+    monkeypatch.setattr(margin, "HINGES_PER_CHUNK_ELSEWHERE", 10 ** 9)
+    x, t = A[:4], np.array([[0, 3, -1, 0, 0, 0], [5, -1, 1, 1, 1, 1], [1, 2, 3, 4, 5, 0], [-1, 2, 2, 2, 2, 2]])
+
+    def size_of(call):
+        sizes.clear()
+        call()
+        return sizes[-1]
+
+    xt, tt = torch.asarray(x), torch.asarray(t)
+    small = {"numpy": lambda: al.multilabel_margin_loss(x, t), "torch": lambda: al.multilabel_margin_loss(xt, tt),
+             "torch autograd": lambda: al.multilabel_margin_loss(xt.clone().requires_grad_(), tt).backward()}
+    large = {"torch.func": lambda: torch.func.grad(lambda a: al.multilabel_margin_loss(a, tt))(xt)}
+
+    def forward_mode():
+        import torch.autograd.forward_ad as fwAD
+
+        with fwAD.dual_level():
+            al.multilabel_margin_loss(fwAD.make_dual(xt, torch.ones_like(xt)), tt)
+
+    large["torch forward mode"] = forward_mode
+    with generic_primitives(True):
+        assert size_of(lambda: al.multilabel_margin_loss(x, t)) == 1, "generic numpy"
+    if installed("dask"):
+        import dask.array as da
+
+        small["dask"] = lambda: al.multilabel_margin_loss(da.from_array(x), da.from_array(t)).compute()
+    if installed("jax"):
+        import jax
+
+        jx, jt = jax.numpy.asarray(x), jax.numpy.asarray(t)
+        large["jax"] = lambda: al.multilabel_margin_loss(jx, jt)
+        large["jax.jit"] = lambda: jax.jit(jax.grad(al.multilabel_margin_loss))(jx, jt)
+    for name, call in small.items():
+        assert size_of(call) == 1, name
+    for name, call in large.items():
+        assert size_of(call) > x.shape[0], name
 
 
 @pytest.mark.parametrize("library", ["torch", "numpy"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
@@ -12,7 +11,7 @@ import pytest
 import agnostic_losses._primitives as P
 from agnostic_losses import generic_primitives
 
-from helpers import assert_close, need, torch_reference
+from helpers import assert_close, installed, need, torch_reference
 
 torch = need("torch")
 
@@ -365,17 +364,17 @@ def test_row_primitives_keep_dask_row_chunks():
     np.testing.assert_array_equal(P.mark(ints, 6).compute(), P.mark(np.asarray(ints), 6))
 
 
-
 def test_gathers_by_one_hot_where_take_along_axis_does(monkeypatch):
     """gathers_by_one_hot (multilabel_margin_loss's chunk size hangs on it) says True exactly where
-    take_along_axis takes its one-hot path: counted by the comparison it makes, on NumPy natively and under
-    the generic primitives, on torch under both (torch.gather either way), and on Dask (no take_along_axis)."""
+    take_along_axis takes its one-hot path (seen by the index widening it starts with): on NumPy and torch,
+    natively (the library's gather) and under the generic primitives (the one-hot selection), and on Dask
+    (no take_along_axis: one-hot either way)."""
     calls = []
     original = P.wide_indices
     monkeypatch.setattr(P, "wide_indices", lambda i: calls.append(1) or original(i))  # the one-hot path's first step
     cases = [(np.arange(6.0).reshape(2, 3), np.array([[2], [0]]))]
     cases.append((torch.arange(6.0).reshape(2, 3), torch.tensor([[2], [0]])))
-    if importlib.util.find_spec("dask") is not None:  # Dask is an optional backend
+    if installed("dask"):
         import dask.array as da
 
         cases.append((da.from_array(np.arange(6.0).reshape(2, 3)), da.from_array(np.array([[2], [0]]))))
