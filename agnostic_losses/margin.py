@@ -187,8 +187,9 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 HINGES_PER_CHUNK = 2 ** 14
 # Elsewhere (a GPU, traced code: P.row_chunk) a chunk is some 90 kernel launches (forward+backward) or one scan
 # step, so chunks of 2**14 were launch-bound: 44 ms forward on an H200 at N = 1024, C = 256 (32 chunks of 32 rows
-# where a row lists 256 slots), against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still bounds the temporaries of large inputs;
-# not where the slots' gather is a one-hot selection (Dask, generic primitives), whose temporary is K times larger.
+# where a row lists 256 slots), against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still
+# bounds the temporaries of large inputs; not where the slots' gather is a one-hot selection (Dask, generic
+# primitives), whose temporary is K times larger.
 HINGES_PER_CHUNK_ELSEWHERE = 2 ** 22
 
 

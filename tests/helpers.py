@@ -20,7 +20,7 @@ def installed(module: str) -> bool:
 
 def need(module: str):
     """Import ``module`` or skip the test, naming what is missing."""
-    if importlib.util.find_spec(module) is None:
+    if not installed(module):
         pytest.skip(f"{module} is not installed")
     return importlib.import_module(module)
 
