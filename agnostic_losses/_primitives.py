@@ -841,7 +841,7 @@ def gathers_by_one_hot(x) -> bool:
     return _native(x) != "torch" and _one_hot_gather(array_namespace(x))
 
 
-def take_along_axis(x, indices, /, *, axis: int):
+def take_along_axis(x, indices, /, *, axis: int, dense_gradient: bool = False):
     """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
 
     ``indices`` has ``x``'s number of dimensions, and values in
@@ -851,7 +851,12 @@ def take_along_axis(x, indices, /, *, axis: int):
     ``x.size * indices.shape[axis]``.  torch: ``torch.gather`` where the
     shapes agree off ``axis`` (array-api-compat's wrapper first maps
     negative indices, and ``take_along_dim`` broadcasts: 40 us against 12 us
-    on a small array, once per step of ``ctc_loss``'s loop).
+    on a small array, once per step of ``ctc_loss``'s loop).  ``dense_gradient``: the caller's promise that
+    ``x``'s gradient has a full-size term besides this selection's (a hinge's over every element); then
+    under torch.compile, for one index per row, the selection's gradient is written as a comparison with
+    the indices, which inductor fuses into that term, not gather's scatter-add into zeros, a kernel and a
+    buffer of its own (``multi_margin_loss`` on 2 CPU threads, N = 4096, C = 32768: 1.16x -> 0.95x
+    torch.nn.functional eager; ``nll_loss``, whose gradient is the selection's alone, 0.98x -> 1.15x).
     """
     xp = array_namespace(x, indices)
     native = _native(x)
@@ -861,6 +866,10 @@ def take_along_axis(x, indices, /, *, axis: int):
             i == n for d, (i, n) in enumerate(zip(indices.shape, x.shape)) if d != axis % x.ndim):
         import torch
 
+        if dense_gradient and compiling() and indices.shape[axis] == 1 and x.requires_grad:
+            from ._primitives_torch import Pick
+
+            return Pick.apply(x, axis % x.ndim, indices)
         return torch.gather(x, axis, indices)
     if not _one_hot_gather(xp):
         return xp.take_along_axis(x, indices, axis=axis)

@@ -270,6 +270,31 @@ class CustomVjp(torch.autograd.Function):
         return (None, None, grad) + (None,) * len(constants)
 
 
+class Pick(torch.autograd.Function):
+    """``torch.gather(x, axis, indices)`` of one index per row whose gradient is ``where(classes == indices,
+    upstream, 0)``, not gather's scatter-add into zeros (``_primitives.take_along_axis``'s ``dense_gradient``
+    under torch.compile)."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, axis, indices):
+        return torch.gather(x, axis, indices)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, ctx.axis, indices = inputs
+        ctx.save_for_backward(indices)
+        ctx.n = x.shape[ctx.axis]
+
+    @staticmethod
+    def backward(ctx, upstream):
+        (indices,) = ctx.saved_tensors
+        shape = [1] * upstream.ndim
+        shape[ctx.axis] = ctx.n
+        classes = torch.arange(ctx.n, device=upstream.device).reshape(shape)
+        return torch.where(classes == indices, upstream, 0), None, None
+
+
 def _legacy_batched(t) -> bool:
     """Whether ``t`` is batched by autograd's vmap of the backward pass (``is_grads_batched``,
     ``jacobian(vectorize=True)``), which no query outside ``torch._C`` tells (torch 2.13; False where gone)."""

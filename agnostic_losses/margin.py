@@ -118,7 +118,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
     def rows(x, target):
         y = xp.expand_dims(target, axis=-1)
-        z = margin - P.take_along_axis(x, y, axis=-1) + x
+        z = margin - P.take_along_axis(x, y, axis=-1, dense_gradient=True) + x
         h = xp.where((z > 0) & (classes != y), z, 0.0)  # torch's strict z > 0: gradient 0 at z == 0
         return xp.sum(h * h if p == 2 else h, axis=-1)
 

@@ -201,6 +201,31 @@ def test_torch_compile_traces_elementwise_in_a_fresh_process():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_take_along_axis_dense_gradient_under_torch_compile_is_gathers():
+    """``dense_gradient`` under torch.compile (a Function whose gradient is a comparison with the indices):
+    gather's values and gradients, on either axis and beside a full-size gradient term, one index per row."""
+    rng = np.random.default_rng(5)
+    for shape, axis in (((4, 7), 1), ((4, 7), 0), ((3, 5, 6), 1)):
+        x = torch.tensor(rng.normal(size=shape), requires_grad=True)
+        index_shape = list(shape)
+        index_shape[axis] = 1
+        idx = torch.tensor(rng.integers(0, shape[axis], size=index_shape))
+        weights = torch.tensor(rng.normal(size=index_shape))
+
+        def f(x, dense):
+            return (P.take_along_axis(x, idx, axis=axis, dense_gradient=dense) * weights).sum() + (x * x).sum()
+
+        compiled = torch.compile(lambda x: f(x, True), fullgraph=True, backend="aot_eager")
+        got, (g,) = compiled(x), torch.autograd.grad(compiled(x), x)
+        want, (g_want,) = f(x, False), torch.autograd.grad(f(x, False), x)
+        expected = torch.gather(x, axis, idx)
+        assert_close(got.detach().numpy(), want.detach().numpy(), "float64", f"value {shape} axis {axis}")
+        assert_close(g.numpy(), (2 * x + torch.zeros_like(x).scatter_add(axis, idx, weights)).detach().numpy(),
+                     "float64", f"gradient {shape} axis {axis}")
+        assert_close(g.numpy(), g_want.numpy(), "float64", f"gradient against gather's {shape} axis {axis}")
+        assert torch.equal(P.take_along_axis(x, idx, axis=axis, dense_gradient=True), expected)
+
+
 def test_abs_overwrites_where_the_library_can(backend):
     x = np.array([-2.5, -0.0, 0.0, 3.0, -np.inf])
     a = backend.asarray(x, "float64")
