@@ -10,6 +10,10 @@
 # 2. the benchmark suite with --device cuda (torch, jax, numpy = CuPy, memory columns), alone on the machine;
 # 3. the JAX chunks not done yet, until SECONDS (default 540) have passed since the start.
 # REFERENCE holds the exact answers, written where torch 2.13 runs:  python -m conformance --save-reference REF
+# Settings (environment): PHASE1 seconds of phase 1 (170), TORCH_CONFORMANCE=0 leaves out phase 1's torch/CuPy
+# conformance and device tests (the JAX chunks then have every core), SUITE_COLUMNS (torch,jax,numpy,memory;
+# "compile" for torch.compile's), SUITE_SIZES (small,large), SUITE_LOSSES (all; else in the order given: a suite
+# cut short at its cap has measured the first, and its log holds their rows), SUITE_SECONDS its cap (280), JAX_JOBS (12).
 # Every step runs under `timeout`, and OUTDIR/gpu.tar.gz (the reports and logs so far) is rewritten after each
 # phase; the suite writes its results only when it completes (a killed suite leaves its log).
 set -u
@@ -52,8 +56,8 @@ jax_chunks() {  # the chunks without a report yet, each under the time left befo
 echo "start $(date +%T)" > "$res/steps.log"
 
 # 1. correctness, side by side
-phase1=$(( $(date +%s) + 170 )); [ "$phase1" -gt "$end" ] && phase1=$end
-( timeout "$(upto "$phase1" 60)" python3 -m conformance --backend torch,cupy --device cuda \
+phase1=$(( $(date +%s) + ${PHASE1:-170} )); [ "$phase1" -gt "$end" ] && phase1=$end
+[ "${TORCH_CONFORMANCE:-1}" = 0 ] || ( timeout "$(upto "$phase1" 60)" python3 -m conformance --backend torch,cupy --device cuda \
       --reference "$ref" --jobs 4 --json "$res/torch-cupy.json" --markdown "$res/torch-cupy.md" \
       > "$res/torch-cupy.log" 2>&1
   echo "torch,cupy conformance: exit $? at $(date +%T)" >> "$res/steps.log"
@@ -66,8 +70,9 @@ pack
 
 # 2. speed, alone
 name=suite-cuda-session-$$  # a name of this run's own: only what it writes is taken
-timeout "$(upto "$end" 60 280)" python3 benchmarks/suite.py --device cuda --only torch,jax,numpy,memory \
-    --name "$name" > "$res/suite.log" 2>&1
+timeout "$(upto "$end" 60 "${SUITE_SECONDS:-280}")" python3 benchmarks/suite.py --device cuda \
+    --only "${SUITE_COLUMNS:-torch,jax,numpy,memory}" --sizes "${SUITE_SIZES:-small,large}" --loss "${SUITE_LOSSES:-}" --name "$name" \
+    > "$res/suite.log" 2>&1
 echo "suite: exit $? at $(date +%T)" >> "$res/steps.log"
 for f in benchmarks/results/"$name".*; do [ -e "$f" ] && mv "$f" "$res/suite-cuda.${f##*.}"; done
 pack

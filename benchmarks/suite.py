@@ -900,7 +900,8 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--quick", action="store_true",
                    help=f"{len(QUICK)} losses, small and medium sizes, no torch.compile (about a minute)")
-    p.add_argument("--loss", default="", help="comma-separated entries or function names (default: all)")
+    p.add_argument("--loss", default="", help="comma-separated entries or function names, measured in that order "
+                   "(default: all)")
     p.add_argument("--only", default="", help=f"comma-separated columns of {','.join(COLUMNS)} (default: all)")
     p.add_argument("--sizes", default="", help="comma-separated of small,medium,large "
                                                "(default: small,large; --quick: small,medium)")
@@ -926,8 +927,9 @@ def main(argv=None):
     unknown = [n for n in wanted if not any(n in (b.name, b.fn) for b in BENCHES)]
     if unknown:
         p.error(f"unknown loss {unknown}; known: {', '.join(BY_NAME)}")
-    chosen = [b for b in BENCHES if (not wanted and (not args.quick or b.name in QUICK))
-              or b.name in wanted or b.fn in wanted]
+    chosen = [b for b in BENCHES if not wanted and (not args.quick or b.name in QUICK)]
+    for n in wanted:  # in the order given (a run cut short by a time limit has done the first ones)
+        chosen += [b for b in BENCHES if n in (b.name, b.fn) and b not in chosen]
     columns = [c for c in args.only.split(",") if c] or [c for c in COLUMNS if not (args.quick and c == "compile")]
     bad = sorted(set(columns) - set(COLUMNS)) + sorted(set(args.sizes.split(",")) - set(SIZES) - {""})
     if bad:
