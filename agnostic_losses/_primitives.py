@@ -1031,8 +1031,9 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
     slices each scatter theirs into a zero array of the full shape), or,
     ``summed``, whose forward pass takes each chunk's gradients while it has
     the chunk (no recomputation; the backward pass scales them by the scalar
-    upstream gradient); on JAX, ``summed`` is a ``jax.custom_jvp`` that does
-    the same (``_jax_chunked_sum``).  ``divisor`` then divides each chunk's
+    upstream gradient); under torch.compile, ``summed`` takes them so too, by
+    ``torch.func.grad_and_value`` in the traced graph (``summed_with_gradients``);
+    on JAX, ``summed`` is a ``jax.custom_jvp`` that does the same (``_jax_chunked_sum``).  ``divisor`` then divides each chunk's
     values before their gradients are taken (a mean's 1/N first, as autodiff
     through the formula has it: float16 gradients of the undivided sum could
     overflow; a 0/0 mean gives autodiff's exact zeros where the formula
@@ -1057,6 +1058,10 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
             from ._primitives_torch import RowChunksSum
 
             return RowChunksSum.apply(divided, size, len(arrays), *arrays, *given)
+        if native == "torch" and compiling() and _torch_autograd(arrays + given):
+            from ._primitives_torch import summed_with_gradients
+
+            return summed_with_gradients(divided, arrays, size, given)
     if arguments_only and native == "torch" and _torch_eager_autograd(arrays + tuple(shared)):
         from ._primitives_torch import RowChunks
 
@@ -1203,7 +1208,12 @@ def _jax_custom_gradient(forward, backward):
 def _torch_eager_autograd(arrays) -> bool:
     """Whether torch's autograd records a function of ``arrays`` in eager mode: no torch.compile, no
     torch.func transform, no forward mode (which an ``autograd.Function`` without ``jvp`` refuses)."""
+    return not compiling() and not _torch_func_transform() and _torch_autograd(arrays)
+
+
+def _torch_autograd(arrays) -> bool:
+    """Whether torch's autograd records a function of ``arrays`` (outside forward mode).  Under torch.compile
+    ``_torch_func_transform`` is True (torch 2.13: Dynamo traces with an interpreter on functorch's stack)."""
     import torch
 
-    return (torch.is_grad_enabled() and not compiling() and not _torch_func_transform()
-            and not _forward_ad_active(torch) and any(a.requires_grad for a in arrays))
+    return torch.is_grad_enabled() and not _forward_ad_active(torch) and any(a.requires_grad for a in arrays)

@@ -207,6 +207,47 @@ class RowChunksSum(torch.autograd.Function):
         return (None, None, None) + tuple(next(taken) * upstream if t else None for t in ctx.taken)
 
 
+def summed_with_gradients(f, arrays, size, shared):
+    """``chunked(..., summed=True)`` under torch.compile with a gradient wanted: ``RowChunksSum``'s forward
+    pass, each chunk's gradients taken with its value, by ``torch.func.grad_and_value`` (which Dynamo
+    traces, where it cannot trace the ``torch.autograd.grad`` of the eager path), then ``Taken``; the
+    checkpointed chunks of ``_chunks_scanned`` would evaluate every chunk again in the backward pass."""
+    inputs, k = tuple(arrays) + tuple(shared), len(arrays)
+    wanted = tuple(i for i, a in enumerate(inputs) if a.requires_grad)
+    take = torch.func.grad_and_value(lambda *chunk: f(*chunk).sum(), argnums=wanted)
+    total, grads = None, [[] for _ in wanted]  # a row array's gradients by chunk, a shared one's summed
+    for s in range(0, inputs[0].shape[0], size):
+        chunk, value = take(*(a[s:s + size].detach() if i < k else a.detach() for i, a in enumerate(inputs)))
+        total = value if total is None else total + value
+        for i, g, part in zip(wanted, chunk, grads):
+            if i < k or not part:
+                part.append(g)
+            else:
+                part[0] = part[0] + g
+    grads = [torch.cat(g) if len(g) > 1 else g[0] for g in grads]
+    return Taken.apply(total, len(wanted), *(inputs[i] for i in wanted), *grads)
+
+
+class Taken(torch.autograd.Function):
+    """``value``, a scalar, whose gradients with respect to the ``n`` arrays after it were taken with it (the
+    ``n`` arrays after those): the backward pass scales them by the upstream gradient.  Under torch.compile
+    (``summed_with_gradients``) that upstream gradient is not read: where it is not finite, a gradient that
+    autograd through the formula has as an exact zero is NaN here (``RowChunksSum`` recomputes then)."""
+
+    @staticmethod
+    def forward(value, n, *arrays_and_grads):
+        return value.clone()
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.n = inputs[1]
+        ctx.save_for_backward(*inputs[2 + ctx.n:])
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return (None, None) + tuple(g * upstream for g in ctx.saved_tensors) + (None,) * ctx.n
+
+
 def _autocast_state(device_type):
     """The autocast state of ``device_type`` and the CPU, for ``_gradients_by_chunk`` to enter again."""
     return [(d, torch.is_autocast_enabled(d), torch.get_autocast_dtype(d))

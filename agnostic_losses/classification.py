@@ -212,15 +212,16 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
             torch's unchunked reference path with the default 1024 rows, 1.03x with 2048).
 
     Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
-    ``(N, C, d1, ..., dK)``).  'mean' and 'sum' on torch under eager autograd and on JAX under
-    differentiation: each chunk's gradients (of its losses divided by the mean's denominator) are taken
-    in the forward pass, with its values (``_primitives.chunked(..., summed=True)``), and the backward pass
-    scales them; under autograd the forward pass so costs the gradients even when no backward pass
-    follows.  'none', double backward, a batched backward pass, an upstream gradient that is not finite
-    and torch.compile: each chunk's logits are recomputed in the backward pass (``jax.checkpoint``
-    inside ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
+    ``(N, C, d1, ..., dK)``).  'mean' and 'sum' on torch under autograd (eager or torch.compile) and on JAX
+    under differentiation: each chunk's gradients (of its losses divided by the mean's denominator) are
+    taken in the forward pass, with its values (``_primitives.chunked(..., summed=True)``), and the backward
+    pass scales them; under autograd the forward pass so costs the gradients even when no backward pass
+    follows.  'none', double backward, a batched backward pass and, in eager mode, an upstream gradient that
+    is not finite: each chunk's logits are recomputed in the backward pass (``jax.checkpoint`` inside
+    ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
     ``torch.utils.checkpoint`` under torch.compile; NumPy, CuPy, Dask and array-api-strict have no backward
-    pass), at the cost of a second matrix product per chunk.
+    pass), at the cost of a second matrix product per chunk.  (Under torch.compile the upstream gradient is
+    not read: where it is not finite, a gradient that is an exact zero through the formula is NaN.)
     float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
     reference path does.
     """

@@ -342,6 +342,56 @@ def test_torch_compile_and_torch_func():
             assert_close(g.detach().numpy(), e.numpy(), what=what)
 
 
+def test_torch_compile_takes_each_chunks_gradients_once():
+    """Under torch.compile, 'mean' and 'sum' take each chunk's gradients with its value (torch.func inside the
+    traced graph): three matrix products per chunk in the forward and backward graphs together, not a fourth
+    to recompute the chunk's logits; the gradients are torch.nn's, for whichever arrays want one (probability
+    targets, class weights, a bias, ignored rows)."""
+    from functorch.compile import make_boxed_func
+    from torch._functorch.aot_autograd import aot_module_simplified
+
+    products = []
+
+    def counting(gm, example_inputs):
+        def count(graph, _):
+            products.append(sum(n.target in (torch.ops.aten.mm.default, torch.ops.aten.addmm.default)
+                                for n in graph.graph.nodes))
+            return make_boxed_func(graph)
+
+        return aot_module_simplified(gm, example_inputs, fw_compiler=count, bw_compiler=count)
+
+    rng = np.random.default_rng(2)
+    x, w, b = (torch.tensor(rng.normal(size=s)) for s in ((10, 3), (4, 3), (4,)))
+    probs = torch.tensor(rng.dirichlet(np.ones(4), size=10))
+    y = torch.tensor([0, 3, -100, 1, 2, 2, -100, 0, 1, 3])
+    cases = [("mean", y, {"weight": torch.tensor([1.0, 2.0, 0.5, 1.5], dtype=torch.float64)}, (0, 1)),
+             ("sum", y, {"linear_bias": b, "label_smoothing": 0.2}, (0, 1, 3)),
+             ("mean", probs, {}, (1, 2)),  # linear_weight and the target's probabilities
+             ("sum", y, {}, (0,))]
+    for reduction, target, options, wanted in cases:
+        def loss(x, w, target, b, ours=True):
+            given = dict(options, linear_bias=b) if "linear_bias" in options else options
+            if ours:
+                return al.linear_cross_entropy(x, w, target, reduction=reduction, chunk_size=4, **given)
+            return F.linear_cross_entropy(x, w, target, reduction=reduction, **given)
+
+        def args():
+            return [a.clone().requires_grad_(i in wanted) for i, a in enumerate((x, w, target, b))]
+
+        products.clear()
+        given, expected_args = args(), args()
+        value, expected_value = torch.compile(loss, fullgraph=True, backend=counting)(*given), loss(*expected_args,
+                                                                                                   ours=False)
+        got = torch.autograd.grad(value, [a for a in given if a.requires_grad])
+        expected = torch.autograd.grad(expected_value, [a for a in expected_args if a.requires_grad])
+        what = f"{reduction}, gradients of {wanted}"
+        assert_close(value.detach().numpy(), expected_value.detach().numpy(), "float64", what=what)
+        for g, e in zip(got, expected):
+            assert_close(g.numpy(), e.numpy(), "float64", what=what)
+        chunks, per_chunk = 3, 1 + (0 in wanted) + (1 in wanted)  # the logits, then x's and W's gradients
+        assert sum(products) == chunks * per_chunk, (what, products)
+
+
 def test_conformance_keeps_chunk_size_from_torch_and_compares_normwise():
     from conformance import catalogue, runner
 
