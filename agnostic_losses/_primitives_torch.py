@@ -211,9 +211,12 @@ def summed_with_gradients(f, arrays, size, shared):
     """``chunked(..., summed=True)`` under torch.compile with a gradient wanted: ``RowChunksSum``'s forward
     pass, each chunk's gradients taken with its value, by ``torch.func.grad_and_value`` (which Dynamo
     traces, where it cannot trace the ``torch.autograd.grad`` of the eager path), then ``Taken``; the
-    checkpointed chunks of ``_chunks_scanned`` would evaluate every chunk again in the backward pass."""
+    checkpointed chunks of ``_chunks_scanned`` would evaluate every chunk again in the backward pass.
+    Every floating array's gradient is taken: inside a ``torch.func`` transform that Dynamo traces,
+    ``requires_grad`` reads False for arrays that the transform differentiates (their gradients would be
+    zeros); the compiler drops the products of the gradients that nothing uses."""
     inputs, k = tuple(arrays) + tuple(shared), len(arrays)
-    wanted = tuple(i for i, a in enumerate(inputs) if a.requires_grad)
+    wanted = tuple(i for i, a in enumerate(inputs) if a.is_floating_point())
     take = torch.func.grad_and_value(lambda *chunk: f(*chunk).sum(), argnums=wanted)
     total, grads = None, [[] for _ in wanted]  # a row array's gradients by chunk, a shared one's summed
     for s in range(0, inputs[0].shape[0], size):

@@ -216,12 +216,13 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     under differentiation: each chunk's gradients (of its losses divided by the mean's denominator) are
     taken in the forward pass, with its values (``_primitives.chunked(..., summed=True)``), and the backward
     pass scales them; under autograd the forward pass so costs the gradients even when no backward pass
-    follows.  'none', double backward, a batched backward pass and, in eager mode, an upstream gradient that
-    is not finite: each chunk's logits are recomputed in the backward pass (``jax.checkpoint`` inside
+    follows.  'none', and in eager mode double backward, a batched backward pass and an upstream gradient
+    that is not finite: each chunk's logits are recomputed in the backward pass (``jax.checkpoint`` inside
     ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
     ``torch.utils.checkpoint`` under torch.compile; NumPy, CuPy, Dask and array-api-strict have no backward
     pass), at the cost of a second matrix product per chunk.  (Under torch.compile the upstream gradient is
-    not read: where it is not finite, a gradient that is an exact zero through the formula is NaN.)
+    not read: where it is not finite, a gradient that is an exact zero through the formula is NaN; double
+    backward of a compiled call is an error, as torch.compile's own.)
     float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
     reference path does.
     """

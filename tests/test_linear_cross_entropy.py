@@ -324,8 +324,9 @@ def test_torch_autograd_saves_no_full_logits():
 
 
 def test_torch_compile_and_torch_func():
-    """torch.compile(fullgraph=True) traces the checkpointed chunks; torch.func.grad (which refuses
-    checkpointing's saved-tensor hooks) gets the unrematerialised chunks, with the same gradients."""
+    """torch.compile(fullgraph=True) traces the chunks (each one's gradients taken with its value:
+    ``test_torch_compile_takes_each_chunks_gradients_once``); torch.func.grad (which refuses checkpointing's
+    saved-tensor hooks) gets the unrematerialised chunks, with the same gradients."""
     x, w, y = torch.tensor(X), torch.tensor(W), torch.tensor(Y)
 
     def loss(x, w):
@@ -345,8 +346,9 @@ def test_torch_compile_and_torch_func():
 def test_torch_compile_takes_each_chunks_gradients_once():
     """Under torch.compile, 'mean' and 'sum' take each chunk's gradients with its value (torch.func inside the
     traced graph): three matrix products per chunk in the forward and backward graphs together, not a fourth
-    to recompute the chunk's logits; the gradients are torch.nn's, for whichever arrays want one (probability
-    targets, class weights, a bias, ignored rows)."""
+    to recompute the chunk's logits; the values and gradients are torch.nn's, for whichever arrays want one
+    (probability targets, class weights, a bias, ignored rows), under an upstream gradient, and under
+    torch.func.grad."""
     from functorch.compile import make_boxed_func
     from torch._functorch.aot_autograd import aot_module_simplified
 
@@ -378,18 +380,30 @@ def test_torch_compile_takes_each_chunks_gradients_once():
         def args():
             return [a.clone().requires_grad_(i in wanted) for i, a in enumerate((x, w, target, b))]
 
+        torch._dynamo.reset()  # a compilation of its own, counted
         products.clear()
         given, expected_args = args(), args()
         value, expected_value = torch.compile(loss, fullgraph=True, backend=counting)(*given), loss(*expected_args,
                                                                                                    ours=False)
-        got = torch.autograd.grad(value, [a for a in given if a.requires_grad])
-        expected = torch.autograd.grad(expected_value, [a for a in expected_args if a.requires_grad])
+        got = torch.autograd.grad(2.5 * value, [a for a in given if a.requires_grad])  # an upstream gradient
+        expected = torch.autograd.grad(2.5 * expected_value, [a for a in expected_args if a.requires_grad])
         what = f"{reduction}, gradients of {wanted}"
         assert_close(value.detach().numpy(), expected_value.detach().numpy(), "float64", what=what)
         for g, e in zip(got, expected):
             assert_close(g.numpy(), e.numpy(), "float64", what=what)
-        chunks, per_chunk = 3, 1 + (0 in wanted) + (1 in wanted)  # the logits, then x's and W's gradients
-        assert sum(products) == chunks * per_chunk, (what, products)
+        # 3 chunks: the logits, x's and W's gradients where wanted (the compiler drops an unused one)
+        assert sum(products) == 3 * (1 + (0 in wanted) + (1 in wanted)), (what, products)
+
+    # torch.func.grad traced by torch.compile: there the input's requires_grad reads False, and a gradient
+    # taken only where it reads True was zero (a review's find)
+    def loss(x, w):
+        return al.linear_cross_entropy(x, w, y, linear_bias=b, chunk_size=4)
+
+    got = torch.compile(torch.func.grad(loss, argnums=(0, 1)), fullgraph=True, backend="aot_eager")(x, w)
+    xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
+    expected = torch.autograd.grad(F.linear_cross_entropy(xr, wr, y, linear_bias=b), (xr, wr))
+    for g, e, what in zip(got, expected, ("input", "linear_weight")):
+        assert_close(g.numpy(), e.numpy(), "float64", what=f"torch.compile(torch.func.grad) of {what}")
 
 
 def test_conformance_keeps_chunk_size_from_torch_and_compares_normwise():

@@ -203,9 +203,22 @@ def test_torch_compile_traces_elementwise_in_a_fresh_process():
 
 def test_take_along_axis_dense_gradient_under_torch_compile_is_gathers():
     """``dense_gradient`` under torch.compile (a Function whose gradient is a comparison with the indices):
-    gather's values and gradients, on either axis and beside a full-size gradient term, one index per row."""
+    gather's values and gradients, on any axis and beside a full-size gradient term, one index per row, and
+    no scatter in the backward graph (without it, gather's scatter-add)."""
+    from functorch.compile import make_boxed_func
+    from torch._functorch.aot_autograd import aot_module_simplified
+
+    scatters = []
+
+    def counting(gm, example_inputs):
+        def count(graph, _):
+            scatters.append(sum("scatter" in str(n.target) for n in graph.graph.nodes))
+            return make_boxed_func(graph)
+
+        return aot_module_simplified(gm, example_inputs, fw_compiler=count, bw_compiler=count)
+
     rng = np.random.default_rng(5)
-    for shape, axis in (((4, 7), 1), ((4, 7), 0), ((3, 5, 6), 1)):
+    for shape, axis in (((4, 7), 1), ((4, 7), 0), ((3, 5, 6), 1), ((4, 7), -1), ((3, 5, 6), -3)):
         x = torch.tensor(rng.normal(size=shape), requires_grad=True)
         index_shape = list(shape)
         index_shape[axis] = 1
@@ -215,15 +228,17 @@ def test_take_along_axis_dense_gradient_under_torch_compile_is_gathers():
         def f(x, dense):
             return (P.take_along_axis(x, idx, axis=axis, dense_gradient=dense) * weights).sum() + (x * x).sum()
 
-        compiled = torch.compile(lambda x: f(x, True), fullgraph=True, backend="aot_eager")
-        got, (g,) = compiled(x), torch.autograd.grad(compiled(x), x)
+        for dense in (False, True):
+            torch._dynamo.reset()  # a compilation of its own, counted
+            scatters.clear()
+            compiled = torch.compile(lambda x: f(x, dense), fullgraph=True, backend=counting)
+            got, (g,) = compiled(x), torch.autograd.grad(compiled(x), x)
+            assert (sum(scatters) > 0) != dense, (shape, axis, dense, scatters)
         want, (g_want,) = f(x, False), torch.autograd.grad(f(x, False), x)
-        expected = torch.gather(x, axis, idx)
         assert_close(got.detach().numpy(), want.detach().numpy(), "float64", f"value {shape} axis {axis}")
         assert_close(g.numpy(), (2 * x + torch.zeros_like(x).scatter_add(axis, idx, weights)).detach().numpy(),
                      "float64", f"gradient {shape} axis {axis}")
         assert_close(g.numpy(), g_want.numpy(), "float64", f"gradient against gather's {shape} axis {axis}")
-        assert torch.equal(P.take_along_axis(x, idx, axis=axis, dense_gradient=True), expected)
 
 
 def test_abs_overwrites_where_the_library_can(backend):
