@@ -1033,7 +1033,8 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
     the chunk (no recomputation; the backward pass scales them by the scalar
     upstream gradient); under torch.compile, ``summed`` takes them so too, by
     ``torch.func.grad_and_value`` in the traced graph (``summed_with_gradients``);
-    on JAX, ``summed`` is a ``jax.custom_jvp`` that does the same (``_jax_chunked_sum``).  ``divisor`` then divides each chunk's
+    on JAX, ``summed`` is a ``jax.custom_jvp`` that does the same
+    (``_jax_chunked_sum``).  ``divisor`` then divides each chunk's
     values before their gradients are taken (a mean's 1/N first, as autodiff
     through the formula has it: float16 gradients of the undivided sum could
     overflow; a 0/0 mean gives autodiff's exact zeros where the formula
