@@ -38,7 +38,7 @@ __all__ = [
     "softplus",
     "log_sigmoid",
     "sigmoid",
-    "xlogy",
+    "one_where_zero",
     "take_along_axis",
     "cumulative_sum",
     "mark",
@@ -650,21 +650,22 @@ def sigmoid(x):
     return 1.0 / e
 
 
-def xlogy(x, y):
-    """``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is NaN), with torch's gradients.
+def one_where_zero(x):
+    """``where(x == 0, 1, x)``, and its gradient: 1, but 0 where ``x == 0``.
 
-    torch: d/dx = log(y), except 0 where x == 0 and y <= 0; d/dy = x / y.
-    Generic: ``y`` is replaced by 1 where ``x == 0`` and ``y`` is <= 0 or
-    infinite, which gives those values and gradients everywhere but at
-    ``x == y == 0``, where torch's d/dy is 0/0 = NaN and ours is 0.
+    JAX: ``x s + (1 - s)`` with ``s = |sign(x)|``, by arithmetic alone (the
+    same values and gradient; NaN stays NaN): XLA's CPU backend fuses a sum
+    with arithmetic but not with a select, which makes a full-size temporary
+    of its own before the sum (``kl_div``'s forward under ``jax.jit``: 2.3x
+    faster, 1e7 elements).
     """
-    if _native(x) == "torch":
-        import torch
+    if _native(x) == "jax":
+        import jax.numpy as jnp
 
-        return torch.xlogy(x, y)
-    xp = array_namespace(x, y)
-    replace = (x == 0) & ((y <= 0) | xp.isinf(y))
-    return x * xp.log(xp.where(replace, xp.ones_like(y), y))
+        s = jnp.abs(jnp.sign(x))
+        return x * s + (1 - s)
+    xp = array_namespace(x)
+    return xp.where(x == 0, xp.ones_like(x), x)
 
 
 def clip(x, /, min=None, max=None):
