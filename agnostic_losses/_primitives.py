@@ -478,7 +478,9 @@ def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
     temporary).  Generic: for ``ord`` other than 1 and 2 the elements are
     divided by their largest magnitude (a constant, as in logsumexp) before the
     power: no under- or overflow of ``|x|^ord``, and float32 gradients as
-    accurate as torch's; the root is not differentiated at 0.
+    accurate as torch's; the root is not differentiated at 0 (on JAX by
+    arithmetic, ``one_where_zero``, which XLA's CPU backend fuses with the
+    sum: ``triplet_margin_loss``'s forward 2x faster).
     """
     if not _GENERIC[0] and _native(x) == "torch":
         import torch
@@ -498,9 +500,14 @@ def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
         positive = a != 0  # NaN included: it must reach the sum
         powers = xp.where(positive, xp.where(positive, a, xp.ones_like(a)) ** ord, xp.zeros_like(a))
     s = xp.sum(powers, axis=axis, keepdims=True)
-    nonzero = s != 0  # NaN and inf go through, as torch's
-    safe = xp.where(nonzero, s, xp.ones_like(s))
-    norm = xp.where(nonzero, xp.sqrt(safe) if ord == 2 else safe ** (1 / ord), xp.zeros_like(s))
+    root = xp.sqrt if ord == 2 else (lambda v: v ** (1 / ord))
+    if _native(s) == "jax":  # arithmetic, no select: XLA's CPU backend fuses it with the sum (one_where_zero)
+        import jax.numpy as jnp
+
+        norm = root(one_where_zero(s)) * jnp.abs(jnp.sign(s))  # 0 at 0, its gradient 0 there
+    else:
+        nonzero = s != 0  # NaN and inf go through, as torch's
+        norm = xp.where(nonzero, root(xp.where(nonzero, s, xp.ones_like(s))), xp.zeros_like(s))
     if scale is not None:
         norm = norm * scale
     return norm if keepdims else xp.squeeze(norm, axis=axis)
@@ -653,17 +660,22 @@ def sigmoid(x):
 def one_where_zero(x):
     """``where(x == 0, 1, x)``, and its gradient: 1, but 0 where ``x == 0``.
 
-    JAX: ``x s + (1 - s)`` with ``s = |sign(x)|``, by arithmetic alone (the
-    same values and gradient; NaN stays NaN): XLA's CPU backend fuses a sum
+    JAX: ``x + 1 - |sign(x)|``, arithmetic alone (the same values; NaN stays
+    NaN), a ``jax.custom_jvp`` for the gradient: XLA's CPU backend fuses a sum
     with arithmetic but not with a select, which makes a full-size temporary
-    of its own before the sum (``kl_div``'s forward under ``jax.jit``: 2.3x
+    of its own before the sum (``kl_div``'s forward under ``jax.jit``: 2x
     faster, 1e7 elements).
     """
     if _native(x) == "jax":
+        import jax
         import jax.numpy as jnp
 
-        s = jnp.abs(jnp.sign(x))
-        return x * s + (1 - s)
+        @jax.custom_jvp
+        def f(x):
+            return x + (1 - jnp.abs(jnp.sign(x)))
+
+        f.defjvp(lambda primals, tangents: (f(*primals), tangents[0] * jnp.abs(jnp.sign(primals[0]))))
+        return f(x)
     xp = array_namespace(x)
     return xp.where(x == 0, xp.ones_like(x), x)
 
