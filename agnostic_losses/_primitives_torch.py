@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 
 import torch
+import torch.utils.checkpoint
 
 from ._primitives import Chunks, result_shape, _forward_ad_active, _torch_func_transform, compiling, evaluate, evaluate_sum
 
@@ -124,7 +125,12 @@ def apply(value, derivatives, *arrays):
     arguments, and ``forward`` has none; it unwraps tensors that escaped a finished torch.func transform)
     before this same C++ ``apply``."""
     if compiling():
-        return Elementwise.apply(value, derivatives, *arrays)
+        # Inside a checkpoint region the compiler's partitioner recomputes the derivatives in the backward pass
+        # from the saved inputs, as torch's own backward kernels do; outside one it computes them in the
+        # forward pass and saves them (it counts the inputs as memory to save too, though they are alive
+        # anyway): a full-size array written and read again (mse_loss forward+backward at 1e7 elements,
+        # 2 CPU threads: 49 -> 34 ms, torch's compiled 35 ms).
+        return torch.utils.checkpoint.checkpoint(Elementwise.apply, value, derivatives, *arrays, use_reentrant=False)
     if _transforms_active is None or _unwrap_dead_wrappers is None or _transforms_active():
         return ElementwiseWithJvp.apply(value, derivatives, *arrays)
     arrays = _unwrap_dead_wrappers(arrays)
