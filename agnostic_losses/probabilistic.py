@@ -27,7 +27,7 @@ def _pointwise_setup(loss, input, target, reduction, allowed=("none", "mean", "s
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``; ``input`` holds log-probabilities.
 
-    Pointwise ``t (log t - x)``, torch's ``xlogy(t, t) - t x`` (``t = 0`` gives 0; a negative ``t`` gives
+    Pointwise ``xlogy(t, t) - t x`` (``t = 0`` gives 0; a negative ``t`` gives
     NaN), or ``exp(t) (t - x)`` with ``log_target=True``.  ``'batchmean'``
     divides the sum by ``input.shape[0]``, ``'mean'`` by the number of elements
     (torch warns about it, and so do we).  Where ``t == 0`` torch's gradient
@@ -55,9 +55,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def _kl(x, t):
-    """``t (log t - x)``: torch's ``xlogy(t, t) - t x``, 0 where ``t == 0``."""
-    out = _log_t_minus_x(x, t)
-    out *= t
+    """``t log t - t x``, torch's ``xlogy(t, t) - t x`` in its order of operations (``t = inf`` gives NaN
+    where ``x >= 0``, as torch's ``inf - inf``)."""
+    out = t * x  # the broadcast shape (t may be smaller)
+    out -= t * _log_t(t)
+    out *= -1.0
     return out
 
 
@@ -66,15 +68,15 @@ def _kl_derivatives(wanted, x, t):
     NaN there; at ``t = inf`` torch's inf/inf is NaN, ours inf)."""
     dt = None
     if wanted[1]:
-        d = _log_t_minus_x(x, t)
+        d = _log_t(t) - x
         dt = P.array_namespace(t).where(t == 0, d, d + 1)
     return (-t if wanted[0] else None), dt
 
 
-def _log_t_minus_x(x, t):
-    """``log(t) - x``, and ``-x`` where ``t == 0`` (no log(0)).  The value and the gradient for ``t`` share it:
+def _log_t(t):
+    """``log(t)``, and 0 where ``t == 0`` (``0 log 0 = 0``).  The value and the gradient for ``t`` share it:
     XLA computes it once for both."""
-    return P.array_namespace(t).log(P.one_where_zero(t)) - x  # the broadcast shape (either may be smaller)
+    return P.array_namespace(t).log(P.one_where_zero(t))
 
 
 def _kl_log_target(x, t):

@@ -198,6 +198,15 @@ def _bce_bounds(arrays, options, rng):
     return {**arrays, "input": x}
 
 
+def _infinite_targets(arrays, options, rng):
+    """Targets of +inf at inputs 0, 1.5 and -2: torch's ``xlogy(t, t) - t x`` is inf - inf = NaN where the
+    input is >= 0 (and ``t (log t - x)`` would be inf), inf where it is negative."""
+    x, t = arrays["input"].copy(), arrays["target"].copy()
+    x.reshape(-1)[:3] = 0.0, 1.5, -2.0
+    t.reshape(-1)[:3] = np.inf
+    return {**arrays, "input": x, "target": t}
+
+
 def _zero_targets(arrays, options, rng):
     """Targets of exactly 0 (xlogy's 0 log 0 = 0) and a negative one (NaN)."""
     t = arrays["target"].copy()
@@ -285,6 +294,8 @@ LARGE_MARGINS = Edge("margins_50", _large(50.0))
 BCE_BOUNDS = Edge("x_in_{0,1}", _bce_bounds, no_grad=("target",))
 # torch's gradient with respect to target at t == 0 is 0/0 = NaN (xlogy's backward); ours is finite
 ZERO_TARGETS = Edge("t=0_and_t<0", _zero_targets, no_grad=("target",))
+# torch's gradient with respect to target at t = inf is inf/inf = NaN (xlogy's backward); ours is inf
+INFINITE_TARGETS = Edge("t=inf", _infinite_targets, no_grad=("target",))
 TINY_VAR = Edge("var<eps", _tiny_var)
 # with full=True torch's gradient with respect to target at t == 0 is 0 * inf = NaN (its Stirling
 # term is masked after it is computed); ours is finite
@@ -507,7 +518,7 @@ CATALOGUE = (
          edges=(LARGE_MARGINS,), no_grad=("target",)),
     Loss("kl_div", {"input": log_probabilities, "target": probabilities},
          options={"reduction": REDUCTIONS + ("batchmean",), "log_target": (False, True)},
-         edges=(ZERO_TARGETS,)),
+         edges=(ZERO_TARGETS, INFINITE_TARGETS)),
     Loss("poisson_nll_loss", {"input": positive, "target": counts},
          options={"reduction": REDUCTIONS, "log_input": (True, False), "full": (False, True)},
          edges=(ZERO_COUNTS,)),

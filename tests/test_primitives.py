@@ -30,7 +30,7 @@ PRIMITIVES = {
     "log_sigmoid": (P.log_sigmoid, torch.nn.functional.logsigmoid, {"x": X}),
     # torch.where's gradient: 1, and 0 where x == 0
     "one_where_zero": (P.one_where_zero, lambda x: torch.where(x == 0, 1.0, x),
-                       {"x": np.array([0.0, -0.0, 2.5, -3.0, np.inf, -np.inf, 1e-30])}),
+                       {"x": np.array([0.0, -0.0, 2.5, -3.0, np.inf, -np.inf, 1e-30, np.nan])}),
     "abs": (P.abs, lambda x: torch.abs(x), {"x": np.array([-2.0, 0.0, 0.0, 3.5, -0.0])}),
     "softplus_at_0": (P.softplus, torch.nn.functional.softplus, {"x": np.array([0.0, -0.0])}),
     "cumulative_sum": (P.cumulative_sum, lambda x: torch.cumsum(x, 0), {"x": X[0]}),
