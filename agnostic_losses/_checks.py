@@ -1,4 +1,4 @@
-"""Validation of shapes, dtypes, options and namespaces (DESIGN.md section 4).
+"""Validation of shapes, dtypes, options and namespaces (docs/design.md, "Bad input").
 
 Every error names the loss, the argument, what was expected and what came.
 Shapes and dtypes are static, so these checks never touch the data and are
@@ -8,10 +8,25 @@ safe under ``jax.jit`` and ``torch.compile``.
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import warnings
 
 from ._primitives import array_namespace, compiling, host_values, is_array, library_name, placement
-from ._reduction import REDUCTIONS
+
+REDUCTIONS = ("none", "mean", "sum")
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str) -> None:
+    """A UserWarning attributed to the first caller outside this package, as torch's point at the user's
+    line; none under torch.compile, which cannot trace ``warnings.warn``."""
+    if compiling():
+        return
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def namespace(loss: str, **arrays):
@@ -20,14 +35,15 @@ def namespace(loss: str, **arrays):
     for name, a in given.items():
         if not is_array(a):
             raise TypeError(f"{loss}: {name} must be an array, got {type(a).__name__}")
-    libraries = {name: library_name(a) for name, a in given.items()}
     try:
         xp = array_namespace(*given.values())
     except TypeError:
-        found = ", ".join(f"{name} from {lib}" for name, lib in libraries.items())
+        found = ", ".join(f"{name} from {library_name(a)}" for name, a in given.items())
         raise TypeError(
             f"{loss}: all arrays must come from one array library, got {found}"
         ) from None
+    if len(given) < 2:
+        return xp
     places = {name: d for name, d in ((name, placement(a)) for name, a in given.items()) if d is not None}
     if any(d != next(iter(places.values())) for d in places.values()):  # CuPy's devices do not hash
         found = ", ".join(f"{name} on {d}" for name, d in places.items())
@@ -80,14 +96,9 @@ def broadcastable(loss: str, input, target, *, warn: bool = True, names=("input"
             raise ValueError(
                 f"{loss}: {names[1]} of shape {b} does not broadcast with {names[0]} of shape {a}"
             )
-    if not warn or compiling():  # torch.compile allows no Python side effects
-        return
-    warnings.warn(
-        f"{loss}: target shape {b} differs from input shape {a}; they are broadcast, "
-        "which is likely not intended",
-        UserWarning,
-        stacklevel=4,  # the caller of the loss
-    )
+    if warn:
+        warn_user(f"{loss}: target shape {b} differs from input shape {a}; they are broadcast, "
+              "which is likely not intended")
 
 
 def broadcastable_to(loss: str, name: str, a, like_name: str, like) -> None:

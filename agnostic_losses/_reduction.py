@@ -1,33 +1,25 @@
 """Reductions: 'none' | 'mean' | 'sum', plain or weighted; the precision policy.
 
 float16 and bfloat16 losses are computed and summed in float32 and the result
-cast back, as torch does (DESIGN.md section 5).
+cast back, as torch does (docs/design.md, "Dtypes and precision").
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
-from ._primitives import array_namespace, as_array, compiling, elementwise, elementwise_sum, result_shape
-
-REDUCTIONS = ("none", "mean", "sum")
+from ._checks import warn_user
+from ._primitives import array_namespace, as_array, elementwise, elementwise_sum, result_shape
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
-    """torch's deprecated ``size_average``/``reduce`` pair, mapped to a reduction string."""
+    """torch's deprecated ``size_average``/``reduce`` pair, mapped to a reduction string, with torch's warning."""
     if size_average is None and reduce is None:
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     new = "mean" if (size_average and reduce) else "sum" if reduce else "none"
-    if compiling():  # torch.compile cannot trace warnings.warn
-        return new
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
-        UserWarning,  # torch's category
-        stacklevel=3,
-    )
+    warn_user(f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.")
     return new
 
 

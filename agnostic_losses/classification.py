@@ -1,6 +1,6 @@
-"""The classification losses of torch.nn: cross-entropy (of logits, and of a linear layer's output,
-chunked), NLL, binary cross-entropy (on probabilities and on logits), soft margin and multi-label
-soft margin.
+"""The classification losses of torch.nn: cross-entropy, NLL, binary cross-entropy (on probabilities and on
+logits), soft margin and multi-label soft margin.  (Cross-entropy of a linear layer's output is in
+``linear.py``.)
 
 Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 ``(C,)`` input), with targets of the input's shape less that axis.
@@ -9,16 +9,15 @@ Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
 from __future__ import annotations
 
 import math
-import numbers
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, one_dtype, reduce_elementwise, working_precision
+from ._reduction import reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
+from ._setup import setup
 
 __all__ = [
     "cross_entropy",
-    "linear_cross_entropy",
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -139,16 +138,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides by the sum of
             ``weight[target]`` over the targets kept.
     """
-    loss = "nll_loss"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    checks.floating(loss, xp, input=input, weight=weight)
-    checks.reduction(loss, reduction)
-    target = _class_index_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
-    dtype = input.dtype
-    input, weight = working_precision(xp, input, weight)
-    out, mean_weights = _nll_terms(xp, input, target, weight, ignore_index)
-    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), dtype)
+    s = setup("nll_loss", reduction, {"input": input, "target": target, "weight": weight},
+              legacy=(size_average, reduce), indices=("target",), result=("input",))
+    input, target, weight = s.arrays
+    target = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index)
+    out, mean_weights = _nll_terms(s.xp, input, target, weight, ignore_index)
+    return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -166,136 +161,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     The log-softmax is taken with the max logit as a constant shift, so logits
     of magnitude 1e4 in float32 give finite values and gradients.
     """
-    loss = "cross_entropy"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    checks.floating(loss, xp, input=input, weight=weight)
-    checks.reduction(loss, reduction)
-    checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
-    target = _target_checks(loss, xp, tuple(input.shape), target, weight, ignore_index)
-    out, mean_weights = _cross_entropy_terms(xp, input, target, weight, ignore_index, label_smoothing)
-    return as_dtype(xp, _reduce(out, reduction, mean_weights=mean_weights), input.dtype)
-
-
-LOGITS_PER_CHUNK = 2 ** 22  # linear_cross_entropy's default chunk: at least 16 MiB of float32 logits
-
-
-def default_chunk_rows(n_logits_per_row: int, in_features: int) -> int:
-    """linear_cross_entropy's rows per chunk: logits of 2**22 elements or of linear_weight's, the larger."""
-    return max(1, LOGITS_PER_CHUNK // max(n_logits_per_row, 1), in_features)
-
-
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=None, label_smoothing=0.0, chunk_size=None):
-    """Cross-entropy of ``input @ linear_weight.T + linear_bias``, as ``torch.nn.functional.linear_cross_entropy``,
-    computed chunk by chunk so that no more than ``chunk_size`` rows of logits are ever held.
-
-    Equals torch's reference path ``cross_entropy(linear(input, W, b).reshape(N, C, d1, ..., dK), target,
-    weight=weight, reduction=reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)`` in
-    value and in gradient with respect to ``input``, ``linear_weight``, ``linear_bias`` (and probability
-    targets); see :func:`cross_entropy` for the targets, ``weight``, ``label_smoothing`` and the means.
-
-    Args:
-        input: ``(H,)`` or ``(N, H)`` (H: in_features).
-        linear_weight: ``(C, H)``, or ``(C, d1, ..., dK, H)`` for a K-dimensional loss (batched input only).
-        target: class indices of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)``, or class probabilities of
-            the logits' shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
-        linear_bias: optional, ``linear_weight``'s shape less its last axis.
-        weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
-        ignore_index: None means -100 for class indices; giving one with probability targets is an error.
-        chunk_size: rows of ``input`` per chunk (ours, in place of torch's ``options=`` object).  None:
-            ``max(2**22 // (C * d1 * ... * dK), H)`` rows, so that a chunk's logits have 2**22 elements
-            (16 MiB in float32) or as many as ``linear_weight``, whichever is more.  Smaller chunks save
-            little (the gradient of ``linear_weight``, that size, is held anyway) and cost time: each
-            chunk adds a whole gradient of ``linear_weight`` to the sum and packs ``linear_weight`` for
-            its products again (on 2 CPU cores, N = 4096, H = 1024, V = 32768, 'mean': 1.11x the time of
-            torch's unchunked reference path with the default 1024 rows, 1.03x with 2048).
-
-    Memory: the forward and the backward pass hold one chunk's logits at a time (never the whole
-    ``(N, C, d1, ..., dK)``).  'mean' and 'sum' on torch under autograd (eager or torch.compile) and on JAX
-    under differentiation: each chunk's gradients (of its losses divided by the mean's denominator) are
-    taken in the forward pass, with its values (``_primitives.chunked(..., summed=True)``), and the backward
-    pass scales them; under autograd the forward pass so costs the gradients even when no backward pass
-    follows.  'none', and in eager mode double backward, a batched backward pass and an upstream gradient
-    that is not finite: each chunk's logits are recomputed in the backward pass (``jax.checkpoint`` inside
-    ``jax.lax.scan`` on JAX, ``_primitives.chunked``'s ``autograd.Function`` on torch, or
-    ``torch.utils.checkpoint`` under torch.compile; NumPy, CuPy, Dask and array-api-strict have no backward
-    pass), at the cost of a second matrix product per chunk.  (Under torch.compile the upstream gradient is
-    not read: where it is not finite, a gradient that is an exact zero through the formula is NaN; double
-    backward of a compiled call is an error, as torch.compile's own.)
-    float16/bfloat16: the linear map in the input's dtype, then the cross-entropy in float32, as torch's
-    reference path does.
-    """
-    loss = "linear_cross_entropy"
-    xp = checks.namespace(loss, input=input, linear_weight=linear_weight, target=target,
-                          linear_bias=linear_bias, weight=weight)
-    checks.floating(loss, xp, input=input, linear_weight=linear_weight, linear_bias=linear_bias, weight=weight)
-    checks.reduction(loss, reduction)
-    checks.option_in(loss, "label_smoothing", label_smoothing, 0.0, 1.0)
-    if input.ndim not in (1, 2):
-        raise ValueError(f"{loss}: input must have shape (in_features,) or (N, in_features), "
-                         f"got {tuple(input.shape)}")
-    h = input.shape[-1]
-    if linear_weight.ndim < 2 or linear_weight.shape[-1] != h:
-        raise ValueError(f"{loss}: linear_weight must have shape (C, {h}) or (C, d1, ..., dK, {h}) "
-                         f"(in_features = input's last axis, {h}), got {tuple(linear_weight.shape)}")
-    n_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
-    if linear_bias is not None:
-        checks.shape_is(loss, "linear_bias", linear_bias, (n_classes,) + out_features,
-                        "linear_weight's shape less its last axis")
-    if out_features and input.ndim == 1:
-        raise ValueError(f"{loss}: a K-dimensional linear_weight of shape {tuple(linear_weight.shape)} needs a "
-                         f"batched input (N, {h}), got {tuple(input.shape)}")
-    batch = tuple(input.shape[:-1])
-    shape = batch + (n_classes,) + out_features  # the logits'
-    if ignore_index is not None and tuple(target.shape) == shape:
-        raise ValueError(f"{loss}: ignore_index cannot be given with probability targets (target has the logits' "
-                         f"shape {shape}), got ignore_index={ignore_index}")
-    ignore_index = -100 if ignore_index is None else ignore_index
-    target = _target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
-    width = n_classes * math.prod(out_features)
-    if chunk_size is None:
-        chunk_size = default_chunk_rows(width, h)
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
-        raise TypeError(f"{loss}: chunk_size must be an int or None, got {type(chunk_size).__name__}")
-    elif chunk_size < 1:
-        raise ValueError(f"{loss}: chunk_size must be >= 1 (rows per chunk), got {chunk_size}")
-
-    w = xp.reshape(linear_weight, (width, h))
-    b = None if linear_bias is None else xp.reshape(linear_bias, (width,))
-
-    biased, weighted = b is not None, weight is not None
-
-    def rows(x, t, w, *given):  # given: the bias and the class weights, those that are not None
-        b, weight = (given[0] if biased else None), (given[-1] if weighted else None)
-        logits = x @ w.T if b is None else x @ w.T + b
-        logits = xp.reshape(logits, (x.shape[0], n_classes) + out_features)
-        return _cross_entropy_terms(xp, logits, t, weight, ignore_index, label_smoothing)[0]
-
-    x, t = (input, target) if batch else (xp.expand_dims(input, axis=0), xp.expand_dims(target, axis=0))
-    shared = tuple(a for a in (w, b, weight) if a is not None)
-    dtype = xp.result_type(input, linear_weight)
-    if reduction == "none":
-        out = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True)
-        return as_dtype(xp, out if batch else out[0, ...], dtype)
-    # 'mean' and 'sum': the sum of the rows' losses (divided by the mean's denominator) taken in the chunks; on
-    # torch under autograd and on JAX each chunk's gradients then come with its values, as in fused kernels
-    divisor = None
-    if reduction == "mean":
-        work = dtype if xp.finfo(dtype).bits >= 32 else xp.float32  # working_precision's
-        if xp.isdtype(target.dtype, "real floating"):  # the number of positions
-            divisor = xp.asarray(math.prod(batch + out_features), dtype=work, device=P.device(input))
-        else:
-            (w_classes,) = working_precision(xp, weight)
-            divisor = xp.sum(_kept_weights(xp, t, w_classes, ignore_index, work))
-    total = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True, summed=True,
-                      divisor=divisor)
-    return as_dtype(xp, P.as_array(total), dtype)
-
-
-def _same_shape_target(loss, xp, input, target):
-    checks.floating(loss, xp, input=input, target=target)
-    checks.shape_is(loss, "target", target, input.shape, "input's shape")
+    s = setup("cross_entropy", reduction, {"input": input, "target": target, "weight": weight},
+              legacy=(size_average, reduce), indices=("target",), result=("input",), working=False)
+    checks.option_in("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
+    target = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
+    out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing)
+    return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
 
 _BCE_EPS = 9.999999960041972e-13  # torch's EPSILON in the BCE backward: 1e-12 as a float32
@@ -364,20 +235,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     ``x`` is within 4e-44 of 0 or 1, where torch's is up to infinite).
     """
     loss = "binary_cross_entropy"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    _same_shape_target(loss, xp, input, target)
-    checks.floating(loss, xp, weight=weight)
-    checks.reduction(loss, reduction)
+    s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
+              result=("input", "target"), common=("input", "target"))
+    checks.shape_is(loss, "target", target, input.shape, "input's shape")
     if weight is not None:
         checks.broadcastable_to(loss, "weight", weight, "target", target)
-    in01 = lambda v: (v >= 0) & (v <= 1)
+    in01 = lambda v: (v >= 0) & (v <= 1)  # noqa: E731
     checks.values(loss, "input", input, in01, "probabilities in [0, 1]")
     checks.values(loss, "target", target, in01, "probabilities in [0, 1]")
-    dtype = xp.result_type(input, target)
-    input, target, weight = working_precision(xp, input, target, weight)
-    input, target = one_dtype(xp, input, target)
-    return as_dtype(xp, reduce_elementwise(_bce, _bce_derivatives, (input, target), reduction, weight=weight), dtype)
+    input, target, weight = s.arrays
+    return s.finish(reduce_elementwise(_bce, _bce_derivatives, (input, target), s.reduction, weight=weight))
 
 
 def _bce_logits(x, t, p=None):
@@ -419,20 +286,15 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     any magnitude (log_sigmoid never overflows).
     """
     loss = "binary_cross_entropy_with_logits"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target, weight=weight, pos_weight=pos_weight)
-    _same_shape_target(loss, xp, input, target)
-    checks.floating(loss, xp, weight=weight, pos_weight=pos_weight)
-    checks.reduction(loss, reduction)
+    s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "pos_weight": pos_weight},
+              legacy=(size_average, reduce), result=("input", "target"), common=("input", "target"))
+    checks.shape_is(loss, "target", target, input.shape, "input's shape")
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         if w is not None:
             checks.broadcastable_to(loss, name, w, "input", input)
-    dtype = xp.result_type(input, target)
-    input, target, weight, pos_weight = working_precision(xp, input, target, weight, pos_weight)
-    input, target = one_dtype(xp, input, target)
+    input, target, weight, pos_weight = s.arrays
     arrays = (input, target) if pos_weight is None else (input, target, pos_weight)
-    return as_dtype(xp, reduce_elementwise(_bce_logits, _bce_logits_derivatives, arrays, reduction, weight=weight),
-                    dtype)
+    return s.finish(reduce_elementwise(_bce_logits, _bce_logits_derivatives, arrays, s.reduction, weight=weight))
 
 
 def _multilabel_soft_margin(x, t):
@@ -455,27 +317,24 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     broadcasts (typically ``(C,)``).
     """
     loss = "multilabel_soft_margin_loss"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    checks.floating(loss, xp, input=input, weight=weight)
-    target = checks.numeric_like(loss, xp, "target", target, input)
+    s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
+              targets=("target",), result=("input", "target"), common=("input", "target"))
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
-    checks.reduction(loss, reduction)
     if input.ndim < 1:
         raise ValueError(f"{loss}: input must have a class axis (the last), got a 0-d array")
     if weight is not None:
         checks.broadcastable_to(loss, "weight", weight, "input", input)
-    dtype = xp.result_type(input, target)
-    input, target, weight = working_precision(xp, input, target, weight)
-    arrays, n_classes = one_dtype(xp, input, target), input.shape[-1]
-    if reduction == "none":  # the mean over the classes, per sample
-        out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, arrays, "none", weight=weight)
-        return as_dtype(xp, xp.sum(out, axis=-1) / n_classes, dtype)
+    input, target, weight = s.arrays
+    n_classes = input.shape[-1]
+    if s.reduction == "none":  # the mean over the classes, per sample
+        out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, (input, target), "none",
+                                 weight=weight)
+        return s.finish(s.xp.sum(out, axis=-1) / n_classes)
     # the sum (or mean) over the samples of the per-sample means: the total over n_classes (and the samples)
-    out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, arrays, "sum", weight=weight)
+    out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, (input, target), "sum", weight=weight)
     samples = math.prod(input.shape[:-1])
-    divisor = (n_classes if samples else 1) * (samples if reduction == "mean" else 1)  # no samples: a sum of 0
-    return as_dtype(xp, P.as_array(out / divisor), dtype)
+    divisor = (n_classes if samples else 1) * (samples if s.reduction == "mean" else 1)  # no samples: a sum of 0
+    return s.finish(out / divisor)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -485,13 +344,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     Computed as ``softplus(-t x)``: finite where torch's ``log1p(exp(-t x))``
     overflows (``t x < -88`` in float32).
     """
-    loss = "soft_margin_loss"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    xp = checks.namespace(loss, input=input, target=target)
-    checks.floating(loss, xp, input=input)
-    target = checks.numeric_like(loss, xp, "target", target, input)
-    checks.shape_is(loss, "target", target, input.shape, "input's shape")
-    checks.reduction(loss, reduction)
-    dtype = xp.result_type(input, target)
-    input, target = working_precision(xp, input, target)
-    return as_dtype(xp, _reduce(P.softplus(-target * input), reduction), dtype)
+    s = setup("soft_margin_loss", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
+              targets=("target",))
+    checks.shape_is("soft_margin_loss", "target", target, input.shape, "input's shape")
+    input, target = s.arrays
+    return s.finish(_reduce(P.softplus(-target * input), s.reduction))

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as _np
-
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, working_precision
 from ._reduction import reduce as _reduce
+from ._setup import setup
 
 __all__ = [
     "margin_ranking_loss",
@@ -39,19 +37,6 @@ def _step_from_zero(wanted, z):
     return (P.array_namespace(z).astype(z >= 0, z.dtype),)
 
 
-def _setup(loss, reduction, floats, labels=None, *, size_average=None, reduce=None):
-    """Reduction, namespace and dtype checks; ``floats`` and ``labels`` in working precision."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    arrays = dict(floats, **(labels or {}))
-    xp = checks.namespace(loss, **arrays)
-    checks.floating(loss, xp, **floats)
-    checks.reduction(loss, reduction)
-    first = next(iter(floats.values()))
-    labels = {k: checks.numeric_like(loss, xp, k, v, first) for k, v in (labels or {}).items()}
-    dtype = xp.result_type(*(a for a in floats.values() if a is not None), *labels.values())
-    return reduction, xp, dtype, working_precision(xp, *floats.values(), *labels.values())
-
-
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -y (x1 - x2) + margin)``, as ``torch.nn.functional.margin_ranking_loss``.
 
@@ -64,9 +49,10 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise ValueError(f"{loss}: input1, input2 and target must have the same number of dimensions, got "
                          f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
     checks.broadcast_shape(loss, input1=input1, input2=input2, target=target)
-    reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
-                                               {"target": target}, size_average=size_average, reduce=reduce)
-    return as_dtype(xp, _reduce(_hinge_from_zero(-y * (x1 - x2) + margin), reduction), dtype)
+    s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
+              targets=("target",))
+    x1, x2, y = s.arrays
+    return s.finish(_reduce(_hinge_from_zero(-y * (x1 - x2) + margin), s.reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -75,13 +61,13 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     ``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``; a label
     that is neither gets both terms, as in torch.
     """
-    loss = "hinge_embedding_loss"
-    reduction, xp, dtype, (x, y) = _setup(loss, reduction, {"input": input}, {"target": target},
-                                          size_average=size_average, reduce=reduce)
-    checks.broadcastable(loss, x, y, warn=False)
+    s = setup("hinge_embedding_loss", reduction, {"input": input, "target": target},
+              legacy=(size_average, reduce), targets=("target",))
+    checks.broadcastable("hinge_embedding_loss", input, target, warn=False)
+    xp, (x, y) = s.xp, s.arrays
     zero = xp.zeros_like(x)
     out = xp.where(y != 1, _hinge_from_zero(margin - x), zero) + xp.where(y != -1, x, zero)
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    return s.finish(_reduce(out, s.reduction))
 
 
 def _classes_last(loss, xp, input, target, target_shape, what):
@@ -105,9 +91,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = "multi_margin_loss"
     if p not in (1, 2):
         raise ValueError(f"{loss}: p must be 1 or 2, got {p!r}")
-    reduction, xp, dtype, (x, w) = _setup(loss, reduction, {"input": input, "weight": weight},
-                                          size_average=size_average, reduce=reduce)
-    checks.namespace(loss, input=input, target=target)
+    s = setup(loss, reduction, {"input": input, "weight": weight, "target": target}, legacy=(size_average, reduce),
+              indices=("target",))
+    xp, (x, w, target) = s.xp, s.arrays
     target = _classes_last(loss, xp, input, target, input.shape[:-1], "class indices, one per sample")
     n_classes = input.shape[-1]
     if weight is not None:
@@ -128,7 +114,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         out = rows(x, target)
     if w is not None:
         out = out * xp.reshape(xp.take(w, xp.reshape(target, (-1,))), target.shape)
-    return as_dtype(xp, _reduce(out / n_classes, reduction), dtype)
+    return s.finish(_reduce(out / n_classes, s.reduction))
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -156,9 +142,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     elsewhere (a GPU, traced code, JAX, other libraries: ``P.row_chunk``) ``HINGES_PER_CHUNK_ELSEWHERE``.
     """
     loss = "multilabel_margin_loss"
-    reduction, xp, dtype, (x,) = _setup(loss, reduction, {"input": input}, size_average=size_average,
-                                        reduce=reduce)
-    checks.namespace(loss, input=input, target=target)
+    s = setup(loss, reduction, {"input": input, "target": target}, legacy=(size_average, reduce), indices=("target",))
+    xp, reduction, (x, target) = s.xp, s.reduction, s.arrays
     target = _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
     n = input.shape[-1]
     checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
@@ -174,22 +159,19 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     chunk = P.row_chunk(x, n + slots, HINGES_PER_CHUNK, elsewhere)
     if reduction == "none":
         total = P.chunked(rows, (x, target[:, :slots]), chunk, arguments_only=True)
-        return as_dtype(xp, total / n if batched else total[0] / n, dtype)
+        return s.finish(total / n if batched else total[0] / n)
     # 'mean' and 'sum': the rows' sums divided and summed in the chunks (see linear_cross_entropy)
     divisor = xp.asarray(n * x.shape[0] if reduction == "mean" else n, dtype=x.dtype, device=P.device(x))
     total = P.chunked(rows, (x, target[:, :slots]), chunk, arguments_only=True, summed=True, divisor=divisor)
-    return as_dtype(xp, P.as_array(total), dtype)
+    return s.finish(total)
 
 
-# multilabel_margin_loss: rows of C + K sorted values per chunk, about this many.  N = 1024, C = 256 on 2 CPU
-# threads, forward+backward against torch's kernel: 2**13 1.2x its time, 0.7x its peak memory; 2**14 0.84x,
-# 0.77x; 2**15 0.66x, 1.3x (the chunk's float64 sums and int64 ranks against a gradient of 1 MiB).
+# multilabel_margin_loss: rows of C + K sorted values per chunk, about this many: where the temporaries stay
+# in cache and their peak under torch's, for CPU eager evaluation (benchmarks/HISTORY.md).
 HINGES_PER_CHUNK = 2 ** 14
-# Elsewhere (a GPU, traced code: P.row_chunk) a chunk is some 90 kernel launches (forward+backward) or one scan
-# step, so chunks of 2**14 were launch-bound: 44 ms forward on an H200 at N = 1024, C = 256 (32 chunks of 32 rows
-# where a row lists 256 slots), against 0.18 ms for torch's kernel.  2**22 takes such rows whole and still
-# bounds the temporaries of large inputs; not where the slots' gather is a one-hot selection (Dask, generic
-# primitives), whose temporary is K times larger.
+# Elsewhere (a GPU, traced code: P.row_chunk) a chunk is many kernel launches or one scan step, so small chunks
+# are launch-bound; 2**22 takes typical rows whole and still bounds the temporaries of large inputs.  Not where
+# the slots' gather is a one-hot selection (Dask, generic primitives), whose temporary is K times larger.
 HINGES_PER_CHUNK_ELSEWHERE = 2 ** 22
 
 
@@ -225,9 +207,10 @@ def _listed_slots(target) -> int:
     t = P.host_values(target)
     if t is None:
         return target.shape[-1]
+    xp = P.array_namespace(t)
     ended = t < 0
-    lengths = _np.where(ended.any(axis=-1), ended.argmax(axis=-1), t.shape[-1])
-    return int(lengths.max(initial=0))
+    lengths = xp.where(xp.any(ended, axis=-1), xp.argmax(xp.astype(ended, xp.int8), axis=-1), t.shape[-1])
+    return int(xp.max(lengths)) if lengths.size else 0
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
@@ -239,8 +222,9 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     give 0).  Inputs ``(D,)`` with target ``()``, or ``(N, D)`` with ``(N,)``.
     """
     loss = "cosine_embedding_loss"
-    reduction, xp, dtype, (x1, x2, y) = _setup(loss, reduction, {"input1": input1, "input2": input2},
-                                               {"target": target}, size_average=size_average, reduce=reduce)
+    s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
+              targets=("target",))
+    xp, (x1, x2, y) = s.xp, s.arrays
     if input1.ndim not in (1, 2) or input1.ndim != input2.ndim or target.ndim != input1.ndim - 1:
         raise ValueError(f"{loss}: input1 and input2 must be (D,) with a 0-d target, or (N, D) with a (N,) target; "
                          f"got {tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
@@ -251,7 +235,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     cos = dot / norms
     zero = xp.zeros_like(cos)
     out = xp.where(y == 1, 1 - cos, zero) + xp.where(y == -1, _hinge_from_zero(cos - margin), zero)
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    return s.finish(_reduce(out, s.reduction))
 
 
 def _check_p(loss, p):
@@ -267,15 +251,13 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     difference is 0, as torch's.
     """
     loss = "pairwise_distance"
-    xp = checks.namespace(loss, x1=x1, x2=x2)
-    checks.floating(loss, xp, x1=x1, x2=x2)
+    s = setup(loss, "none", {"x1": x1, "x2": x2})
     checks.broadcast_shape(loss, x1=x1, x2=x2)
     if x1.ndim == 0 and x2.ndim == 0:
         raise ValueError(f"{loss}: x1 and x2 must have a last axis to measure along, got 0-d arrays")
     _check_p(loss, p)
-    dtype = xp.result_type(x1, x2)
-    x1, x2 = working_precision(xp, x1, x2)
-    return as_dtype(xp, P.vector_norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim), dtype)
+    x1, x2 = s.arrays
+    return s.finish(P.vector_norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim))
 
 
 def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=False):
@@ -308,11 +290,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     """
     loss = "triplet_margin_loss"
     _check_p(loss, p)
-    reduction, xp, dtype, (a, pos, neg) = _setup(
-        loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative},
-        size_average=size_average, reduce=reduce)
+    s = setup(loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative},
+              legacy=(size_average, reduce))
     distance = lambda u, v: pairwise_distance(u, v, p, eps)  # noqa: E731
-    return as_dtype(xp, _triplet(loss, xp, a, pos, neg, distance, margin, swap, reduction), dtype)
+    return s.finish(_triplet(loss, s.xp, *s.arrays, distance, margin, swap, s.reduction))
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
@@ -324,8 +305,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     :func:`pairwise_distance`.
     """
     loss = "triplet_margin_with_distance_loss"
-    reduction, xp, dtype, _ = _setup(loss, reduction, {"anchor": anchor, "positive": positive,
-                                                       "negative": negative})
+    s = setup(loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative}, working=False)
     distance = pairwise_distance if distance_function is None else distance_function
-    out = _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=True)
-    return as_dtype(xp, out, dtype)
+    return s.finish(_triplet(loss, s.xp, anchor, positive, negative, distance, margin, swap, s.reduction,
+                             check_shape=True))

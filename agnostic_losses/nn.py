@@ -1,117 +1,148 @@
 """torch.nn-style loss classes: options at construction, arrays at call.
 
-They are plain callables (not ``torch.nn.Module``s), so they work with every
-array library; ``forward`` is an alias of ``__call__`` for torch habits.  Each
-constructor has torch's signature; the options it keeps are passed to the
-functional form by keyword at every call.
+Every class is made from one row of :data:`TABLE`: the functional form, and a
+function with torch.nn's constructor signature whose body checks the options.
+The classes of this module are plain callables (not ``torch.nn.Module``s), so
+they work with every array library; ``forward`` is an alias of ``__call__``
+for torch habits.  :mod:`agnostic_losses.torch` makes ``torch.nn.Module``
+classes from the same table.
+
+>>> import numpy as np
+>>> import agnostic_losses as al
+>>> loss = al.HuberLoss(reduction="sum", delta=0.5)
+>>> float(loss(np.array([0.0, 2.0]), np.zeros(2)))
+0.875
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from . import _checks as checks
 from . import classification as C
+from . import linear as L
 from . import margin as M
 from . import probabilistic as Pr
 from . import regression as R
 from . import sequence as S
 from ._reduction import legacy_reduction
 
-__all__ = [
-    "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss",
-    "CrossEntropyLoss", "LinearCrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss",
-    "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
-    "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-    "CTCLoss",
-]
+
+def _p_is_1_or_2(p):
+    if p not in (1, 2):
+        raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
 
 
-class _Loss:
-    """Keeps the constructor's options; ``size_average``/``reduce`` become ``reduction`` as in torch."""
+# name: (functional form, constructor).  The constructor has torch.nn's signature (names, order,
+# defaults, keyword-only marks) and checks the options that torch checks at construction.
+TABLE = {
+    "L1Loss": (R.l1_loss, lambda size_average=None, reduce=None, reduction="mean": None),
+    "MSELoss": (R.mse_loss, lambda size_average=None, reduce=None, reduction="mean": None),
+    "HuberLoss": (R.huber_loss, lambda reduction="mean", delta=1.0: checks.positive("HuberLoss", "delta", delta)),
+    "SmoothL1Loss": (R.smooth_l1_loss, lambda size_average=None, reduce=None, reduction="mean", beta=1.0:
+                     checks.positive("SmoothL1Loss", "beta", beta, allow_zero=True)),
+    "CrossEntropyLoss": (C.cross_entropy, lambda weight=None, size_average=None, ignore_index=-100, reduce=None,
+                         reduction="mean", label_smoothing=0.0: None),
+    "LinearCrossEntropyLoss": (
+        L.linear_cross_entropy,
+        lambda in_features, num_classes, *, out_features=(), bias=False, reduction="mean", weight=None,
+        ignore_index=None, label_smoothing=0.0, chunk_size=None:
+        checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)),
+    "NLLLoss": (C.nll_loss, lambda weight=None, size_average=None, ignore_index=-100, reduce=None,
+                reduction="mean": None),
+    "BCELoss": (C.binary_cross_entropy, lambda weight=None, size_average=None, reduce=None, reduction="mean": None),
+    "BCEWithLogitsLoss": (C.binary_cross_entropy_with_logits, lambda weight=None, size_average=None, reduce=None,
+                          reduction="mean", pos_weight=None: None),
+    "MultiLabelSoftMarginLoss": (C.multilabel_soft_margin_loss, lambda weight=None, size_average=None, reduce=None,
+                                 reduction="mean": None),
+    "SoftMarginLoss": (C.soft_margin_loss, lambda size_average=None, reduce=None, reduction="mean": None),
+    "KLDivLoss": (Pr.kl_div, lambda size_average=None, reduce=None, reduction="mean", log_target=False: None),
+    "PoissonNLLLoss": (Pr.poisson_nll_loss, lambda log_input=True, full=False, size_average=None, eps=1e-8,
+                       reduce=None, reduction="mean": None),
+    "GaussianNLLLoss": (Pr.gaussian_nll_loss, lambda *, full=False, eps=1e-6, reduction="mean": None),
+    "MarginRankingLoss": (M.margin_ranking_loss, lambda margin=0.0, size_average=None, reduce=None,
+                          reduction="mean": None),
+    "HingeEmbeddingLoss": (M.hinge_embedding_loss, lambda margin=1.0, size_average=None, reduce=None,
+                           reduction="mean": None),
+    "MultiMarginLoss": (M.multi_margin_loss, lambda p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                        reduction="mean": _p_is_1_or_2(p)),
+    "MultiLabelMarginLoss": (M.multilabel_margin_loss, lambda size_average=None, reduce=None, reduction="mean": None),
+    "CosineEmbeddingLoss": (M.cosine_embedding_loss, lambda margin=0.0, size_average=None, reduce=None,
+                            reduction="mean": None),
+    "TripletMarginLoss": (M.triplet_margin_loss, lambda margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                          reduce=None, reduction="mean": checks.positive("TripletMarginLoss", "margin", margin)),
+    "TripletMarginWithDistanceLoss": (
+        M.triplet_margin_with_distance_loss,
+        lambda *, distance_function=None, margin=1.0, swap=False, reduction="mean":
+        checks.positive("TripletMarginWithDistanceLoss", "margin", margin)),
+    "CTCLoss": (S.ctc_loss, lambda blank=0, reduction="mean", zero_infinity=False: None),
+}
 
-    _fn = None  # the functional form, set by each subclass
+__all__ = list(TABLE)
 
-    def _keep(self, options: dict) -> None:
-        options = {k: v for k, v in options.items() if k not in ("self", "__class__")}
+
+class Options:
+    """What a loss class does with its options, whatever it derives from (see :func:`make_class`).
+
+    ``_bind`` checks the constructor's arguments and maps ``size_average``/``reduce`` to
+    ``reduction`` with torch's warning; each option is then an attribute of its name, read at
+    every call, so that changing ``loss.reduction`` changes the next call.
+    """
+
+    _fn = None  # the functional form
+    _spec = None  # the constructor: signature and option checks
+    _doc = "See :func:`agnostic_losses.{fn}`; called as ``loss({args})``."
+
+    @classmethod
+    def _bind(cls, args, kwargs) -> dict:
+        bound = inspect.signature(cls._spec).bind(*args, **kwargs)
+        bound.apply_defaults()
+        cls._spec(*bound.args, **bound.kwargs)
+        options = dict(bound.arguments)
         legacy = options.pop("size_average", None), options.pop("reduce", None)
-        options["reduction"] = legacy_reduction(*legacy, options["reduction"])
-        self._options = options
+        if "reduction" in options:  # a class without a reduction (torch.nn.CosineSimilarity) has no legacy pair
+            options["reduction"] = legacy_reduction(*legacy, options["reduction"])
+        return options
+
+    def _loss(self, *arrays):
+        return self._fn(*arrays, **{k: getattr(self, k) for k in self._options})
+
+    def _shown(self) -> str:
+        """The options that are not arrays, as ``name=value, ...``."""
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options if not hasattr(getattr(self, k), "shape"))
+
+
+class _Loss(Options):
+    """The base of this module's classes: options as plain attributes."""
+
+    def _init(self, options: dict) -> None:
+        self._options = tuple(options)
         for name, value in options.items():
             setattr(self, name, value)
 
     def __call__(self, *arrays):
-        return type(self)._fn(*arrays, **{k: getattr(self, k) for k in self._options})
+        return self._loss(*arrays)
 
     forward = __call__
 
     def __repr__(self):
-        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options
-                          if not hasattr(getattr(self, k), "shape"))
-        return f"{type(self).__name__}({shown})"
+        return f"{type(self).__name__}({self._shown()})"
 
 
-class L1Loss(_Loss):
-    """See :func:`agnostic_losses.l1_loss`."""
-
-    _fn = staticmethod(R.l1_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class MSELoss(_Loss):
-    """See :func:`agnostic_losses.mse_loss`."""
-
-    _fn = staticmethod(R.mse_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class HuberLoss(_Loss):
-    """See :func:`agnostic_losses.huber_loss`."""
-
-    _fn = staticmethod(R.huber_loss)
-
-    def __init__(self, reduction="mean", delta=1.0):
-        checks.positive("HuberLoss", "delta", delta)
-        self._keep(locals())
-
-
-class SmoothL1Loss(_Loss):
-    """See :func:`agnostic_losses.smooth_l1_loss`."""
-
-    _fn = staticmethod(R.smooth_l1_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
-        checks.positive("SmoothL1Loss", "beta", beta, allow_zero=True)
-        self._keep(locals())
-
-
-class CrossEntropyLoss(_Loss):
-    """See :func:`agnostic_losses.cross_entropy`."""
-
-    _fn = staticmethod(C.cross_entropy)
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
-        self._keep(locals())
-
-
-class LinearCrossEntropyLoss(_Loss):
+class _LinearAtCall(_Loss):
     """See :func:`agnostic_losses.linear_cross_entropy`; called as ``loss(input, target, linear_weight, linear_bias=None)``.
 
     torch's class owns a ``torch.nn.Linear`` (its parameters made on ``device``
     in ``dtype``).  A loss written for every array library cannot make
     parameters for one of them, and JAX differentiates only what is passed in,
     so this class owns none: the linear layer's weight (and bias) are arrays
-    the caller passes at every call.  The constructor keeps torch's shape
-    contract (``in_features``, ``num_classes``, ``out_features``, ``bias``),
-    checked at each call, and torch's loss options, plus ``chunk_size`` (ours;
-    see the function) in place of torch's ``options``; ``device`` and ``dtype``
-    are not taken (they would have nothing to act on).
+    the caller passes at every call (:class:`agnostic_losses.torch.LinearCrossEntropyLoss`
+    owns them, as torch's).  The constructor keeps torch's shape contract
+    (``in_features``, ``num_classes``, ``out_features``, ``bias``), checked at
+    each call, and torch's loss options, plus ``chunk_size`` (ours; see the
+    function) in place of torch's ``options``; ``device`` and ``dtype`` are not
+    taken (they would have nothing to act on).
 
     ``linear_weight`` has shape ``(num_classes, *out_features, in_features)``
     or torch's flat storage ``(num_classes * prod(out_features), in_features)``
@@ -120,13 +151,10 @@ class LinearCrossEntropyLoss(_Loss):
     *out_features)`` or flat.
     """
 
-    _fn = staticmethod(C.linear_cross_entropy)
+    _doc = __doc__
 
-    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, reduction="mean", weight=None,
-                 ignore_index=None, label_smoothing=0.0, chunk_size=None):
-        checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
-        out_features = tuple(out_features)
-        self._keep(locals())
+    def _init(self, options: dict) -> None:
+        super()._init({**options, "out_features": tuple(options["out_features"])})
 
     def __call__(self, input, target, linear_weight, linear_bias=None):
         if self.bias != (linear_bias is not None):
@@ -136,9 +164,11 @@ class LinearCrossEntropyLoss(_Loss):
         linear_weight = self._shaped("linear_weight", linear_weight, shape + (self.in_features,))
         if linear_bias is not None:
             linear_bias = self._shaped("linear_bias", linear_bias, shape)
-        return C.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
+        return L.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
                                       reduction=self.reduction, ignore_index=self.ignore_index,
                                       label_smoothing=self.label_smoothing, chunk_size=self.chunk_size)
+
+    forward = __call__
 
     def _shaped(self, name, a, shape):
         """``a`` of ``shape``; torch's flat storage (class and out_features axes in one) is reshaped to it."""
@@ -149,153 +179,30 @@ class LinearCrossEntropyLoss(_Loss):
             raise ValueError(f"LinearCrossEntropyLoss: {name} must have shape {shape} or {flat}, got {tuple(a.shape)}")
         return xp.reshape(a, shape)
 
-    forward = __call__
 
-
-class NLLLoss(_Loss):
-    """See :func:`agnostic_losses.nll_loss`."""
-
-    _fn = staticmethod(C.nll_loss)
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class BCELoss(_Loss):
-    """See :func:`agnostic_losses.binary_cross_entropy`."""
-
-    _fn = staticmethod(C.binary_cross_entropy)
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class BCEWithLogitsLoss(_Loss):
-    """See :func:`agnostic_losses.binary_cross_entropy_with_logits`."""
-
-    _fn = staticmethod(C.binary_cross_entropy_with_logits)
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
-        self._keep(locals())
-
-
-class MultiLabelSoftMarginLoss(_Loss):
-    """See :func:`agnostic_losses.multilabel_soft_margin_loss`."""
-
-    _fn = staticmethod(C.multilabel_soft_margin_loss)
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class SoftMarginLoss(_Loss):
-    """See :func:`agnostic_losses.soft_margin_loss`."""
-
-    _fn = staticmethod(C.soft_margin_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class KLDivLoss(_Loss):
-    """See :func:`agnostic_losses.kl_div`."""
-
-    _fn = staticmethod(Pr.kl_div)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
-        self._keep(locals())
-
-
-class PoissonNLLLoss(_Loss):
-    """See :func:`agnostic_losses.poisson_nll_loss`."""
-
-    _fn = staticmethod(Pr.poisson_nll_loss)
-
-    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class GaussianNLLLoss(_Loss):
-    """See :func:`agnostic_losses.gaussian_nll_loss`; called as ``loss(input, target, var)``."""
-
-    _fn = staticmethod(Pr.gaussian_nll_loss)
-
-    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
-        self._keep(locals())
-
-
-class MarginRankingLoss(_Loss):
-    """See :func:`agnostic_losses.margin_ranking_loss`; called as ``loss(input1, input2, target)``."""
-
-    _fn = staticmethod(M.margin_ranking_loss)
-
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class HingeEmbeddingLoss(_Loss):
-    """See :func:`agnostic_losses.hinge_embedding_loss`."""
-
-    _fn = staticmethod(M.hinge_embedding_loss)
-
-    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class MultiMarginLoss(_Loss):
-    """See :func:`agnostic_losses.multi_margin_loss`."""
-
-    _fn = staticmethod(M.multi_margin_loss)
-
-    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
-        self._keep(locals())
-
-
-class MultiLabelMarginLoss(_Loss):
-    """See :func:`agnostic_losses.multilabel_margin_loss`."""
-
-    _fn = staticmethod(M.multilabel_margin_loss)
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class CosineEmbeddingLoss(_Loss):
-    """See :func:`agnostic_losses.cosine_embedding_loss`; called as ``loss(input1, input2, target)``."""
-
-    _fn = staticmethod(M.cosine_embedding_loss)
-
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        self._keep(locals())
-
-
-class TripletMarginLoss(_Loss):
-    """See :func:`agnostic_losses.triplet_margin_loss`; called as ``loss(anchor, positive, negative)``."""
-
-    _fn = staticmethod(M.triplet_margin_loss)
-
-    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
-                 reduction="mean"):
-        checks.positive("TripletMarginLoss", "margin", margin)
-        self._keep(locals())
-
-
-class TripletMarginWithDistanceLoss(_Loss):
-    """See :func:`agnostic_losses.triplet_margin_with_distance_loss`."""
-
-    _fn = staticmethod(M.triplet_margin_with_distance_loss)
-
-    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
-        checks.positive("TripletMarginWithDistanceLoss", "margin", margin)
-        self._keep(locals())
-
-
-class CTCLoss(_Loss):
-    """See :func:`agnostic_losses.ctc_loss`."""
-
-    _fn = staticmethod(S.ctc_loss)
-
-    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
-        self._keep(locals())
+def make_class(base: type, name: str, module: str, spec=None) -> type:
+    """The class ``name`` of :data:`TABLE` as a subclass of ``base`` (an :class:`Options`), in ``module``.
+
+    ``spec`` replaces the row's constructor (its signature and checks).  The class's ``__init__``
+    has the constructor's signature, so ``inspect.signature(cls)`` and ``help(cls)`` show torch's.
+    """
+    fn, row_spec = TABLE[name]
+    spec = spec or row_spec
+
+    def __init__(self, *args, **kwargs):
+        self._init(self._bind(args, kwargs))
+
+    parameters = list(inspect.signature(spec).parameters.values())
+    self_ = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = inspect.Signature([self_, *parameters])
+    __init__.__qualname__ = f"{name}.__init__"
+    arrays = [p.name for p in inspect.signature(fn).parameters.values()
+              if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    doc = base._doc.format(name=name, fn=fn.__name__, args=", ".join(arrays))
+    namespace = {"__init__": __init__, "__doc__": doc, "__module__": module, "__qualname__": name,
+                 "_fn": staticmethod(fn), "_spec": staticmethod(spec)}
+    return type(name, (base,), namespace)
+
+
+globals().update({name: make_class(_LinearAtCall if name == "LinearCrossEntropyLoss" else _Loss, name, __name__)
+                  for name in TABLE})

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, one_dtype, reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
+from ._reduction import reduce_elementwise
+from ._setup import setup
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
-
-
-def _pointwise_setup(loss, input, target, reduction, allowed=("none", "mean", "sum")):
-    """Namespace, checks and working precision shared by the pointwise losses of this module."""
-    xp = checks.namespace(loss, input=input, target=target)
-    checks.floating(loss, xp, input=input)
-    target = checks.numeric_like(loss, xp, "target", target, input)
-    checks.reduction(loss, reduction, allowed)
-    checks.broadcastable(loss, input, target, warn=False)  # torch broadcasts these silently
-    dtype = xp.result_type(input, target)
-    return (xp, dtype) + working_precision(xp, input, target)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -34,24 +23,18 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     with respect to ``target`` is NaN (0/0 inside xlogy's backward); ours is the
     derivative of ``xlogy``'s convention there, ``-x``.
     """
-    loss = "kl_div"
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    elif reduction == "mean" and not P.compiling():  # torch.compile cannot trace warnings.warn
-        warnings.warn(
+    if size_average is None and reduce is None and reduction == "mean":
+        checks.warn_user(
             "kl_div: reduction='mean' divides the total loss by both the batch size and the support size; "
             "'batchmean' divides only by the batch size, and aligns with the KL divergence's definition "
-            "(torch.nn.functional.kl_div gives the same warning)",
-            UserWarning, stacklevel=2,
-        )
-    xp, dtype, input, target = _pointwise_setup(loss, input, target, reduction,
-                                                ("none", "mean", "sum", "batchmean"))
+            "(torch.nn.functional.kl_div gives the same warning)")
+    s = setup("kl_div", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
+              reductions=("none", "mean", "sum", "batchmean"), targets=("target",), common=("input", "target"))
+    checks.broadcastable("kl_div", input, target, warn=False)  # torch broadcasts these silently
     pointwise = (_kl_log_target, _kl_log_target_derivatives) if log_target else (_kl, _kl_derivatives)
-    arrays = one_dtype(xp, input, target)
-    if reduction != "batchmean":
-        return as_dtype(xp, reduce_elementwise(*pointwise, arrays, reduction), dtype)
-    out = reduce_elementwise(*pointwise, arrays, "sum")
-    return as_dtype(xp, P.as_array(out / (input.shape[0] if input.ndim else 1)), dtype)
+    if s.reduction != "batchmean":
+        return s.finish(reduce_elementwise(*pointwise, s.arrays, s.reduction))
+    return s.finish(reduce_elementwise(*pointwise, s.arrays, "sum") / (input.shape[0] if input.ndim else 1))
 
 
 def _kl(x, t):
@@ -102,17 +85,18 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     Where ``full`` and ``t == 0`` torch's gradient with respect to ``target`` is
     NaN (0 * inf from the masked branch); ours is that of the formula without it.
     """
-    loss = "poisson_nll_loss"
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    checks.positive(loss, "eps", eps, allow_zero=True)
-    xp, dtype, input, target = _pointwise_setup(loss, input, target, reduction)
+    checks.positive("poisson_nll_loss", "eps", eps, allow_zero=True)
+    s = setup("poisson_nll_loss", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
+              targets=("target",))
+    checks.broadcastable("poisson_nll_loss", input, target, warn=False)  # torch broadcasts these silently
+    xp, (input, target) = s.xp, s.arrays
     out = xp.exp(input) - target * input if log_input else input - target * xp.log(input + eps)
     if full:
         big = target > 1
         t = xp.where(big, target, xp.ones_like(target))  # the branch left out reads a safe t = 1
         stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
         out = out + xp.where(big, stirling, xp.zeros_like(stirling))
-    return as_dtype(xp, _reduce(out, reduction), dtype)
+    return s.finish(_reduce(out, s.reduction))
 
 
 def _var_shape(loss, xp, var, input):
@@ -140,25 +124,18 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """
     loss = "gaussian_nll_loss"
     checks.positive(loss, "eps", eps, allow_zero=True)
-    if P.is_array(var):
-        xp = checks.namespace(loss, input=input, target=target, var=var)
-        checks.floating(loss, xp, var=var)
-    else:
+    if not P.is_array(var):
         checks.positive(loss, "var", var, allow_zero=True)
-        xp = checks.namespace(loss, input=input, target=target)
-    checks.floating(loss, xp, input=input)
-    target = checks.numeric_like(loss, xp, "target", target, input)
-    checks.reduction(loss, reduction)
+        var = P.array_namespace(input).full_like(input, var) if P.is_array(input) else var
+    s = setup(loss, reduction, {"input": input, "target": target, "var": var}, targets=("target",),
+              common=("input", "target", "var"))
     checks.broadcastable(loss, input, target, warn=False)
-    if P.is_array(var):
-        var = _var_shape(loss, xp, var, input)
-        checks.values(loss, "var", var, lambda v: ~(v < 0), "non-negative variances")
-    else:
-        var = xp.full_like(input, var)
-    dtype = xp.result_type(input, target, var)
-    input, target, var = one_dtype(xp, *working_precision(xp, input, target, var))
-    out = reduce_elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), (input, target, var), reduction)
-    return as_dtype(xp, out, dtype)
+    input, target, var = s.arrays
+    var = _var_shape(loss, s.xp, var, input)
+    checks.values(loss, "var", var, lambda v: ~(v < 0), "non-negative variances")
+    out = reduce_elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), (input, target, var),
+                             s.reduction)
+    return s.finish(out)
 
 
 def _gaussian_nll(eps, full):

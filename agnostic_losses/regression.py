@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, legacy_reduction, reduce_elementwise, working_precision
+from ._reduction import reduce_elementwise
+from ._setup import setup
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
 
-def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean_over_weight=False,
-                 target_in_input_dtype=False):
+def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, legacy=(None, None),
+                 mean_over_weight=False, target_in_input_dtype=False):
     """The skeleton shared by the four losses: check, the elementwise ``pointwise`` (a pair ``value,
     derivatives`` for ``P.elementwise``) of ``input`` and ``target``, weigh, reduce.
 
@@ -25,19 +26,15 @@ def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, mean
     huber).  ``target_in_input_dtype``: torch's huber computes in ``input``'s
     dtype whatever ``target``'s.
     """
-    xp = checks.namespace(loss, input=input, target=target, weight=weight)
-    checks.floating(loss, xp, input=input, weight=weight)
-    target = checks.numeric_like(loss, xp, "target", target, input)
-    if target_in_input_dtype and target.dtype != input.dtype:
-        target = xp.astype(target, input.dtype)
-    checks.reduction(loss, reduction)
+    s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=legacy,
+              targets=("target",), result=("input", "weight") if target_in_input_dtype else None)
     checks.broadcastable(loss, input, target)
     checks.same_shape(loss, "weight", weight, "input", input)
-    dtype = xp.result_type(input, target, *(() if weight is None else (weight,)))
-    input, target, weight = working_precision(xp, input, target, weight)
-    out = reduce_elementwise(*pointwise, (input, target), reduction, weight=weight,
-                             mean_over_weight=mean_over_weight)
-    return as_dtype(xp, out, dtype)
+    input, target, weight = s.arrays
+    if target_in_input_dtype and target.dtype != input.dtype:
+        target = s.xp.astype(target, input.dtype)
+    return s.finish(reduce_elementwise(*pointwise, (input, target), s.reduction, weight=weight,
+                                       mean_over_weight=mean_over_weight))
 
 
 def _of_difference(f, df):
@@ -77,9 +74,9 @@ def _huber(k, scale):
 
     Huber is ``scale = 1``, smooth L1 is ``scale = k``.  One expression for
     both branches: ``m (z - m / 2) / scale`` with ``z = |d|`` and
-    ``m = min(z, k)``, updated in place (a one-sided bound on ``|d|``: XLA on
-    the CPU fuses it into the sum; a two-sided clip of ``d`` it does not, 3x
-    slower).  The derivative is
+    ``m = min(z, k)``, updated in place (a one-sided bound on ``|d|``, which
+    XLA on the CPU fuses into the sum, where it does not fuse a two-sided clip
+    of ``d``).  The derivative is
     ``clip(d, -k, k) / scale``, itself an elementwise function whose derivative
     (the second derivative) is torch's: 1 / scale strictly inside ``(-k, k)``,
     0 outside and at ``|d| == k`` (the clip's own would be 1 there).  A NaN
@@ -127,8 +124,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
     The gradient at ``input == target`` is 0, as torch's.
     """
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    return _elementwise("l1_loss", _L1, input, target, reduction, weight, mean_over_weight=True)
+    return _elementwise("l1_loss", _L1, input, target, reduction, weight, legacy=(size_average, reduce),
+                        mean_over_weight=True)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -137,8 +134,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     Arguments as :func:`l1_loss`; with ``weight``, ``'mean'`` is
     ``sum(weight * d^2) / sum(weight)``.
     """
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    return _elementwise("mse_loss", _MSE, input, target, reduction, weight, mean_over_weight=True)
+    return _elementwise("mse_loss", _MSE, input, target, reduction, weight, legacy=(size_average, reduce),
+                        mean_over_weight=True)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -161,6 +158,5 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ``huber_loss(delta=beta) / beta``; ``beta = 0`` is exactly :func:`l1_loss`.
     """
     checks.positive("smooth_l1_loss", "beta", beta, allow_zero=True)
-    reduction = legacy_reduction(size_average, reduce, reduction)
     pointwise = _L1 if beta == 0 else _huber(beta, beta)
-    return _elementwise("smooth_l1_loss", pointwise, input, target, reduction)
+    return _elementwise("smooth_l1_loss", pointwise, input, target, reduction, legacy=(size_average, reduce))

@@ -20,13 +20,13 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import as_dtype, working_precision
 from ._reduction import reduce as _reduce
+from ._setup import setup
 
 __all__ = ["ctc_loss"]
 
-# About the values of each term whose shares the reverse mode computes at once (the peak memory of the
-# benchmark's forward+backward, T = 500, N = 32, S = 100: 0.92x torch's; 1.16-1.19x with 2**18).
+# About the values of each term whose shares the reverse mode computes at once: large enough that a block's
+# steps are few array operations, small enough that the peak memory stays torch's (benchmarks/HISTORY.md).
 _BLOCK = 2**16
 
 
@@ -85,11 +85,10 @@ def _shifted_exponentials(xp, terms):
     -80 are clipped there, before ``exp``: ``exp(-80)``, 1.8e-35, is below
     half an ulp of the sum in float32 and float64 alike, so the sum is the
     same, and the clipped terms' gradients are 0 (on CPUs ``exp`` of a value
-    that underflows, or of -inf, is 3-9 times slower than of a normal one).
+    that underflows, or of -inf, is several times slower than of a normal one).
     All terms go through each operation at once: one array operation each
-    for the three terms of a step (on torch's eager path every operation
-    costs a few microseconds of dispatch, which at these sizes outweighs
-    the arithmetic)."""
+    for the three terms of a step (on torch's eager path an operation's
+    dispatch outweighs its arithmetic at these sizes)."""
     m = P.stop_gradient(xp.max(terms, axis=0))
     info = xp.finfo(m.dtype)
     exps = xp.exp(P.clip(terms - P.clip(m, float(info.min), float(info.max)), -80.0))
@@ -100,7 +99,7 @@ def _entries(xp, alpha, barred):
     """The three terms a step adds up for each state s, stacked ``(3, ..., states)`` (``alpha`` of one
     step, ``(N, states)``, or of several): from s (stay), s - 1 (advance) and s - 2 (skip).  ``barred`` is
     -inf where the rules forbid a term (a skip that repeats a label or leaves a blank, the moves from
-    before state 0), else 0, and is added (a ``where`` takes four times as long on torch's CPU)."""
+    before state 0), else 0, and is added (an addition costs less than a ``where`` on torch's CPU)."""
     before = xp.broadcast_to(barred[2, ..., :2], (*alpha.shape[:-1], 2))  # -inf
     shifted = xp.concat([before, alpha], axis=-1)  # shifted[..., s + 2] is alpha[..., s]
     return xp.stack([alpha, shifted[..., 1:-1], shifted[..., :-2]], axis=0) + barred
@@ -130,10 +129,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     infinite loss and a zero gradient here (torch's is NaN).
     """
     loss = "ctc_loss"
-    xp = checks.namespace(loss, log_probs=log_probs, targets=targets)
-    checks.floating(loss, xp, log_probs=log_probs)
+    s = setup(loss, reduction, {"log_probs": log_probs, "targets": targets}, indices=("targets",))
+    xp = s.xp
     checks.integral(loss, xp, "targets", targets, "class indices")
-    checks.reduction(loss, reduction)
     if log_probs.ndim not in (2, 3):
         raise ValueError(f"{loss}: log_probs must have shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
     batched = log_probs.ndim == 3
@@ -146,7 +144,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     checks.values(loss, "input_lengths", input_lengths, lambda v: (v >= 0) & (v <= steps),
                   f"lengths in [0, {steps}] (T)")
     if not batched:
-        log_probs = xp.expand_dims(log_probs, axis=1)
         if targets.ndim != 1:
             raise ValueError(f"{loss}: unbatched targets must have shape (S,), got {tuple(targets.shape)}")
         targets = xp.expand_dims(targets, axis=0)
@@ -165,8 +162,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                        targets, xp.full_like(targets, blank))
     checks.values(loss, "targets", targets, lambda v: (v >= 0) & (v < classes), f"class indices in [0, {classes})")
 
-    dtype = log_probs.dtype
-    (log_probs,) = working_precision(xp, log_probs)
+    log_probs = s.arrays[0] if batched else xp.expand_dims(s.arrays[0], axis=1)  # in working precision
     nll = _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank)
     if zero_infinity:
         nll = xp.where(xp.isinf(nll), xp.zeros_like(nll), nll)
@@ -175,7 +171,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         out = _reduce(nll / per_label, "mean")
     else:
         out = _reduce(nll if batched else nll[0], reduction)
-    return as_dtype(xp, out, dtype)
+    return s.finish(out)
 
 
 def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank):

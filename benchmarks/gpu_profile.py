@@ -23,8 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import suite  # noqa: E402
-from _common import RESULTS, environment  # noqa: E402
+from _common import RESULTS, cuda_peak_growth, environment  # noqa: E402
+from data import make_arrays  # noqa: E402
+from table import BENCHES, BY_NAME, SIZES  # noqa: E402
+from timing import timed  # noqa: E402
+from torch_calls import torch_sides, torch_sync, torch_tensors  # noqa: E402
 
 
 def kernels(call, device):
@@ -39,32 +42,17 @@ def kernels(call, device):
     return len(gpu), sum(e.time_range.elapsed_us() for e in gpu) / 1e3
 
 
-def peak(call, device, tensors):
-    """Peak memory of ``call`` over what was allocated before it, in MiB (CUDA only)."""
-    import torch
-
-    if device != "cuda":
-        return None
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    call()
-    return (torch.cuda.max_memory_allocated() - base) / 2**20
-
-
 def measure(bench, size, device):
     import torch
 
-    arrays = suite.make_arrays(bench, size)
-    tensors, sync = suite.torch_tensors(bench, arrays, device), suite.torch_sync(device)
-    fns = {side: suite.torch_call(suite.torch_loss(fn, bench), tensors, bench, True, sync)
-           for side, fn in (("ours", suite.ours_fn(bench)), ("peer", suite.torch_peer(bench)))}
-    t = suite.timed(fns, size)
+    tensors = torch_tensors(bench, make_arrays(bench, size), device)
+    fns = torch_sides(bench, tensors, True, torch_sync(device))
+    t = timed(fns, size)
     row = {"loss": bench.name, "size": size}
     for side, call in fns.items():
         n, ms = kernels(call, device)
         row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} wall ms": t[side] * 1e3,
-                    f"{side} peak MiB": peak(call, device, tensors)})
+                    f"{side} peak MiB": cuda_peak_growth(call) / 2**20 if device == "cuda" else None})
     row["wall ratio"] = t["ours"] / t["peer"]
     torch.cuda.empty_cache() if device == "cuda" else None
     return row
@@ -73,15 +61,15 @@ def measure(bench, size, device):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--loss", default="", help="comma-separated entries (default: all)")
-    p.add_argument("--size", default="large", choices=suite.SIZES)
+    p.add_argument("--size", default="large", choices=SIZES)
     p.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
     p.add_argument("--variant", action="append", default=[], help="module.NAME=v1,v2,...: re-time with each value")
     p.add_argument("--name", default="", help="result file name (default gpu-profile-<device>)")
     args = p.parse_args(argv)
     wanted = [n for n in args.loss.split(",") if n]
-    chosen = [b for b in suite.BENCHES if not wanted or b.name in wanted or b.fn in wanted]
+    chosen = [b for b in BENCHES if not wanted or b.name in wanted or b.fn in wanted]
     if not chosen:
-        p.error(f"unknown loss {wanted}; known: {', '.join(suite.BY_NAME)}")
+        p.error(f"unknown loss {wanted}; known: {', '.join(BY_NAME)}")
     settings = [("", None, None)]
     for v in args.variant:
         target, values = v.split("=")

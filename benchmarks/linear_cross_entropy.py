@@ -32,12 +32,10 @@ import datetime
 import json
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
+
+from _common import RESULTS, compare, peak_rss_bytes, reset_peak_rss, rss_bytes, versions
 
 SIZES = {"full": (8192, 1024, 32768), "small": (4096, 256, 8192)}  # N, H, V
 VARIANTS = {"torch": ("ours", "naive", "torch chunked"), "jax": ("ours", "naive")}
@@ -51,7 +49,6 @@ def variants(framework):
         if not hasattr(torch.nn, "LinearCrossEntropyOptions"):
             return VARIANTS[framework][:2]
     return VARIANTS[framework]
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # --- the variants ----------------------------------------------------------------
@@ -124,22 +121,6 @@ def _sync(framework, out, device):
 
 # --- peak memory: one variant in a fresh process -------------------------------------
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _reset_peak_rss() -> None:
-    """Reset the kernel's record of this process's peak RSS (VmHWM, what ru_maxrss reports); Linux >= 4.0."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
-def _peak_rss_bytes() -> int:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
-
-
 def child(framework, variant, size, device) -> dict:
     """Peak memory of one forward+backward of ``variant`` over the set-up (run in its own process).
 
@@ -161,8 +142,8 @@ def child(framework, variant, size, device) -> dict:
         x, w, y = arrays
         _sync(framework, step(x[:8], w, y[:8]), device)
     if device == "cpu":
-        base = _rss_bytes()
-        _reset_peak_rss()
+        base = rss_bytes()
+        reset_peak_rss()
     elif framework == "torch":
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
@@ -171,7 +152,7 @@ def child(framework, variant, size, device) -> dict:
         base = stats()["bytes_in_use"]
     _sync(framework, step(*arrays), device)
     if device == "cpu":
-        out["peak_bytes"] = _peak_rss_bytes() - base
+        out["peak_bytes"] = peak_rss_bytes() - base
     elif framework == "torch":
         out["peak_bytes"] = torch.cuda.max_memory_allocated() - base
     else:  # the peak since the process began: set-up's allocations stay, compilation's are on the host
@@ -197,29 +178,15 @@ def times(framework, size, device, repeats) -> dict:
     else:
         arrays = jax_setup(n, h, v, device)
         steps = {name: jax_step(name, arrays)[0] for name in variants(framework)}
-    for name, step in steps.items():  # warm-up
-        _sync(framework, step(*arrays), device)
-    seconds = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            _sync(framework, step(*arrays), device)
-            seconds[name].append(time.perf_counter() - start)
-    return {name: statistics.median(s) for name, s in seconds.items()}
+    calls = {name: lambda step=step: _sync(framework, step(*arrays), device) for name, step in steps.items()}
+    return compare(calls, repeats=repeats, warmup=1)
 
 
 # --- report ------------------------------------------------------------------------------
 
 def _versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "agnostic_losses": __import__("agnostic_losses").__version__}
-    for p in ("torch", "jax", "jaxlib", "numpy", "array-api-compat"):
-        try:
-            out[p] = md.version(p)
-        except md.PackageNotFoundError:
-            pass
-    return out
+    return {"python": platform.python_version(), "agnostic_losses": __import__("agnostic_losses").__version__,
+            **versions(("torch", "jax", "jaxlib", "numpy", "array-api-compat"))}
 
 
 def _machine(device) -> dict:
@@ -279,7 +246,7 @@ def main(argv=None) -> int:
 
     size = "small" if args.small else "full"
     n, h, v = SIZES[size]
-    from agnostic_losses.classification import default_chunk_rows
+    from agnostic_losses.linear import default_chunk_rows
 
     rows = []
     for framework in args.framework.split(","):

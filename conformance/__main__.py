@@ -18,12 +18,13 @@ def main(argv=None) -> int:
     p.add_argument("--backend", type=_list, action="extend",
                    help=f"comma-separated, repeatable; default: every installed one of {', '.join(B.BACKENDS)}")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--dtype", type=_list, default=list(catalogue.DTYPES), help="default float32,float64")
+    p.add_argument("--dtype", type=_list, default=list(catalogue.DTYPES),
+                   help=f"comma-separated; default: {','.join(catalogue.DTYPES)}")
     p.add_argument("--loss", type=_list, help="only these losses (default: all)")
     p.add_argument("--generic", action="store_true", help="force the generic array-API primitives")
     p.add_argument("--transforms", metavar="FILE", nargs="?", const="-",
                    help="instead: the loss x transform matrix (jit, vmap, hvp, torch.compile, torch.func, Dask, "
-                        "CuPy), printed, or written as Markdown to FILE")
+                        "CuPy) of the --loss losses (default: all), printed, or written as Markdown to FILE")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--save-reference", metavar="FILE",
                    help="only write the exact answers of the chosen cases to FILE (needs torch 2.13) and exit")
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     if args.transforms:
         from . import transforms
 
-        rows = transforms.matrix()
+        rows = transforms.matrix(losses=args.loss)
         text = transforms.markdown(rows)
         if args.transforms == "-":
             print(text)

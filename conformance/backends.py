@@ -38,9 +38,11 @@ class Backend:
         """Why this backend cannot run here, or None."""
         if importlib.util.find_spec(self.module) is None:
             return f"{self.module} is not installed"
-        if self.device != "cpu":
-            return f"{self.name} has no {self.device} device here"
-        return None
+        return self.device_missing()
+
+    def device_missing(self) -> str | None:
+        """Why the installed library has no ``self.device`` here, or None."""
+        return None if self.device == "cpu" else f"{self.name} has no {self.device} device here"
 
     def asarray(self, a: np.ndarray, dtype: str):
         raise NotImplementedError
@@ -105,9 +107,7 @@ class CuPy(Backend):
     def __init__(self, device="cuda"):
         super().__init__("cuda" if device == "cpu" else device)
 
-    def unavailable(self):
-        if importlib.util.find_spec("cupy") is None:
-            return "cupy is not installed"
+    def device_missing(self):
         import cupy
 
         try:
@@ -132,9 +132,7 @@ class Torch(Backend):
     differentiates = True
     dtypes = ("float64", "float32", "float16", "bfloat16")
 
-    def unavailable(self):
-        if importlib.util.find_spec("torch") is None:
-            return "torch is not installed"
+    def device_missing(self):
         import torch
 
         if self.device.startswith("cuda") and not torch.cuda.is_available():
@@ -173,9 +171,7 @@ class Jax(Backend):
     differentiates = True
     dtypes = ("float64", "float32", "float16", "bfloat16")
 
-    def unavailable(self):
-        if importlib.util.find_spec("jax") is None:
-            return "jax is not installed"
+    def device_missing(self):
         import jax
 
         jax.config.update("jax_enable_x64", True)

@@ -26,53 +26,62 @@ LOW_PRECISION = ("float16", "bfloat16")  # tried at the EDGE_SHAPES only, to kee
 
 
 # --- draws: rng, shape -> float64 (or int64) array ---------------------------
+# dtype lets benchmarks/data.py draw the same distributions in float32; float64 keeps the cases' streams
 
-def normal(rng, shape):
-    return rng.standard_normal(shape)
-
-
-def positive(rng, shape):
-    return rng.uniform(0.25, 2.0, shape)
-
-
-def logits(rng, shape):
-    return rng.standard_normal(shape) * 3
+def _uniform(rng, low, high, shape, dtype):
+    """rng.uniform draws float64 only: other dtypes scale rng.random's stream of that dtype."""
+    if dtype == np.float64:
+        return rng.uniform(low, high, shape)
+    kind = np.dtype(dtype).type
+    return rng.random(shape, dtype=dtype) * kind(high - low) + kind(low)
 
 
-def unit(rng, shape):
+def normal(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape, dtype=dtype)
+
+
+def positive(rng, shape, dtype=np.float64):
+    return _uniform(rng, 0.25, 2.0, shape, dtype)
+
+
+def logits(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape, dtype=dtype) * 3
+
+
+def unit(rng, shape, dtype=np.float64):
     """Probabilities away from 0 and 1 (BCE's input)."""
-    return rng.uniform(0.02, 0.98, shape)
+    return _uniform(rng, 0.02, 0.98, shape, dtype)
 
 
-def uniform01(rng, shape):
-    return rng.uniform(0.0, 1.0, shape)
+def uniform01(rng, shape, dtype=np.float64):
+    return _uniform(rng, 0.0, 1.0, shape, dtype)
 
 
-def labels01(rng, shape):
-    return rng.integers(0, 2, shape).astype(np.float64)
+def labels01(rng, shape, dtype=np.float64):
+    return rng.integers(0, 2, shape).astype(dtype)
 
 
-def signs(rng, shape):
-    return rng.choice([-1.0, 1.0], shape)
+def signs(rng, shape, dtype=np.float64):
+    return rng.choice([-1.0, 1.0], shape).astype(dtype, copy=False)
 
 
-def counts(rng, shape):
+def counts(rng, shape, dtype=np.float64):
     """Poisson counts of 1 (the Stirling term's t > 1 boundary) and larger; 0 is an edge case."""
-    return 1.0 + rng.poisson(1.5, shape)
+    return (1.0 + rng.poisson(1.5, shape)).astype(dtype, copy=False)
 
 
 def _class_axis(shape):
     return 1 if len(shape) >= 2 else 0
 
 
-def probabilities(rng, shape):
+def probabilities(rng, shape, dtype=np.float64):
     """Softmax of normal draws along the class axis (1, or 0 when 1-D)."""
-    e = np.exp(rng.standard_normal(shape))
+    e = np.exp(rng.standard_normal(shape, dtype=dtype))
     return e / e.sum(axis=_class_axis(shape), keepdims=True) if e.size else e
 
 
-def log_probabilities(rng, shape):
-    return np.log(probabilities(rng, shape))
+def log_probabilities(rng, shape, dtype=np.float64):
+    return np.log(probabilities(rng, shape, dtype))
 
 
 def class_indices(n_classes):

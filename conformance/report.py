@@ -27,14 +27,20 @@ def gpu() -> str | None:
     return f"{name}, driver {driver}"
 
 
-def environment(devices) -> dict:
-    devices = list(devices)
-    versions = {}
-    for name in PACKAGES:
+def installed_versions(names) -> dict:
+    """The installed versions of the packages ``names`` (those not installed left out)."""
+    out = {}
+    for name in names:
         try:
-            versions[name] = importlib.metadata.version(name)
+            out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             pass
+    return out
+
+
+def environment(devices) -> dict:
+    devices = list(devices)
+    versions = installed_versions(PACKAGES)
     return {
         "date": datetime.date.today().isoformat(),
         "python": platform.python_version(),

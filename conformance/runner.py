@@ -98,7 +98,7 @@ def loss_function(library: str, loss: str, through: tuple = (), rounding: str = 
 def _loss_function(library: str, loss: str, through: tuple = (), rounding: str = ""):
     """``library``'s loss ('torch': torch.nn.functional, 'ours': agnostic_losses), with the
     arrays named in ``through`` passed through that library's log_softmax over the last axis
-    first (CTC's gradients are compared that way, DESIGN.md section 1); one object per key,
+    first (CTC's gradients are compared that way, docs/design.md, "What matches torch.nn means"); one object per key,
     so that JAX's jit cache holds.
 
     ``rounding`` (the reference's): the log_softmax, and the gradient coming back into it, are

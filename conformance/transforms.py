@@ -315,10 +315,12 @@ def check(transform: str, case) -> tuple[str, str]:
     return result or ("pass", "")
 
 
-def matrix(transforms=None) -> list[dict]:
-    """Every representative case under every transform."""
+def matrix(transforms=None, losses=None) -> list[dict]:
+    """Every representative case (of ``losses``, default all) under every transform."""
     rows = []
     for name, case in representative_cases().items():
+        if losses and name.split("/")[0] not in losses:
+            continue
         for t in transforms or TRANSFORMS:
             status, detail = check(t, case)
             rows.append({"loss": name, "transform": t, "status": status, "detail": detail})

@@ -4,6 +4,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -24,6 +25,26 @@ def test_every_entry_is_known_and_drawn(suite):
         arrays = suite.make_arrays(bench, "small")
         assert list(arrays) == list(bench.arrays), bench.name
         assert set(bench.grads) <= set(arrays), bench.name
+
+
+def test_bench_data_are_the_catalogue_draws(suite):
+    """The benches draw their arrays with the conformance catalogue's draw functions (in float32), so that the
+    two never drift apart; only the lengths of full-length CTC sequences are the benchmarks' own."""
+    from conformance import catalogue
+
+    own = {"full_length"}
+    for bench in suite.BENCHES:
+        shapes = bench.shapes["small"]
+        for name, draw in bench.arrays.items():
+            source = getattr(draw, "catalogue", None)
+            if source is None:
+                assert draw.__qualname__.split(".")[0] in own, (bench.name, name)
+                continue
+            assert getattr(catalogue, source.__name__) is source, (bench.name, name)
+            if hasattr(draw, "dtype"):  # the catalogue's draw as it is, in the dtype the benches time
+                drawn = draw(np.random.default_rng(0), shapes[name], shapes)
+                expected = source(np.random.default_rng(0), shapes[name], draw.dtype)
+                assert drawn.dtype == np.float32 and np.array_equal(drawn, expected), (bench.name, name)
 
 
 def test_one_loss_small(suite):

@@ -14,6 +14,7 @@ import pytest
 
 import agnostic_losses as al
 import agnostic_losses._primitives as P
+from agnostic_losses._primitives import _chunks, _pieces as pieces
 from conformance import backends as B
 from conformance import catalogue, runner
 
@@ -26,12 +27,12 @@ torch = need("torch")
 def tiny_chunks(monkeypatch):
     """Chunks of 5 elements (rows of 5 one by one) from outputs of 2 elements on; counts the calls that were
     cut in more than one."""
-    monkeypatch.setattr(P, "_CHUNK", 5)
-    monkeypatch.setattr(P, "_CHUNKED_FROM", 2)
+    monkeypatch.setattr(pieces, "CHUNK", 5)
+    monkeypatch.setattr(pieces, "CHUNKED_FROM", 2)
     plan, cut = P.Chunks.plan.__func__, []
 
-    def counting(cls, arrays):
-        chunks = plan(cls, arrays)
+    def counting(cls, arrays, host):
+        chunks = plan(cls, arrays, host)
         if chunks is not None and len(chunks) > 1:
             cut.append(chunks)
         return chunks
@@ -64,7 +65,7 @@ def test_large_arrays_are_chunked_and_equal_torch(shape, weight_shape):
     rng = np.random.default_rng(3)
     x, t = rng.standard_normal(shape), rng.random(shape)
     w = None if weight_shape is None else rng.random(weight_shape)
-    assert P.Chunks.plan(tuple(torch.from_numpy(a) for a in (x, t) + (() if w is None else (w,)))) is not None
+    assert _chunks.plan(tuple(torch.from_numpy(a) for a in (x, t) + (() if w is None else (w,)))) is not None
     x_, t_ = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
     w_ = None if w is None else torch.from_numpy(w)  # torch does not differentiate BCE's weight
     for reduction in ("mean", "sum", "none"):
@@ -99,8 +100,8 @@ def test_a_chunked_output_is_no_view_and_takes_in_place_updates():
 def tiny_rows(monkeypatch):
     """``row_chunk`` at 7 elements (one row of the catalogue's multi_margin_loss cases per chunk); counts
     the torch calls that went through ``RowChunks`` (chunks recomputed in one backward pass)."""
-    monkeypatch.setattr(P, "_ROW_CHUNK", 7)
-    from agnostic_losses import _primitives_torch as PT
+    monkeypatch.setattr(_chunks, "ROW_CHUNK", 7)
+    from agnostic_losses._primitives import _torch_chunks as PT
 
     apply, calls = PT.RowChunks.apply, []
 
@@ -127,7 +128,7 @@ def test_row_chunks_gradients_and_double_backward_equal_one_call():
     an integer array among the rows, an array the value does not use, and the double backward
     (create_graph), against f called once on the whole rows; without ``arguments_only`` (a closure over
     a tensor that requires grad) the checkpoint loop serves and that tensor still gets its gradient."""
-    from agnostic_losses import _primitives_torch as PT
+    from agnostic_losses._primitives import _torch_chunks as PT
 
     g = torch.Generator().manual_seed(5)
     a = torch.randn(7, 3, dtype=torch.float64, generator=g, requires_grad=True)
@@ -229,7 +230,7 @@ def test_row_chunks_sum_takes_the_gradients_in_the_forward_pass():
     unused one, against f called once on the whole rows; each chunk evaluated once (in the forward pass: the
     backward pass only scales), a second backward pass (retain_graph) equal to the first, the double
     backward (create_graph) equal to one call's; the upstream gradient a scalar other than 1."""
-    from agnostic_losses import _primitives_torch as PT
+    from agnostic_losses._primitives import _torch_chunks as PT
 
     g = torch.Generator().manual_seed(9)
     a = torch.randn(7, 3, dtype=torch.float64, generator=g, requires_grad=True)

@@ -1,14 +1,13 @@
-"""The classification and probabilistic losses: contract, numerics, errors; against torch.nn.
+"""The classification losses (agnostic_losses/classification.py): contract, numerics, errors; against
+torch.nn.  The probabilistic ones are in test_probabilistic.py, linear_cross_entropy in
+test_linear.py.
 
 Every option, shape and dtype is in the conformance catalogue; these tests pin
-what a user relies on beyond it: signatures, classes, stability at extreme
+what a user relies on beyond it: signatures, stability at extreme
 logits, the value checks and their switch, and clear errors.
 """
 
 from __future__ import annotations
-
-import inspect
-import warnings
 
 import numpy as np
 import pytest
@@ -16,17 +15,14 @@ import pytest
 import agnostic_losses as al
 from agnostic_losses import generic_primitives
 
-from helpers import assert_close, hessian_diagonal, need, torch_reference
+from helpers import (assert_close, assert_common_errors, assert_compiled_gradients_are_eager, assert_value_checks,
+                     hessian_diagonal, need, parameters, torch_reference)
 
 torch = need("torch")
 F = torch.nn.functional
 
 LOSSES = ("cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-          "multilabel_soft_margin_loss", "soft_margin_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss")
-CLASSES = {"CrossEntropyLoss": {"label_smoothing": 0.1}, "NLLLoss": {"ignore_index": 2},
-           "BCELoss": {"reduction": "sum"}, "BCEWithLogitsLoss": {"reduction": "none"},
-           "MultiLabelSoftMarginLoss": {}, "SoftMarginLoss": {}, "KLDivLoss": {"reduction": "batchmean"},
-           "PoissonNLLLoss": {"full": True}, "GaussianNLLLoss": {"full": True}}
+          "multilabel_soft_margin_loss", "soft_margin_loss")
 RNG = np.random.default_rng(11)
 LOGITS = RNG.standard_normal((4, 5))
 LABELS = np.array([0, 4, 2, 2])
@@ -36,30 +32,7 @@ T01 = RNG.uniform(0, 1, (4, 5))
 
 @pytest.mark.parametrize("name", LOSSES)
 def test_signature_is_torchs(name):
-    ours, theirs = inspect.signature(getattr(al, name)), inspect.signature(getattr(F, name))
-    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == \
-           [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
-
-
-CLASS_INPUTS = {
-    "CrossEntropyLoss": (LOGITS, LABELS), "NLLLoss": (np.log(P / P.sum(1, keepdims=True)), LABELS),
-    "BCELoss": (P, T01), "BCEWithLogitsLoss": (LOGITS, T01), "MultiLabelSoftMarginLoss": (LOGITS, T01 > 0.5),
-    "SoftMarginLoss": (LOGITS, np.sign(T01 - 0.5)), "KLDivLoss": (np.log(P), T01),
-    "PoissonNLLLoss": (LOGITS, np.round(T01 * 4)), "GaussianNLLLoss": (LOGITS, P, T01 + 0.1),
-}
-
-
-@pytest.mark.parametrize("cls", CLASSES)
-def test_classes_have_torchs_signature_and_values(cls):
-    ours_sig, theirs_sig = inspect.signature(getattr(al, cls)), inspect.signature(getattr(torch.nn, cls))
-    assert [(p.name, p.default) for p in ours_sig.parameters.values()] == \
-           [(p.name, p.default) for p in theirs_sig.parameters.values()]
-    arrays = [a.astype(np.float64) if a.dtype == bool else a for a in CLASS_INPUTS[cls]]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ours = getattr(al, cls)(**CLASSES[cls])(*arrays)
-        theirs = getattr(torch.nn, cls)(**CLASSES[cls])(*map(torch.tensor, arrays))
-    assert_close(ours, theirs.numpy(), what=cls)
+    assert parameters(getattr(al, name)) == parameters(getattr(F, name))
 
 
 @pytest.mark.parametrize("dtype,magnitude", [("float32", 1e4), ("float16", 1e2), ("bfloat16", 1e2)])
@@ -85,12 +58,11 @@ def test_extreme_logits_give_finite_values_and_gradients(backend, dtype, magnitu
 
 
 def test_value_checks_run_on_host_data_and_can_be_switched(backend):
-    """Class indices out of range, probabilities outside [0, 1], negative var: clear errors on concrete data."""
+    """Class indices out of range, probabilities outside [0, 1]: clear errors on concrete data."""
     x = backend.asarray(LOGITS, "float32")
     p = backend.asarray(P, "float32")
     bad_labels = backend.asarray(np.array([0, 5, 1, 1]), "int64")
-    host = backend.name in ("numpy", "array_api_strict", "torch", "jax") and backend.device == "cpu"
-    expectations = [
+    assert_value_checks(backend, [
         (lambda: al.cross_entropy(x, bad_labels), r"cross_entropy: target must hold class indices in \[0, 5\) "
                                                   r"or ignore_index=-100, got 5"),
         (lambda: al.nll_loss(x, backend.asarray(np.array([0, -1, 1, 1]), "int64")),
@@ -98,17 +70,7 @@ def test_value_checks_run_on_host_data_and_can_be_switched(backend):
         (lambda: al.binary_cross_entropy(p * 2, p), r"binary_cross_entropy: input must hold probabilities in "
                                                     r"\[0, 1\], got 1\.\d+"),
         (lambda: al.binary_cross_entropy(p, -p), r"binary_cross_entropy: target must hold probabilities"),
-        (lambda: al.gaussian_nll_loss(x, x, -p), r"gaussian_nll_loss: var must hold non-negative variances"),
-    ]
-    for call, message in expectations:
-        if host:
-            with pytest.raises(ValueError, match=message):
-                call()
-        with al.value_checks("never"):
-            try:  # not checked: computed (NaN or garbage, as the data is), or the library's own error
-                call()
-            except Exception as exc:
-                assert "must hold" not in str(exc)
+    ])
 
 
 def test_value_checks_are_skipped_under_jit_and_forced_on_request():
@@ -124,7 +86,7 @@ def test_value_checks_are_skipped_under_jit_and_forced_on_request():
 
 
 def test_cross_entropy_semantics_against_torch():
-    """The traps of DESIGN.md section 1, one by one."""
+    """The traps of docs/design.md ("What matches torch.nn means"), one by one."""
     t = torch.tensor
     x, y, w = LOGITS, LABELS, RNG.uniform(0.5, 2, 5)
     ignored = np.array([0, -100, 2, -100])
@@ -139,31 +101,11 @@ def test_cross_entropy_semantics_against_torch():
     assert_close(al.cross_entropy(*k_dim, reduction="none"), F.cross_entropy(*map(t, k_dim), reduction="none").numpy())
 
 
-def test_kl_div_mean_warns_as_torch_and_batchmean_divides_by_batch():
-    x, target = np.log(P), T01
-    with pytest.warns(UserWarning, match="batchmean"):
-        al.kl_div(x, target)
-    assert_close(al.kl_div(x, target, reduction="batchmean"), np.sum(T01 * np.log(T01) - T01 * x) / 4)
-
-
-def test_gaussian_nll_var_forms_match_torch():
-    t = torch.tensor
-    x, y = LOGITS, P
-    for var in (T01 + 0.1, (T01 + 0.1)[:, 0], (T01 + 0.1)[:, :1], 0.7):
-        v = t(var) if isinstance(var, np.ndarray) else var
-        assert_close(al.gaussian_nll_loss(x, y, var, reduction="none"),
-                     F.gaussian_nll_loss(t(x), t(y), v, reduction="none").numpy(), what=str(np.shape(var)))
-
-
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
-    """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations)."""
+    """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations); the
+    probabilistic losses' cases are in test_probabilistic.py."""
     jax = need("jax")
     jnp = jax.numpy
-    zero = jnp.zeros(3)
-    g = jax.grad(lambda t: al.kl_div(jnp.log(jnp.asarray([0.2, 0.3, 0.5])), t, reduction="sum"))(zero)
-    assert jnp.isfinite(g).all()
-    g = jax.grad(lambda t: al.poisson_nll_loss(jnp.ones(3), t, full=True, reduction="sum"))(zero)
-    assert jnp.isfinite(g).all()
     g = jax.grad(lambda t: al.binary_cross_entropy(jnp.asarray([0.0, 1.0, 0.5]), t, reduction="sum"))(jnp.ones(3) / 2)
     np.testing.assert_allclose(g, [100.0, -100.0, 0.0])  # -(clamped log x - clamped log(1 - x))
 
@@ -191,25 +133,10 @@ def test_bad_input_raises_clear_errors(name):
             fn(x, LABELS[None])
         with pytest.raises(ValueError, match=rf"{name}: weight must have shape \(5,\) \(one weight per class\), got \(4,\)"):
             fn(x, LABELS, weight=np.ones(4, np.float32))
-    elif name == "gaussian_nll_loss":
-        with pytest.raises(ValueError, match=r"gaussian_nll_loss: var must have input's shape \(4, 5\)"):
-            fn(x, x, np.ones((4, 2), np.float32))
-        with pytest.raises(ValueError, match=r"gaussian_nll_loss: var must be >= 0, got -1.0"):
-            fn(x, x, -1.0)
-    elif name in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "multilabel_soft_margin_loss",
-                  "soft_margin_loss"):
+    else:
         with pytest.raises(ValueError, match=rf"{name}: target must have shape \(4, 5\) \(input's shape\), got \(5,\)"):
             fn(np.clip(x, 0, 1), np.ones(5, np.float32))
-    allowed = "'none', 'mean', 'sum', 'batchmean'" if name == "kl_div" else "'none', 'mean', 'sum'"
-    args = (np.abs(x) / 10, np.abs(x) / 10) + ((np.ones_like(x),) if name == "gaussian_nll_loss" else ())
-    if name in ("cross_entropy", "nll_loss"):
-        args = (x, LABELS)
-    with pytest.raises(ValueError, match=rf"{name}: reduction must be one of {allowed}, got 'avg'"):
-        fn(*args, reduction="avg")
-    with pytest.raises(TypeError, match=rf"{name}: input must have a real floating dtype, got int64"):
-        fn(np.ones((4, 5), np.int64), *args[1:])
-    with pytest.raises(TypeError, match=rf"{name}: all arrays must come from one array library, got input from torch"):
-        fn(torch.tensor(args[0]), *args[1:])
+    assert_common_errors(name, (x, LABELS) if name in ("cross_entropy", "nll_loss") else (np.abs(x) / 10,) * 2)
 
 
 def test_option_errors():
@@ -229,11 +156,5 @@ def test_compiles_without_graph_breaks_under_torch_compile():
         "cross_entropy": lambda x: al.cross_entropy(x, torch.tensor(LABELS), label_smoothing=0.1),
         "binary_cross_entropy": lambda x: al.binary_cross_entropy(torch.sigmoid(x), torch.tensor(T01)),
         "binary_cross_entropy_with_logits": lambda x: al.binary_cross_entropy_with_logits(x, torch.tensor(T01)),
-        "gaussian_nll_loss": lambda x: al.gaussian_nll_loss(x, torch.tensor(P), torch.tensor(T01)),
-        "kl_div": lambda x: al.kl_div(x, torch.tensor(T01), reduction="batchmean"),
     }
-    for name, call in calls.items():
-        compiled = torch.compile(call, fullgraph=True, backend="aot_eager")
-        (g,) = torch.autograd.grad(compiled(x), x)
-        (g_eager,) = torch.autograd.grad(call(x), x)
-        assert_close(g.numpy(), g_eager.numpy(), what=name)
+    assert_compiled_gradients_are_eager(calls, x)

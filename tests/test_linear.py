@@ -1,4 +1,4 @@
-"""linear_cross_entropy and LinearCrossEntropyLoss against torch.nn: contract, chunking, memory, errors.
+"""linear_cross_entropy against torch.nn: contract, chunking, memory, errors (the classes: test_nn.py).
 
 Every option, shape and dtype is in the conformance catalogue; these tests pin
 the signatures, that every chunk size gives torch's values and gradients, the
@@ -130,48 +130,6 @@ def test_chunked_maps_rows_and_differentiates_closed_over_arrays(backend):
             assert_close(value, whole[variant][0], what=f"size={size} {variant}")
             for k in g:
                 assert_close(g[k], whole[variant][1][k], what=f"size={size} {variant} d/d{k}")
-
-
-def test_class_takes_the_linear_layer_at_call_and_matches_torchs():
-    torch.manual_seed(0)
-    options = {"out_features": (2,), "bias": True, "weight": WEIGHT, "label_smoothing": 0.1, "ignore_index": 3}
-    theirs = torch.nn.LinearCrossEntropyLoss(H, C, **{**options, "weight": torch.tensor(WEIGHT)},
-                                             dtype=torch.float64)
-    ours = al.LinearCrossEntropyLoss(H, C, **{**options, "weight": torch.tensor(WEIGHT)}, chunk_size=3)
-    x, y = torch.tensor(X), torch.tensor(Y_K)
-    expected = theirs(x, y)
-    lin = theirs.linear  # torch's flat storage (C * 2, H) and (C * 2,)
-    assert_close(ours(x, y, lin.weight, lin.bias).detach().numpy(), expected.detach().numpy(), what="flat")
-    shaped = lin.weight.reshape(C, 2, H), lin.bias.reshape(C, 2)
-    on_numpy = al.LinearCrossEntropyLoss(H, C, **options)
-    assert_close(on_numpy(X, Y_K, *(a.detach().numpy() for a in shaped)), expected.detach().numpy(), what="numpy")
-    (g_ours,) = torch.autograd.grad(ours.forward(x, y, *shaped), lin.weight)
-    (g_theirs,) = torch.autograd.grad(expected, lin.weight)
-    assert_close(g_ours.numpy(), g_theirs.numpy(), what="gradient")
-    assert "chunk_size=3" in repr(ours) and "in_features=4" in repr(ours)
-
-
-def test_class_signature_is_torchs_without_parameters_to_make():
-    ours = [(p.name, p.kind, p.default) for p in inspect.signature(al.LinearCrossEntropyLoss).parameters.values()]
-    theirs = [(p.name, p.kind, p.default)
-              for p in inspect.signature(torch.nn.LinearCrossEntropyLoss).parameters.values()
-              if p.name not in ("device", "dtype", "options")]
-    assert ours == theirs + [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
-
-
-def test_class_errors():
-    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: made with bias=True, so linear_bias must be "
-                                         r"an array, got NoneType"):
-        al.LinearCrossEntropyLoss(H, C, bias=True)(X, Y, W)
-    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: made with bias=False, so linear_bias must be None"):
-        al.LinearCrossEntropyLoss(H, C)(X, Y, W, B)
-    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: linear_weight must have shape \(5, 2, 4\) or "
-                                         r"\(10, 4\), got \(5, 4\)"):
-        al.LinearCrossEntropyLoss(H, C, out_features=(2,))(X, Y_K, W)
-    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: label_smoothing must be in \[0.0, 1.0\], got 2"):
-        al.LinearCrossEntropyLoss(H, C, label_smoothing=2)
-    with pytest.raises(TypeError, match=r"LinearCrossEntropyLoss: linear_weight must be an array, got list"):
-        al.LinearCrossEntropyLoss(H, C)(X, Y, W.tolist())
 
 
 ERRORS = [  # (arrays, options, exception, message)

@@ -1,154 +1,18 @@
-"""The ``torch.autograd.Function`` behind ``_primitives.elementwise``: part of the primitives layer,
-in a module of its own because torch.compile can import a module but not trace a class definition.
-Imported only when torch is in use."""
+"""torch's autograd Functions for ``chunked``: chunks of rows whose gradients are written into one buffer
+per array (``RowChunks``) or taken in the forward pass (``RowChunksSum``; ``summed_with_gradients`` and
+``Taken`` under torch.compile).  Imported by the torch backend (``_torch``)."""
 
 from __future__ import annotations
 
 import contextlib
 
 import torch
-import torch.utils.checkpoint
 
-from ._primitives import Chunks, result_shape, _forward_ad_active, _torch_func_transform, compiling, evaluate, evaluate_sum
-
-
-class Elementwise(torch.autograd.Function):
-    generate_vmap_rule = True  # torch.func.vmap runs forward and backward batched
-
-    @staticmethod
-    def forward(value, derivatives, *arrays):
-        return evaluate(value, arrays)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.derivatives = inputs[1]
-        ctx.save_for_backward(*inputs[2:])
-
-    @staticmethod
-    def backward(ctx, upstream):
-        arrays = ctx.saved_tensors
-        # The derivatives are fresh arrays that can take the upstream gradient in place, unless
-        # a graph of this backward is recorded (double backward) or a transform wraps them.
-        in_place = not torch.is_grad_enabled() and not compiling() and not _torch_func_transform()
-        wanted = ctx.needs_input_grad[2:]
-        chunks = Chunks.plan(arrays + (upstream,)) if in_place else None
-        if chunks is not None:
-            return (None, None) + _chunked_gradients(ctx.derivatives, wanted, arrays, chunks)
-        grads = [None, None]
-        derivatives = [g if w else None for g, w in zip(ctx.derivatives(wanted, *arrays), wanted)]
-        for x, g in zip(arrays, derivatives):
-            if g is None:
-                grads.append(None)
-                continue
-            fresh = (in_place and g._base is None and sum(g is d for d in derivatives) == 1
-                     and g.dtype == upstream.dtype and g.shape == upstream.shape and all(g is not a for a in arrays))
-            g = g.mul_(upstream) if fresh else g * upstream
-            grads.append(g if g.shape == x.shape else g.sum_to_size(x.shape))
-        return tuple(grads)
-
-
-class ElementwiseSum(Elementwise):
-    """``Elementwise``'s values summed (``_primitives.elementwise_sum``): the forward pass sums them chunk by
-    chunk, the backward pass is ``Elementwise``'s with the upstream gradient spread over the arrays' shape."""
-
-    @staticmethod
-    def forward(value, derivatives, *arrays):
-        return evaluate_sum(value, arrays)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        Elementwise.setup_context(ctx, inputs, output)
-        ctx.out_shape = result_shape(inputs[2:])
-
-    @staticmethod
-    def backward(ctx, upstream):
-        return Elementwise.backward(ctx, upstream.expand(ctx.out_shape))
-
-
-def _chunked_gradients(derivatives, wanted, arrays, chunks):
-    """The gradients of ``Elementwise.backward``, piece by piece (``chunks`` cuts ``arrays`` and, last, the
-    upstream gradient): each array's gradient is written into one buffer of its size, or, for an array that
-    broadcasts along the cut, summed over the pieces (in float64: thousands of pieces lose no precision)."""
-    grads, cuts = [None] * len(arrays), [None] * len(arrays)
-    for piece, args in chunks:
-        *args, upstream = args
-        for i, (g, w) in enumerate(zip(derivatives(wanted, *args), wanted)):
-            if g is None or not w:
-                continue
-            x = args[i]
-            if not chunks.sliced[i]:
-                g = (g * upstream).sum_to_size(x.shape).double()
-                grads[i] = g if grads[i] is None else grads[i] + g
-                continue
-            if grads[i] is None:
-                grads[i] = g.new_empty(arrays[i].shape, dtype=torch.promote_types(g.dtype, upstream.dtype))
-                cuts[i] = grads[i].view(chunks.parts[i].shape)
-            if x.shape == upstream.shape:
-                torch.mul(g, upstream, out=cuts[i][piece])  # the product written in place: no temporary
-            else:
-                cuts[i][piece] = (g * upstream).sum_to_size(x.shape)
-    return tuple(g if g is None or s else g.to(torch.promote_types(a.dtype, upstream.dtype))
-                 for g, s, a in zip(grads, chunks.sliced, arrays))
-
-
-class ElementwiseWithJvp(Elementwise):
-    """``Elementwise`` with forward mode too (torch.func.jvp, jacfwd, hessian, forward_ad): outside
-    torch.compile only, which refuses an ``autograd.Function`` that defines ``jvp``."""
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        Elementwise.setup_context(ctx, inputs, output)
-        ctx.save_for_forward(*inputs[2:])
-
-    @staticmethod
-    def jvp(ctx, _value, _derivatives, *tangents):
-        """``sum(derivative * tangent)`` over the arrays that have a tangent."""
-        arrays = ctx.saved_tensors
-        wanted = tuple(t is not None for t in tangents)
-        out = torch.zeros(torch.broadcast_shapes(*(a.shape for a in arrays)), dtype=arrays[0].dtype,
-                          device=arrays[0].device)
-        for g, t in zip(ctx.derivatives(wanted, *arrays), tangents):
-            if g is not None and t is not None:
-                out = out + g * t
-        return out
-
-_transforms_active = getattr(torch._C, "_are_functorch_transforms_active", None)
-try:
-    from torch._functorch.utils import unwrap_dead_wrappers as _unwrap_dead_wrappers
-except ImportError:  # gone from a later torch: always the public path
-    _unwrap_dead_wrappers = None
-
-
-def apply(value, derivatives, *arrays):
-    """``Elementwise.apply``, without its per-call ``inspect.signature`` (about 40 us) where no torch.func
-    transform and no torch.compile is running: what ``Function.apply`` then does itself (it binds default
-    arguments, and ``forward`` has none; it unwraps tensors that escaped a finished torch.func transform)
-    before this same C++ ``apply``."""
-    if compiling():
-        # Inside a checkpoint region the compiler's partitioner recomputes the derivatives in the backward pass
-        # from the saved inputs, as torch's own backward kernels do; outside one it computes them in the
-        # forward pass and saves them (it counts the inputs as memory to save too, though they are alive
-        # anyway): a full-size array written and read again (mse_loss forward+backward at 1e7 elements,
-        # 2 CPU threads: 49 -> 34 ms, torch's compiled 35 ms).
-        return torch.utils.checkpoint.checkpoint(Elementwise.apply, value, derivatives, *arrays, use_reentrant=False)
-    if _transforms_active is None or _unwrap_dead_wrappers is None or _transforms_active():
-        return ElementwiseWithJvp.apply(value, derivatives, *arrays)
-    arrays = _unwrap_dead_wrappers(arrays)
-    return super(torch.autograd.Function, ElementwiseWithJvp).apply(value, derivatives, *arrays)
-
-
-def apply_sum(value, derivatives, *arrays):
-    """``ElementwiseSum.apply`` where ``apply`` takes its fast path; elsewhere (torch.compile, torch.func
-    transforms, forward mode) the sum of ``apply``'s values."""
-    if compiling() or _forward_ad_active(torch) or _transforms_active is None or _unwrap_dead_wrappers is None \
-            or _transforms_active():
-        return apply(value, derivatives, *arrays).sum()
-    arrays = _unwrap_dead_wrappers(arrays)
-    return super(torch.autograd.Function, ElementwiseSum).apply(value, derivatives, *arrays)
+from ._torch_functions import func_transform
 
 
 class RowChunks(torch.autograd.Function):
-    """``_primitives.chunked`` under torch's eager autograd: the forward pass keeps no intermediates, the
+    """``chunked`` under torch's eager autograd: the forward pass keeps no intermediates, the
     backward pass recomputes one chunk at a time (under the forward's autocast state, as checkpointing does)
     and writes each chunk's gradients into one buffer per array (a row array's into its rows, a shared
     array's summed).  Checkpointing each chunk instead scatters each chunk's gradient into a zero array of
@@ -173,13 +37,13 @@ def _recomputed(ctx, arrays, upstream, summed):
     """The backward pass of ``RowChunks`` (``summed``: of ``RowChunksSum``): the gradients, the chunks
     recomputed under the forward pass's autocast state."""
     record = torch.is_grad_enabled()  # create_graph: differentiate the saved arrays themselves
-    in_place = not record and not _torch_func_transform() and not _legacy_batched(upstream)
+    in_place = not record and not func_transform() and not _legacy_batched(upstream)
     return _gradients_by_chunk(ctx.f, arrays, ctx.n_rows, ctx.size, ctx.needs_input_grad[3:], upstream,
                                summed, record, in_place, ctx.autocast)[1]
 
 
 class RowChunksSum(torch.autograd.Function):
-    """``_primitives.chunked(..., summed=True)`` under torch's eager autograd: the sum of all the rows' values,
+    """``chunked(..., summed=True)`` under torch's eager autograd: the sum of all the rows' values,
     whose gradients the forward pass takes chunk by chunk while each chunk is at hand, as fused
     linear-cross-entropy kernels do (one evaluation of each chunk, where ``RowChunks`` evaluates it again in
     the backward pass); the backward pass scales them by the upstream gradient, a scalar.  So under
@@ -295,54 +159,6 @@ def _gradients_by_chunk(f, arrays, k, size, wanted, upstream, summed, record, in
         if parts[i]:
             grads[i] = torch.cat(parts[i])
     return total, tuple(grads)
-
-
-class CustomVjp(torch.autograd.Function):
-    """``_primitives.custom_vjp`` under torch's eager autograd: the value and residuals of ``forward``, the
-    gradient of ``backward``; with ``create_graph``, autograd's own of ``forward`` recomputed.  The residuals
-    are saved tensors: freed after the backward pass, and seen by saved-tensor hooks (``save_on_cpu``)."""
-
-    @staticmethod
-    def forward(ctx, forward, backward, x, *constants):
-        value, residuals = forward(x, *constants, keep=True)
-        ctx.value_fn, ctx.gradient_fn, ctx.n_constants = forward, backward, len(constants)
-        ctx.save_for_backward(x, *constants, *residuals)
-        return value
-
-    @staticmethod
-    def backward(ctx, upstream):
-        x, *rest = ctx.saved_tensors
-        constants, residuals = rest[:ctx.n_constants], rest[ctx.n_constants:]
-        if torch.is_grad_enabled():  # create_graph: a recorded gradient, differentiable in turn
-            (grad,) = torch.autograd.grad(ctx.value_fn(x, *constants)[0], x, upstream, create_graph=True)
-        else:
-            grad = ctx.gradient_fn(tuple(residuals), upstream, x, *constants)
-        return (None, None, grad) + (None,) * len(constants)
-
-
-class Pick(torch.autograd.Function):
-    """``torch.gather(x, axis, indices)`` of one index per row whose gradient is ``where(classes == indices,
-    upstream, 0)``, not gather's scatter-add into zeros (``_primitives.take_along_axis``'s ``dense_gradient``
-    under torch.compile)."""
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x, axis, indices):
-        return torch.gather(x, axis, indices)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        x, ctx.axis, indices = inputs
-        ctx.save_for_backward(indices)
-        ctx.n = x.shape[ctx.axis]
-
-    @staticmethod
-    def backward(ctx, upstream):
-        (indices,) = ctx.saved_tensors
-        shape = [1] * upstream.ndim
-        shape[ctx.axis] = ctx.n
-        classes = torch.arange(ctx.n, device=upstream.device).reshape(shape)
-        return torch.where(classes == indices, upstream, 0), None, None
 
 
 def _legacy_batched(t) -> bool:

@@ -1,0 +1,126 @@
+"""Which library an array comes from, and that library's backend module.
+
+A backend module (``_torch``, ``_jax``, ``_numpy`` for NumPy and
+array-api-strict, ``_dask``, ``_cupy``) holds everything its library does its
+own way, and is the only module that imports it.  It is imported when an array
+of that library is first seen, so ``import agnostic_losses`` imports no
+framework.  A primitive asks ``native(x, name)`` for its library's fast path
+(None while ``generic_primitives`` is on: then the standard-only code runs) and
+``own(x, name)`` for what the library must do its own way whatever the switch
+(its autodiff hooks, its memory layout).  A backend's function may return None
+for arguments it leaves to the generic code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import array_api_compat as _compat
+
+from ._settings import _GENERIC
+
+
+def is_torch(x) -> bool:
+    """A torch tensor: a plain isinstance, which torch.compile traces without a graph break (torch is
+    already imported where ``x`` can be one)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def is_jax(x) -> bool:
+    """A JAX array, concrete or traced."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.Array)
+
+
+# the backend modules by their library's top-level module name (JAX's arrays are found by isinstance: their
+# types live in jaxlib and jax._src)
+_BACKENDS = {"numpy": "_numpy", "array_api_strict": "_numpy", "dask": "_dask", "cupy": "_cupy"}
+_TORCH = f"{__package__}._torch"
+_BY_TYPE = {}  # type -> backend module or None: found once per type, as a primitive asks at every call
+
+
+def backend(x):
+    """``x``'s backend module, or None for a library without one (its arrays take the generic code)."""
+    if is_torch(x):  # first, and no cache by type: torch.compile traces this with fake tensors
+        return sys.modules.get(_TORCH) or _import_torch()
+    kind = type(x)
+    try:
+        return _BY_TYPE[kind]
+    except KeyError:
+        found = _BY_TYPE[kind] = _find(x)
+        return found
+
+
+def _find(x):
+    name = "_jax" if is_jax(x) else _BACKENDS.get(type(x).__module__.partition(".")[0])
+    return None if name is None else importlib.import_module(f"{__package__}.{name}")
+
+
+def _import_torch():
+    from . import _torch  # an import statement, which torch.compile traces where it meets the first tensor
+
+    return _torch
+
+
+def own(x, name: str):
+    """The function ``name`` of ``x``'s backend module, whatever ``generic_primitives`` says, or None."""
+    return getattr(backend(x), name, None)
+
+
+def native(x, name: str):
+    """The fast path ``name`` of ``x``'s backend module, or None (none there, or the generic primitives forced)."""
+    if _GENERIC[0]:
+        return None
+    return getattr(backend(x), name, None)
+
+
+def compiling() -> bool:
+    """Whether torch.compile is tracing the caller (Python side effects such as warnings are not allowed)."""
+    if sys.modules.get("torch") is None:
+        return False
+    return (sys.modules.get(_TORCH) or _import_torch()).compiling()
+
+
+def is_array(x) -> bool:
+    """An array of some library (a NumPy scalar counts; a Python number does not)."""
+    if type(x) in (bool, int, float, complex):
+        return False
+    return is_torch(x) or is_jax(x) or _compat.is_array_api_obj(x)
+
+
+def array_namespace(*arrays):
+    """The array-API namespace shared by ``arrays`` (None entries are skipped); a TypeError for two libraries.
+
+    All torch tensors: array-api-compat's torch namespace, found without a call into array-api-compat,
+    whose cached helpers torch.compile warns about.
+    """
+    given = [a for a in arrays if a is not None]
+    if given and all(is_torch(a) for a in given):
+        return (sys.modules.get(_TORCH) or _import_torch()).xp
+    return _compat.array_namespace(*given)
+
+
+def library_name(x) -> str:
+    """A short name of the library that made ``x``, for error messages."""
+    top = type(x).__module__.split(".")[0]
+    return {"jaxlib": "jax"}.get(top, top)
+
+
+def device(x):
+    """The device ``x`` lives on."""
+    return x.device if is_torch(x) else _compat.device(x)
+
+
+def placement(x):
+    """Where ``x`` lives, for the one-device check, or None where the library moves arrays itself (JAX
+    names incompatible devices in its own error) or has one device."""
+    hook = own(x, "placement")
+    return None if hook is None else hook(x)
+
+
+def as_array(x):
+    """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
+    hook = own(x, "as_array")
+    return x if hook is None else hook(x)

@@ -1,0 +1,215 @@
+"""Numerics the standard lacks: stable log-sum-exp and softmax, softplus, sigmoid, norms, clipping.
+
+Each function runs its backend's fast path where one exists (``native``) and
+otherwise its standard-only code.  Gradient conventions (docs/design.md,
+"Gradients at kinks"): torch's subgradient at a kink is 0, on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._autodiff import stop_gradient
+from ._dispatch import array_namespace, device, native, own
+from ._indexing import take_along_axis
+from ._settings import _GENERIC
+
+
+def sign(x):
+    """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN)."""
+    fast = native(x, "sign")
+    if fast is not None:
+        return fast(x)
+    xp = array_namespace(x)
+    one = xp.ones_like(x)
+    return xp.where(x > 0, one, xp.where(x < 0, -one, xp.zeros_like(x)))
+
+
+def abs(x):
+    """``|x|`` with torch's subgradient ``sign(x)``, 0 at 0 and at NaN, on every backend.
+
+    Generic: ``x * sg(sign(x))``, of value ``|x|`` exactly and derivative
+    ``sign(x)`` (``jax.numpy.abs`` has derivative 1 at 0).
+    """
+    fast = native(x, "abs")
+    if fast is not None:
+        return fast(x)
+    return x * stop_gradient(sign(x))
+
+
+def abs_(x):
+    """``|x|`` written over ``x`` where the library updates arrays in place (torch, NumPy), else a new array:
+    for a temporary the caller made (``elementwise``'s ``value``), never an argument, and not differentiated."""
+    hook = own(x, "abs_")
+    return array_namespace(x).abs(x) if hook is None else hook(x)
+
+
+def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
+    """The ``ord``-norm (finite, > 0) along ``axis``, with torch's gradient at a zero vector: 0.
+
+    Generic: for ``ord`` other than 1 and 2 the elements are divided by their
+    largest magnitude (a constant, as in logsumexp) before the power: no
+    under- or overflow of ``|x|^ord``, and float32 gradients as accurate as
+    torch's.  The root is not differentiated at 0 (``nonzero_root``).
+    """
+    fast = native(x, "vector_norm")
+    if fast is not None:
+        return fast(x, ord=ord, axis=axis, keepdims=keepdims)
+    xp = array_namespace(x)
+    if ord == 1:
+        return xp.sum(abs(x), axis=axis, keepdims=keepdims)
+    a = x if ord == 2 else abs(x)  # a * a has the derivative 2 a, 0 at 0: no abs needed
+    scale = stop_gradient(xp.max(a, axis=axis, keepdims=True)) if ord != 2 and math.prod(x.shape) else None
+    if scale is not None:
+        scale = xp.where((scale > 0) & xp.isfinite(scale), scale, xp.ones_like(scale))
+        a = a / scale
+    if ord == 2:
+        powers = a * a
+    else:  # |a|^ord has an infinite derivative at 0 for ord < 1: read it only where a > 0
+        positive = a != 0  # NaN included: it must reach the sum
+        powers = xp.where(positive, xp.where(positive, a, xp.ones_like(a)) ** ord, xp.zeros_like(a))
+    s = xp.sum(powers, axis=axis)  # without the kept axis: XLA's CPU loops vectorise along the last axis
+    norm = nonzero_root(s, xp.sqrt if ord == 2 else (lambda v: v ** (1 / ord)))
+    if scale is not None:
+        norm = norm * xp.squeeze(scale, axis=axis)
+    return xp.expand_dims(norm, axis=axis) if keepdims else norm
+
+
+def nonzero_root(s, root):
+    """``root(s)``, and 0 with a zero gradient where ``s == 0`` (NaN and inf go through)."""
+    fast = native(s, "nonzero_root")
+    if fast is not None:
+        return fast(s, root)
+    xp = array_namespace(s)
+    nonzero = s != 0
+    return xp.where(nonzero, root(xp.where(nonzero, s, xp.ones_like(s))), xp.zeros_like(s))
+
+
+def finite_max(x, *, axis: int):
+    """The largest finite value along ``axis`` (kept), as a constant; 0 where there is none."""
+    xp = array_namespace(x)
+    return _safe_max(xp.where(xp.isfinite(x), x, xp.full_like(x, -math.inf)), xp, axis)
+
+
+def wide_float(x):
+    """float64 where ``x``'s library and device have it (JAX: with x64 enabled; not torch's MPS), else
+    ``x``'s own dtype: for sums that must not lose what float32 would."""
+    hook = own(x, "wide_float")
+    return array_namespace(x).float64 if hook is None else hook(x)
+
+
+def _safe_max(x, xp, axis):
+    """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
+    if math.prod(x.shape) == 0:  # no max to take (Dask fails on an empty one); any shift will do
+        shape = tuple(1 if i == axis % x.ndim else n for i, n in enumerate(x.shape))
+        return xp.zeros(shape, dtype=x.dtype, device=device(x))
+    m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+
+
+def logsumexp(x, /, *, axis, keepdims: bool = False):
+    """``log(sum(exp(x), axis))`` without overflow (shift by the max, taken as a constant).
+
+    No torch fast path: ``torch.logsumexp``'s backward, ``exp(x - result)``,
+    loses the gradient's precision when ``|result|`` is large (0.49989 for
+    0.5 at 1e4 in float32); differentiating the shifted sum does not.
+    """
+    fast = native(x, "logsumexp")
+    if fast is not None:
+        return fast(x, axis=axis, keepdims=keepdims)
+    xp = array_namespace(x)
+    m = _safe_max(x, xp, axis)
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+def log_softmax(x, /, *, axis: int):
+    """``x - logsumexp(x, axis)``, computed from the shifted logits."""
+    fast = native(x, "log_softmax")
+    if fast is not None:
+        return fast(x, axis=axis)
+    xp = array_namespace(x)
+    shifted = x - _safe_max(x, xp, axis)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax_at(x, indices, /, *, axis: int):
+    """``take_along_axis(log_softmax(x, axis), indices, axis)``: the log-probabilities of the chosen classes.
+
+    Generic: ``(x[indices] - m) - log(sum(exp(x - m)))`` with ``m`` the max, a
+    constant: it never writes the full log-softmax (as optax's cross-entropy),
+    and shifting before subtracting keeps the precision of large logits
+    (``x[y] - logsumexp(x)`` loses it: 3e-4 at 1e4 in float32).
+    """
+    fast = native(x, "log_softmax_at")
+    if fast is not None:
+        return fast(x, indices, axis=axis)
+    xp = array_namespace(x)
+    m = _safe_max(x, xp, axis)
+    log_sum = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+    return (take_along_axis(x, indices, axis=axis) - m) - log_sum
+
+
+def softplus(x):
+    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0)."""
+    fast = native(x, "softplus")
+    if fast is not None:
+        return fast(x)
+    xp = array_namespace(x)
+    positive = x > 0
+    minus_abs = xp.where(positive, -x, x)  # -|x|, derivative -1 / +1, +1 at 0
+    return xp.where(positive, x, xp.zeros_like(x)) + xp.log1p(xp.exp(minus_abs))
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) == -softplus(-x)``."""
+    fast = native(x, "log_sigmoid")
+    return -softplus(-x) if fast is None else fast(x)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``."""
+    fast = native(x, "sigmoid")
+    if fast is not None:
+        return fast(x)
+    e = array_namespace(x).exp(-x)
+    e += 1.0
+    return 1.0 / e
+
+
+def one_where_zero(x):
+    """``where(x == 0, 1, x)``, and its gradient: 1, but 0 where ``x == 0``."""
+    fast = native(x, "one_where_zero")
+    if fast is not None:
+        return fast(x)
+    xp = array_namespace(x)
+    return xp.where(x == 0, xp.ones_like(x), x)
+
+
+def clip(x, /, min=None, max=None):
+    """``x`` clipped to [min, max] (Python numbers or None), the standard's ``clip``."""
+    fast = native(x, "clip")
+    out = None if fast is None else fast(x, min, max)
+    return array_namespace(x).clip(x, min=min, max=max) if out is None else out
+
+
+def cumulative_sum(x, *, axis: int = 0):
+    """The running sum along ``axis`` (the standard's ``cumulative_sum``).
+
+    Where the namespace lacks the function, a triangular mask's sums, a
+    temporary ``n`` times ``x``'s size.
+    """
+    fast = native(x, "cumulative_sum")
+    if fast is not None:
+        return fast(x, axis=axis)
+    xp = array_namespace(x)
+    if not _GENERIC[0] and hasattr(xp, "cumulative_sum"):
+        return xp.cumulative_sum(x, axis=axis)
+    axis = axis % x.ndim
+    last = tuple(i for i in range(x.ndim) if i != axis) + (axis,)
+    x = xp.permute_dims(x, last)  # the summed axis last
+    n = x.shape[-1]
+    index = xp.arange(n, device=device(x))
+    upto = index[None, :] <= index[:, None]  # [i, m]: m <= i
+    out = xp.sum(xp.where(upto, x[..., None, :], xp.zeros_like(x)[..., None, :]), axis=-1)
+    return xp.permute_dims(out, tuple(last.index(i) for i in range(x.ndim)))

@@ -1,0 +1,21 @@
+"""The data behind value checks (class indices in range, probabilities in [0, 1], variances >= 0).
+
+Shapes and dtypes are always checked; values only where the data can be read
+without tracing or a device transfer, unless ``value_checks('always')`` asks
+for the transfer (docs/design.md, "Bad input").
+"""
+
+from __future__ import annotations
+
+from ._dispatch import compiling, own
+from ._settings import value_check_mode
+
+
+def host_values(x):
+    """``x`` as a NumPy array when value checks may read it (see ``value_checks``), else None: traced
+    arrays, lazy Dask arrays, and device arrays unless the mode is 'always'."""
+    mode = value_check_mode()
+    if mode == "never" or compiling():
+        return None
+    hook = own(x, "host_values")
+    return None if hook is None else hook(x, always=mode == "always")

@@ -1,0 +1,103 @@
+"""The loss classes as ``torch.nn.Module``s, made from the table of :mod:`agnostic_losses.nn`.
+
+Imported on demand only (``import agnostic_losses`` imports no framework).
+Each class has torch.nn's constructor signature; array options (``weight``,
+``pos_weight``) are buffers, as in torch.nn, so ``.to(device)``,
+``.to(torch.float64)``, ``state_dict()``/``load_state_dict()`` and placement
+in a container treat them as torch.nn's losses do, and a ``None`` weight is a
+``None`` buffer; the other options are plain attributes.  ``forward(*arrays)``
+calls the functional form with the options.
+:class:`LinearCrossEntropyLoss` owns its ``linear`` layer, as torch's.
+
+>>> import torch
+>>> from agnostic_losses.torch import CrossEntropyLoss
+>>> loss = CrossEntropyLoss(weight=torch.tensor([1.0, 2.0])).to(torch.float64)
+>>> loss.weight.dtype, list(loss.state_dict())
+(torch.float64, ['weight'])
+>>> round(loss(torch.zeros(3, 2, dtype=torch.float64), torch.tensor([0, 1, 1])).item(), 6)  # log 2
+0.693147
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import nn
+from .linear import linear_cross_entropy
+
+__all__ = list(nn.TABLE)
+
+_BUFFERS = ("weight", "pos_weight")  # the constructor's array options, buffers in torch.nn's losses
+
+
+class _Module(nn.Options, torch.nn.Module):
+    """The base of this module's classes: array options as buffers, the others as attributes."""
+
+    _doc = ("``torch.nn.Module`` form of :func:`agnostic_losses.{fn}`, as ``torch.nn.{name}``; "
+            "called as ``loss({args})``.")
+
+    def _init(self, options: dict) -> None:
+        torch.nn.Module.__init__(self)
+        self._options = tuple(options)
+        for name, value in options.items():
+            if name in _BUFFERS:
+                self.register_buffer(name, value)
+            else:
+                setattr(self, name, value)
+
+    def forward(self, *arrays):
+        return self._loss(*arrays)
+
+    def extra_repr(self) -> str:
+        return self._shown()
+
+
+def _linear_spec(in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
+                 reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None,
+                 chunk_size=None):
+    """torch.nn.LinearCrossEntropyLoss's constructor, plus ``chunk_size``; our option checks."""
+    nn.TABLE["LinearCrossEntropyLoss"][1](in_features, num_classes, label_smoothing=label_smoothing)
+
+
+class _LinearModule(_Module):
+    """Cross-entropy of a linear layer's logits, as ``torch.nn.LinearCrossEntropyLoss``; ``loss(input, target)``.
+
+    The module owns ``linear``, a ``torch.nn.Linear(in_features, num_classes *
+    prod(out_features), bias=bias, device=device, dtype=dtype)``, made as
+    torch's (so the same seed gives the same parameters, and the state_dict
+    keys are torch's: ``weight`` if given, ``linear.weight``, ``linear.bias``);
+    ``forward`` reshapes its flat storage to ``(num_classes, *out_features,
+    in_features)`` and calls :func:`agnostic_losses.linear_cross_entropy`.
+
+    Rows are taken ``chunk_size`` at a time (ours; see the function).  torch's
+    ``options`` (a ``torch.nn.LinearCrossEntropyOptions``) is kept; its
+    ``batch_chunk_size``, when set and ``chunk_size`` is not, is the chunk
+    size; its other fields tune torch's own kernel and have no effect here.
+    """
+
+    _doc = __doc__
+
+    def _init(self, options: dict) -> None:
+        layer = {k: options.pop(k) for k in ("in_features", "bias", "device", "dtype")}
+        super()._init({**options, "out_features": tuple(options["out_features"])})
+        features = math.prod(self.out_features, start=self.num_classes)
+        self.linear = torch.nn.Linear(layer["in_features"], features, bias=layer["bias"], device=layer["device"],
+                                      dtype=layer["dtype"])
+
+    def forward(self, input, target):
+        shape = (self.num_classes, *self.out_features)
+        linear_weight = self.linear.weight.reshape(shape + (self.linear.in_features,))
+        linear_bias = None if self.linear.bias is None else self.linear.bias.reshape(shape)
+        chunk_size = self.chunk_size
+        if chunk_size is None:
+            chunk_size = getattr(self.options, "batch_chunk_size", None)
+        return linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
+                                    reduction=self.reduction, ignore_index=self.ignore_index,
+                                    label_smoothing=self.label_smoothing, chunk_size=chunk_size)
+
+
+globals().update({name: nn.make_class(_Module, name, __name__) for name in nn.TABLE
+                  if name != "LinearCrossEntropyLoss"})
+LinearCrossEntropyLoss = nn.make_class(_LinearModule, "LinearCrossEntropyLoss", __name__, spec=_linear_spec)

@@ -1,0 +1,172 @@
+"""setup() (agnostic_losses/_setup.py), the one path every loss takes through its arguments, on NumPy
+and torch arrays; and where the package's warnings point (``_checks.warn_user``).
+
+The expectations are written out here (dtypes, messages, torch's legacy mapping), never read back
+from setup itself.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+from agnostic_losses._setup import setup
+
+from helpers import need
+
+
+class Library:
+    """Arrays and dtypes of NumPy or torch, by dtype name."""
+
+    def __init__(self, name):
+        self.name, self.xp = name, np if name == "numpy" else need("torch")
+
+    def dtype(self, name):
+        if self.name == "numpy" and name == "bfloat16":
+            pytest.skip("NumPy has no bfloat16")
+        return np.dtype(name) if self.name == "numpy" else getattr(self.xp, name)
+
+    def array(self, dtype, values=(0.5, 1.5, 3.0)):
+        return self.xp.asarray(np.asarray(values), dtype=self.dtype(dtype))
+
+
+@pytest.fixture(params=["numpy", "torch"])
+def lib(request):
+    return Library(request.param)
+
+
+def dtypes(s):
+    return [None if a is None else a.dtype for a in s.arrays]
+
+
+def test_result_dtype_is_the_promotion_of_the_result_arrays(lib):
+    f32, f64, i64 = lib.array("float32"), lib.array("float64"), lib.array("int64", (0, 1, 2))
+    assert setup("my_loss", "mean", {"input": f32, "target": f64}).dtype == lib.dtype("float64")
+    assert setup("my_loss", "mean", {"input": f32, "target": f64}, result=("input",)).dtype == lib.dtype("float32")
+    assert setup("my_loss", "mean", {"input": f32, "target": i64}, indices=("target",)).dtype == lib.dtype("float32")
+    s = setup("my_loss", "mean", {"input": f32, "weight": None})
+    assert s.dtype == lib.dtype("float32") and s.arrays[1] is None
+
+
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+def test_half_precision_works_in_float32_and_finishes_in_its_dtype(lib, half):
+    x, t = lib.array(half), lib.array(half)
+    s = setup("my_loss", "mean", {"input": x, "target": t})
+    assert dtypes(s) == [lib.dtype("float32")] * 2 and s.dtype == lib.dtype(half)
+    out = s.finish(s.xp.sum(s.arrays[0]))
+    assert out.dtype == lib.dtype(half) and out.shape == () and float(out) == 5.0
+    assert isinstance(out, type(x))  # NumPy's sum is a scalar; the result is a 0-d array
+    s = setup("my_loss", "mean", {"input": x, "target": t}, working=False)
+    assert s.arrays[0] is x and s.arrays[1] is t
+
+
+@pytest.mark.parametrize("first", ["float64", "float32", "float16"])
+def test_integer_targets_take_the_first_floating_arrays_dtype(lib, first):
+    labels = lib.array("int32", (3, 0, 1))
+    s = setup("my_loss", "mean", {"index": lib.array("int64", (0, 1, 2)), "input": lib.array(first),
+                                  "other": lib.array("float64"), "target": labels},
+              targets=("target",), indices=("index",), result=("input", "target"))
+    assert s.dtype == lib.dtype(first)  # the target counts in that dtype, not as an integer
+    working = "float32" if first == "float16" else first
+    assert s.arrays[3].dtype == lib.dtype(working)
+    assert np.asarray(s.arrays[3]).tolist() == [3.0, 0.0, 1.0] and labels.dtype == lib.dtype("int32")
+    floats = lib.array("float64")  # a floating target stays as it is
+    s = setup("my_loss", "mean", {"input": lib.array("float32"), "target": floats}, targets=("target",))
+    assert s.arrays[1] is floats
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_indices_are_passed_through_untouched(lib, dtype):
+    index = lib.array(dtype, (2, 0, 1))
+    s = setup("my_loss", "mean", {"input": lib.array("float16"), "target": index}, indices=("target",))
+    assert s.arrays[1] is index and s.dtype == lib.dtype("float16")
+
+
+def test_common_casts_the_named_arrays_to_their_common_dtype(lib):
+    x, t, var = lib.array("float32"), lib.array("float64"), lib.array("float32")
+    s = setup("my_loss", "mean", {"input": x, "target": t, "var": var}, common=("input", "target"))
+    assert dtypes(s) == [lib.dtype("float64"), lib.dtype("float64"), lib.dtype("float32")]
+    assert s.arrays[1] is t and s.arrays[2] is var
+    s = setup("my_loss", "mean", {"input": lib.array("float16"), "target": x}, common=("input", "target"))
+    assert dtypes(s) == [lib.dtype("float32")] * 2 and s.arrays[1] is x and s.dtype == lib.dtype("float32")
+
+
+LEGACY = [((True, None), "mean"), ((None, True), "mean"), ((True, True), "mean"), ((False, None), "sum"),
+          ((False, True), "sum"), ((None, False), "none"), ((True, False), "none"), ((False, False), "none")]
+
+
+@pytest.mark.parametrize("legacy,reduction", LEGACY)
+def test_legacy_size_average_and_reduce_map_as_torchs_with_its_warning(legacy, reduction):
+    message = f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead."
+    arrays = {"input": np.ones(3), "target": np.ones(3)}
+    with pytest.warns(UserWarning, match=re.escape(message)) as record:
+        s = setup("my_loss", "mean", arrays, legacy=legacy)
+    assert s.reduction == reduction and len(record) == 1
+    assert record[0].filename == __file__  # the caller's line, not the package's
+
+
+@pytest.mark.parametrize("legacy,reduction", LEGACY)
+def test_legacy_warning_is_torchs(legacy, reduction):
+    torch = need("torch")
+    with pytest.warns(UserWarning) as theirs:
+        torch.nn.functional.l1_loss(torch.ones(3), torch.ones(3), size_average=legacy[0], reduce=legacy[1])
+    with pytest.warns(UserWarning) as ours:
+        assert setup("my_loss", "mean", {"input": np.ones(3)}, legacy=legacy).reduction == reduction
+    assert str(ours[0].message) == str(theirs[0].message)
+
+
+def test_no_legacy_pair_keeps_the_reduction_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert setup("my_loss", "sum", {"input": np.ones(3)}).reduction == "sum"
+
+
+def test_bad_reduction_is_a_value_error_listing_the_allowed():
+    x = np.ones(3)
+    with pytest.raises(ValueError, match=re.escape("my_loss: reduction must be one of 'none', 'mean', 'sum', "
+                                                   "got 'avg'")):
+        setup("my_loss", "avg", {"input": x})
+    with pytest.raises(ValueError, match=re.escape("my_loss: reduction must be one of 'sum', 'batchmean', "
+                                                   "got None")):
+        setup("my_loss", None, {"input": x}, reductions=("sum", "batchmean"))
+
+
+def test_mixed_libraries_are_a_type_error_naming_the_arrays_in_order():
+    torch = need("torch")
+    for arrays, found in (({"input": np.ones(3), "target": torch.ones(3)}, "input from numpy, target from torch"),
+                          ({"target": torch.ones(3), "weight": None, "input": np.ones(3)},
+                           "target from torch, input from numpy")):
+        with pytest.raises(TypeError, match=re.escape(f"my_loss: all arrays must come from one array library, "
+                                                      f"got {found}")):
+            setup("my_loss", "mean", arrays)
+
+
+def test_a_non_floating_array_is_a_type_error(lib):
+    x, flags = lib.array("float32"), lib.array("bool")
+    with pytest.raises(TypeError, match=r"my_loss: input must have a real floating dtype, got (torch\.)?int64$"):
+        setup("my_loss", "mean", {"input": lib.array("int64")})
+    for targets in ((), ("target",)):  # a target may be an integer array, not a boolean one
+        with pytest.raises(TypeError, match=r"my_loss: target must have a real floating dtype, got (torch\.)?bool$"):
+            setup("my_loss", "mean", {"input": x, "target": flags}, targets=targets)
+
+
+def test_inputs_are_neither_mutated_nor_replaced_where_no_cast_is_needed(lib):
+    x, t, w = lib.array("float32"), lib.array("float32", (1.0, -2.0, 0.0)), lib.array("float32")
+    s = setup("my_loss", "mean", {"input": x, "target": t, "weight": w}, targets=("target",),
+              common=("input", "target"))
+    assert all(a is b for a, b in zip(s.arrays, (x, t, w)))
+    half, labels = lib.array("float16"), lib.array("int64", (3, 0, 1))
+    setup("my_loss", "mean", {"input": half, "target": labels}, targets=("target",), common=("input", "target"))
+    assert half.dtype == lib.dtype("float16") and np.asarray(half).tolist() == [0.5, 1.5, 3.0]
+    assert labels.dtype == lib.dtype("int64") and np.asarray(labels).tolist() == [3, 0, 1]
+
+
+def test_warnings_point_at_the_first_frame_outside_the_package():
+    x = np.ones((4, 3))
+    with pytest.warns(UserWarning, match="target shape") as record:
+        al.mse_loss(x, x[:1])
+    assert record[0].filename == __file__
