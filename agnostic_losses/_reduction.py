@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ._checks import warn_user
-from ._primitives import array_namespace, as_array, elementwise, elementwise_sum, result_shape
+from ._primitives import array_namespace, elementwise, elementwise_sum, result_shape
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -52,7 +52,8 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     """Apply ``reduction`` to the elementwise ``loss``.
 
     'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of
-    elements (an empty ``loss`` gives NaN, as in torch).
+    elements (an empty ``loss`` gives NaN, as in torch).  On NumPy the sum is a NumPy scalar:
+    ``Setup.finish`` makes the result an array.
     """
     if reduction == "none":
         return loss
@@ -62,7 +63,7 @@ def reduce(loss, reduction: str, *, mean_weights=None):
         s = s / (_accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
     elif reduction != "sum":
         raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
-    return as_array(xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s)
+    return xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s
 
 
 def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None, mean_over_weight=False):
@@ -81,7 +82,7 @@ def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=Non
     if reduction == "mean":
         xp = array_namespace(s)
         s = s / (_accumulate(weight, xp) if mean_over_weight and weight is not None else math.prod(result_shape(arrays)))
-    return as_array(s)
+    return s
 
 
 def _weighted(value):

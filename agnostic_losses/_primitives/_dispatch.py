@@ -43,7 +43,8 @@ _BY_TYPE = {}  # type -> backend module or None: found once per type, as a primi
 
 def backend(x):
     """``x``'s backend module, or None for a library without one (its arrays take the generic code)."""
-    if is_torch(x):  # first, and no cache by type: torch.compile traces this with fake tensors
+    torch = sys.modules.get("torch")  # is_torch, inline: this runs several times in every call of a loss
+    if torch is not None and isinstance(x, torch.Tensor):  # no cache by type: torch.compile traces fake tensors
         return sys.modules.get(_TORCH) or _import_torch()
     kind = type(x)
     try:
