@@ -190,6 +190,11 @@ def test_huber_computes_in_input_dtype_as_torch():
     assert ours.dtype == np.float16 and theirs.dtype == torch.float16
     assert_close(ours, theirs.numpy(), "float16")
     assert al.l1_loss(x, t).dtype == np.float32  # the others promote, as torch's
+    # the target is not rounded to float16 first: torch computes the half-precision loss in float32
+    t = np.array([0.1, 0.3333] * 2)
+    ours = al.huber_loss(np.zeros(4, np.float16), t, reduction="none")
+    theirs = F.huber_loss(torch.zeros(4, dtype=torch.float16), torch.tensor(t), reduction="none")
+    np.testing.assert_array_equal(ours, theirs.numpy())
 
 
 @pytest.mark.parametrize("legacy,reduction", [({"size_average": False}, "sum"), ({"reduce": False}, "none"),
