@@ -7,8 +7,6 @@ it needs no gather and keeps each block's rows whole).
 
 from __future__ import annotations
 
-import math
-
 from ._autodiff import stop_gradient
 from ._dispatch import array_namespace, device, native, own
 from ._settings import _GENERIC

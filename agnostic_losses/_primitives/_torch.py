@@ -13,7 +13,7 @@ import torch
 import torch.utils.checkpoint
 
 from ._torch_chunks import RowChunks, RowChunksSum, summed_with_gradients
-from ._torch_functions import (  # noqa: F401  (plan, layout, flat_constant, empty: the pieces of CPU tensors)
+from ._torch_functions import (  # noqa: F401  (plan: the pieces of CPU tensors, a hook of this backend)
     CustomVjp,
     Pick,
     apply,
@@ -21,13 +21,10 @@ from ._torch_functions import (  # noqa: F401  (plan, layout, flat_constant, emp
     autograd,
     compiling,
     eager_autograd,
-    empty,
     evaluate,
     evaluate_sum,
-    flat_constant,
     forward_ad_active,
     func_transform,
-    layout,
     plan,
     records,
 )
