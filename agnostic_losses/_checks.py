@@ -59,8 +59,9 @@ def floating(loss: str, xp, **arrays) -> None:
 
 
 def numeric_like(loss: str, xp, name: str, a, like):
-    """``a`` as ``like``'s dtype when it holds integers (as torch accepts an integer target); floats as they are."""
-    if xp.isdtype(a.dtype, "integral"):
+    """``a`` as ``like``'s dtype when it holds integers or booleans (as torch accepts such a target); floats as
+    they are."""
+    if xp.isdtype(a.dtype, ("integral", "bool")):
         return xp.astype(a, like.dtype)
     floating(loss, xp, **{name: a})
     return a
@@ -142,6 +143,15 @@ def option_in(loss: str, name: str, value, lo: float, hi: float) -> None:
         raise TypeError(f"{loss}: {name} must be a float, got {type(value).__name__}")
     if not lo <= value <= hi:
         raise ValueError(f"{loss}: {name} must be in [{lo}, {hi}], got {value}")
+
+
+def label_smoothing(loss: str, value) -> float:
+    """torch's ``label_smoothing``: at most 1; smoothing only where it is above 0 (a negative or NaN one is 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{loss}: label_smoothing must be a float, got {type(value).__name__}")
+    if value > 1.0:
+        raise ValueError(f"{loss}: label_smoothing must be at most 1.0, got {value}")
+    return float(value) if value > 0.0 else 0.0
 
 
 def integral(loss: str, xp, name: str, a, what: str) -> None:

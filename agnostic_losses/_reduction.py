@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ._checks import warn_user
-from ._primitives import array_namespace, elementwise, elementwise_sum, result_shape
+from ._primitives import array_namespace, divide, elementwise, elementwise_sum, result_shape
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -32,7 +32,7 @@ def working_precision(xp, *arrays):
 def one_dtype(xp, *arrays):
     """``arrays`` (floating; None stays None) in their result type: an elementwise formula's in-place
     updates then keep the dtype."""
-    dtype = xp.result_type(*(a for a in arrays if a is not None))
+    dtype = xp.result_type(*(a.dtype for a in arrays if a is not None))
     return tuple(a if a is None or a.dtype == dtype else xp.astype(a, dtype) for a in arrays)
 
 
@@ -52,15 +52,15 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     """Apply ``reduction`` to the elementwise ``loss``.
 
     'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of
-    elements (an empty ``loss`` gives NaN, as in torch).  On NumPy the sum is a NumPy scalar:
-    ``Setup.finish`` makes the result an array.
+    elements (an empty ``loss`` gives NaN, as in torch, and no warning: ``divide``).  On NumPy the
+    sum is a NumPy scalar: ``Setup.finish`` makes the result an array.
     """
     if reduction == "none":
         return loss
     xp = array_namespace(loss)
     s = _accumulate(loss, xp)
     if reduction == "mean":
-        s = s / (_accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
+        s = divide(s, _accumulate(mean_weights, xp) if mean_weights is not None else math.prod(loss.shape))
     elif reduction != "sum":
         raise ValueError(f"unknown reduction {reduction!r}")  # checks.reduction ran first
     return xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s
@@ -81,7 +81,8 @@ def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=Non
     s = elementwise_sum(value, derivatives, *arrays)
     if reduction == "mean":
         xp = array_namespace(s)
-        s = s / (_accumulate(weight, xp) if mean_over_weight and weight is not None else math.prod(result_shape(arrays)))
+        s = divide(s, _accumulate(weight, xp) if mean_over_weight and weight is not None
+                   else math.prod(result_shape(arrays)))
     return s
 
 

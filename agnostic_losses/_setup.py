@@ -10,8 +10,10 @@ working precision found, so that the loss body is its formula.
 
 from __future__ import annotations
 
+import functools
+
 from . import _checks as checks
-from ._primitives import as_array
+from ._primitives import as_array, quiet
 from ._checks import REDUCTIONS
 from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
 
@@ -61,10 +63,24 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
                 for k, a in arrays.items()}
     checks.reduction(loss, reduction, reductions)
     named = [k for k in arrays if k not in indices] if result is None else result
-    dtype = xp.result_type(*(prepared[k] for k in named if prepared[k] is not None))
+    dtype = xp.result_type(*(prepared[k].dtype for k in named if prepared[k] is not None))  # dtypes: no 0-d rule
     floats = [k for k in arrays if k not in indices]
     if working:
         prepared.update(zip(floats, working_precision(xp, *(prepared[k] for k in floats))))
     if common:
         prepared.update(zip(common, one_dtype(xp, *(prepared[k] for k in common))))
     return Setup(xp, reduction, dtype, tuple(prepared.values()))
+
+
+def silent_nonfinite(loss):
+    """``loss`` (a function of arrays) run where its arrays' library computes inf and NaN without a warning, as
+    torch does: NumPy's floating-point warnings are off inside it (its first argument names the library)."""
+    @functools.wraps(loss)
+    def wrapped(*args, **kwargs):
+        context = quiet(args[0] if args else next(iter(kwargs.values()), None))
+        if context is None:
+            return loss(*args, **kwargs)
+        with context:
+            return loss(*args, **kwargs)
+
+    return wrapped

@@ -14,7 +14,7 @@ from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
-from ._setup import setup
+from ._setup import setup, silent_nonfinite
 
 __all__ = [
     "cross_entropy",
@@ -37,6 +37,8 @@ def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input
     axis = 1 if len(shape) >= 2 else 0
     n_classes = shape[axis]
     checks.integral(loss, xp, "target", target, "class indices")
+    if len(shape) == 1 and tuple(target.shape) == (1,):  # one sample's index in a 1-element array: torch takes it
+        target = xp.reshape(target, ())
     expected = shape[:axis] + shape[axis + 1:]
     checks.shape_is(loss, "target", target, expected, f"{of} {tuple(shape)} less the class axis")
     if weight is not None:
@@ -60,6 +62,11 @@ def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's sh
     if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
         raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
     return target
+
+
+def probabilities_dtype(s, target):
+    """The result's dtype: the input's, promoted with the target's where it holds probabilities (as torch)."""
+    return s.xp.result_type(s.dtype, target.dtype) if s.xp.isdtype(target.dtype, "real floating") else s.dtype
 
 
 def _on_class_axis(xp, weight, ndim, axis):
@@ -92,7 +99,9 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     axis = _class_axis(logp if logits is None else logits)
     keep = target != ignore_index
     y = xp.expand_dims(xp.where(keep, target, xp.zeros_like(target)), axis=axis)
-    if logits is None:
+    if (logp if logits is None else logits).shape[axis] == 0:  # no class: every target is ignored (checked)
+        picked = xp.zeros(target.shape, dtype=(logp if logits is None else logits).dtype, device=P.device(target))
+    elif logits is None:
         picked = xp.squeeze(P.take_along_axis(logp, y, axis=axis), axis=axis)
     else:
         picked = xp.squeeze(P.log_softmax_at(logits, y, axis=axis), axis=axis)
@@ -127,6 +136,7 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
     return -xp.sum(logp * target, axis=axis), None
 
 
+@silent_nonfinite
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
@@ -139,13 +149,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             ``weight[target]`` over the targets kept.
     """
     s = setup("nll_loss", reduction, {"input": input, "target": target, "weight": weight},
-              legacy=(size_average, reduce), indices=("target",), result=("input",))
+              legacy=(size_average, reduce), indices=("target",), result=("input", "weight"))
     input, target, weight = s.arrays
     target = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index)
     out, mean_weights = _nll_terms(s.xp, input, target, weight, ignore_index)
     return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
 
+@silent_nonfinite
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits, as ``torch.nn.functional.cross_entropy``.
@@ -155,16 +166,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     (integer, input's shape less the class axis; see :func:`nll_loss` for
     ``weight``, ``ignore_index`` and the weighted mean) or class probabilities
     (floating, input's shape; ``'mean'`` divides by the number of positions
-    ``N * d1 * ... * dK``).  ``label_smoothing`` in [0, 1] mixes the target
-    with the uniform distribution over the C classes.
+    ``N * d1 * ... * dK``).  ``label_smoothing`` (at most 1; none at 0 or below,
+    as torch) mixes the target with the uniform distribution over the C classes.
 
     The log-softmax is taken with the max logit as a constant shift, so logits
     of magnitude 1e4 in float32 give finite values and gradients.
     """
     s = setup("cross_entropy", reduction, {"input": input, "target": target, "weight": weight},
-              legacy=(size_average, reduce), indices=("target",), result=("input",), working=False)
-    checks.option_in("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
+              legacy=(size_average, reduce), indices=("target",), result=("input", "weight"), working=False)
+    label_smoothing = checks.label_smoothing("cross_entropy", label_smoothing)
     target = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
+    s.dtype = probabilities_dtype(s, target)
     out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing)
     return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
@@ -223,6 +235,7 @@ def _bce_curvature(wanted, x, t):
     return ((x * x - 2 * x * t + t) / (d * d) if wanted[0] else None), (-1 / d if wanted[1] else None)
 
 
+@silent_nonfinite
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
@@ -236,7 +249,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """
     loss = "binary_cross_entropy"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
-              result=("input", "target"), common=("input", "target"))
+              targets=("target",), result=("input", "target"), common=("input", "target"))
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
     if weight is not None:
         checks.broadcastable_to(loss, "weight", weight, "target", target)
@@ -263,12 +276,16 @@ def _bce_logits(x, t, p=None):
 
 def _bce_logits_derivatives(wanted, x, t, p=None):
     """The partial derivatives of ``_bce_logits``: ``(1 + (p - 1) t) sigmoid(x) - p t`` for ``x``,
-    ``(p - 1) softplus(-x) - x`` for ``t`` and ``t softplus(-x)`` for ``p``."""
+    ``log_sigmoid(-x) - p log_sigmoid(x)`` for ``t`` and ``t softplus(-x)`` for ``p``."""
     dx = dt = dp = None
-    if wanted[0]:
-        dx = P.sigmoid(x) - t if p is None else P.sigmoid(x) * (1 + (p - 1) * t) - p * t
-    if wanted[1]:
-        dt = -x if p is None else (p - 1) * P.softplus(-x) - x
+    if wanted[0]:  # sigmoid(x) = 1 - s for x > 0: no cancellation where sigmoid(x) is near 1 and t is 1
+        xp = P.array_namespace(x)
+        positive = x > 0
+        s = P.sigmoid(xp.where(positive, -x, x))  # sigmoid(-|x|), differentiable at 0
+        c = 1 if p is None else 1 + (p - 1) * t
+        dx = xp.where(positive, (1 - t) - c * s, c * s - (t if p is None else p * t))
+    if wanted[1]:  # torch's form: finite at x = -inf, where (p - 1) softplus(-x) - x is inf - inf
+        dt = -x if p is None else P.log_sigmoid(-x) - p * P.log_sigmoid(x)
     if p is None:
         return dx, dt
     if wanted[2]:
@@ -276,6 +293,7 @@ def _bce_logits_derivatives(wanted, x, t, p=None):
     return dx, dt, dp
 
 
+@silent_nonfinite
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
@@ -287,7 +305,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     loss = "binary_cross_entropy_with_logits"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "pos_weight": pos_weight},
-              legacy=(size_average, reduce), result=("input", "target"), common=("input", "target"))
+              legacy=(size_average, reduce), targets=("target",), result=("input", "target"),
+              common=("input", "target"))
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         if w is not None:
@@ -308,44 +327,51 @@ def _multilabel_soft_margin(x, t):
     return out
 
 
+@silent_nonfinite
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
     ``-mean_c w_c (t_c log_sigmoid(x_c) + (1 - t_c) log_sigmoid(-x_c))`` over
     the class axis, which is the **last** axis; then reduced over the rest.
-    ``target`` (0/1 labels, or any reals) has ``input``'s shape; ``weight``
-    broadcasts (typically ``(C,)``).
+    ``target`` (0/1 labels, or any reals) has ``input``'s shape or one that
+    broadcasts with it (the class axis stays ``input``'s, as torch's); so does
+    ``weight`` (typically ``(C,)``).
     """
     loss = "multilabel_soft_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
               targets=("target",), result=("input", "target"), common=("input", "target"))
-    checks.shape_is(loss, "target", target, input.shape, "input's shape")
     if input.ndim < 1:
         raise ValueError(f"{loss}: input must have a class axis (the last), got a 0-d array")
-    if weight is not None:
-        checks.broadcastable_to(loss, "weight", weight, "input", input)
+    given = {"input": input, "target": target, "weight": weight}  # torch broadcasts all three, without a warning
+    shape = checks.broadcast_shape(loss, **{k: a for k, a in given.items() if a is not None})
     input, target, weight = s.arrays
     n_classes = input.shape[-1]
+    if shape != tuple(input.shape):  # a target or weight with more or longer axes: torch's class axis is input's
+        class_axis = input.ndim - 1  # counted from the front of the broadcast shape, as torch
+        out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives,
+                                 (s.xp.broadcast_to(input, shape), target), "none", weight=weight)
+        return s.finish(_reduce(P.divide(s.xp.sum(out, axis=class_axis), n_classes), s.reduction))
     if s.reduction == "none":  # the mean over the classes, per sample
         out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, (input, target), "none",
                                  weight=weight)
-        return s.finish(s.xp.sum(out, axis=-1) / n_classes)
+        return s.finish(P.divide(s.xp.sum(out, axis=-1), n_classes))
     # the sum (or mean) over the samples of the per-sample means: the total over n_classes (and the samples)
     out = reduce_elementwise(_multilabel_soft_margin, _bce_logits_derivatives, (input, target), "sum", weight=weight)
     samples = math.prod(input.shape[:-1])
     divisor = (n_classes if samples else 1) * (samples if s.reduction == "mean" else 1)  # no samples: a sum of 0
-    return s.finish(out / divisor)
+    return s.finish(P.divide(out, divisor))
 
 
+@silent_nonfinite
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-t x))``, as ``torch.nn.functional.soft_margin_loss``.
 
-    ``target`` holds labels 1 or -1 (any reals work) of ``input``'s shape.
-    Computed as ``softplus(-t x)``: finite where torch's ``log1p(exp(-t x))``
+    ``target`` holds labels 1 or -1 (any reals, integers or booleans work) of ``input``'s shape (or one
+    that broadcasts to it, as torch). Computed as ``softplus(-t x)``: finite where torch's ``log1p(exp(-t x))``
     overflows (``t x < -88`` in float32).
     """
     s = setup("soft_margin_loss", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
-              targets=("target",))
-    checks.shape_is("soft_margin_loss", "target", target, input.shape, "input's shape")
+              targets=("target",), result=("input",))
+    checks.broadcastable_to("soft_margin_loss", "target", target, "input", input)  # as torch, without a warning
     input, target = s.arrays
     return s.finish(_reduce(P.softplus(-target * input), s.reduction))

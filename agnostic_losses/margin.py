@@ -14,7 +14,7 @@ import math
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
-from ._setup import setup
+from ._setup import setup, silent_nonfinite
 
 __all__ = [
     "margin_ranking_loss",
@@ -37,6 +37,7 @@ def _step_from_zero(wanted, z):
     return (P.array_namespace(z).astype(z >= 0, z.dtype),)
 
 
+@silent_nonfinite
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """``max(0, -y (x1 - x2) + margin)``, as ``torch.nn.functional.margin_ranking_loss``.
 
@@ -55,6 +56,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return s.finish(_reduce(_hinge_from_zero(-y * (x1 - x2) + margin), s.reduction))
 
 
+@silent_nonfinite
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
 
@@ -62,7 +64,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     that is neither gets both terms, as in torch.
     """
     s = setup("hinge_embedding_loss", reduction, {"input": input, "target": target},
-              legacy=(size_average, reduce), targets=("target",))
+              legacy=(size_average, reduce), targets=("target",), result=("input",))  # labels are only compared
     checks.broadcastable("hinge_embedding_loss", input, target, warn=False)
     xp, (x, y) = s.xp, s.arrays
     zero = xp.zeros_like(x)
@@ -70,23 +72,38 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return s.finish(_reduce(out, s.reduction))
 
 
-def _classes_last(loss, xp, input, target, target_shape, what):
-    """input (C,) or (N, C); target an integer array of ``target_shape``."""
-    if input.ndim not in (1, 2):
-        raise ValueError(f"{loss}: input must have shape (C,) or (N, C), got {tuple(input.shape)}")
+def _frames(loss, input):
+    """torch's samples and classes ``(nframe, dim)`` of ``input`` ``()``, ``(C,)`` or ``(N, C)`` with C > 0: a 0-d
+    input is one sample of one class, as in aten's shape checks of the two losses."""
+    if input.ndim > 2 or (input.ndim > 0 and input.shape[-1] == 0):
+        raise ValueError(f"{loss}: input must have shape (), (C,) or (N, C) with C >= 1 (N may be 0), "
+                         f"got {tuple(input.shape)}")
+    return (input.shape[0] if input.ndim == 2 else 1), (input.shape[-1] if input.ndim else 1)
+
+
+def _indices(loss, xp, target, ok, expected, what):
+    """``target``, integer, of a shape ``ok`` accepts (``expected`` says which), in the backend's wide index type."""
     checks.integral(loss, xp, "target", target, what)
-    checks.shape_is(loss, "target", target, target_shape, what)
+    if not ok(tuple(target.shape)):
+        raise ValueError(f"{loss}: target must have shape {expected} ({what}), got {tuple(target.shape)}")
     return P.wide_indices(target)
 
 
+def _one_or_none(n):
+    """The 1-d shape of ``n`` elements, and ``()`` where ``n == 1``, as a message says it."""
+    return f"() or ({n},)" if n == 1 else f"({n},)"
+
+
+@silent_nonfinite
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
     Per sample, ``sum_{j != y} w[y] max(0, margin - x[y] + x[j])^p / C`` for
-    ``input`` ``(C,)`` or ``(N, C)``, class-index ``target`` ``()`` or ``(N,)``,
-    ``p`` 1 or 2 and optional per-class ``weight`` ``(C,)`` (applied after the
-    power).
+    ``input`` ``(N, C)`` with class-index ``target`` ``(N,)``, or one sample:
+    ``input`` ``(C,)`` or ``()`` (one class: the loss is 0) with ``target``
+    ``()`` or ``(1,)``; ``p`` 1 or 2 and optional per-class ``weight``
+    ``(C,)`` (applied after the power).  ``'none'`` gives ``target``'s shape.
     """
     loss = "multi_margin_loss"
     if p not in (1, 2):
@@ -94,9 +111,11 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     s = setup(loss, reduction, {"input": input, "weight": weight, "target": target}, legacy=(size_average, reduce),
               indices=("target",))
     xp, (x, w, target) = s.xp, s.arrays
-    target = _classes_last(loss, xp, input, target, input.shape[:-1], "class indices, one per sample")
-    n_classes = input.shape[-1]
-    if weight is not None:
+    n_samples, n_classes = _frames(loss, input)
+    shape = tuple(target.shape)  # torch's: any shape of n_samples elements, 1-d or 0-d, is the output's
+    target = _indices(loss, xp, target, lambda t: len(t) <= 1 and math.prod(t) == n_samples,
+                      _one_or_none(n_samples), "class indices, one per sample")
+    if weight is not None:  # torch.nn.functional's: 1-d only
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
     checks.values(loss, "target", target, lambda t: (t >= 0) & (t < n_classes),
                   f"class indices in [0, {n_classes})")
@@ -108,22 +127,26 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         h = xp.where((z > 0) & (classes != y), z, 0.0)  # torch's strict z > 0: gradient 0 at z == 0
         return xp.sum(h * h if p == 2 else h, axis=-1)
 
+    target = xp.reshape(target, (n_samples,))
     if x.ndim == 2:  # rows in chunks where the temporaries would be large arrays in memory (P.row_chunk)
         out = P.chunked(rows, (x, target), P.row_chunk(x), arguments_only=True)
     else:
-        out = rows(x, target)
+        out = rows(xp.reshape(x, (1, n_classes)), target)
     if w is not None:
-        out = out * xp.reshape(xp.take(w, xp.reshape(target, (-1,))), target.shape)
-    return s.finish(_reduce(out / n_classes, s.reduction))
+        out = out * xp.take(w, target)
+    return s.finish(_reduce(xp.reshape(out / n_classes, shape), s.reduction))
 
 
+@silent_nonfinite
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
 
-    ``target`` (integer, ``input``'s shape ``(C,)`` or ``(N, C)``) lists the
-    positive classes and ends at its first negative entry; duplicates count
-    twice.  Per sample, ``sum_{j listed} sum_{k not positive}
-    max(0, 1 - (x[j] - x[k])) / C``.
+    ``target`` (integer, ``input``'s shape ``(C,)`` or ``(N, C)``; for ``input``
+    ``()`` or ``(1,)``, ``()`` or ``(1,)``) lists the positive classes and ends
+    at its first negative entry; duplicates count twice.  Per sample,
+    ``sum_{j listed} sum_{k not positive} max(0, 1 - (x[j] - x[k])) / C``; a
+    0-d input is one class, whose loss is 0.  ``'none'`` gives ``(N,)`` for a
+    batch, else ``()``.
 
     By sorting, in O((C + K) log(C + K)) per sample where torch's kernel takes O(C K)
     (Dask: O(C K), its gather a one-hot selection),
@@ -144,12 +167,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = "multilabel_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target}, legacy=(size_average, reduce), indices=("target",))
     xp, reduction, (x, target) = s.xp, s.reduction, s.arrays
-    target = _classes_last(loss, xp, input, target, input.shape, "class indices, ended by -1")
-    n = input.shape[-1]
-    checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
+    n_samples, n = _frames(loss, input)
     batched = x.ndim == 2
-    if not batched:
-        x, target = x[None, :], target[None, :]
+    if batched:  # torch's: a batch's target has input's shape, one sample's any shape of C elements, 0-d or 1-d
+        ok, expected = (lambda t: t == tuple(input.shape)), str(tuple(input.shape))
+    else:
+        ok, expected = (lambda t: len(t) <= 1 and math.prod(t) == n), _one_or_none(n)
+    target = _indices(loss, xp, target, ok, expected, "class indices, ended by -1")
+    checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
+    x, target = xp.reshape(x, (n_samples, n)), xp.reshape(target, (n_samples, n))
     slots = _listed_slots(target)
 
     def rows(x, t):  # each row on its own: chunks of rows bound the temporaries and what the backward keeps
@@ -213,6 +239,7 @@ def _listed_slots(target) -> int:
     return int(xp.max(lengths)) if lengths.size else 0
 
 
+@silent_nonfinite
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
@@ -223,7 +250,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """
     loss = "cosine_embedding_loss"
     s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
-              targets=("target",))
+              targets=("target",), result=("input1", "input2"))  # labels are only compared
     xp, (x1, x2, y) = s.xp, s.arrays
     if input1.ndim not in (1, 2) or input1.ndim != input2.ndim or target.ndim != input1.ndim - 1:
         raise ValueError(f"{loss}: input1 and input2 must be (D,) with a 0-d target, or (N, D) with a (N,) target; "
@@ -244,20 +271,22 @@ def _check_p(loss, p):
                          f"got {p!r}")
 
 
+@silent_nonfinite
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """``||x1 - x2 + eps||_p`` along the last axis, as ``torch.nn.functional.pairwise_distance``.
 
-    ``x1`` and ``x2`` broadcast; ``p > 0`` (finite); the gradient at a zero
-    difference is 0, as torch's.
+    ``x1`` and ``x2`` broadcast (two 0-d arrays are one-element vectors); ``p > 0``
+    (finite); the gradient at a zero difference is 0, as torch's.
     """
     loss = "pairwise_distance"
     s = setup(loss, "none", {"x1": x1, "x2": x2})
     checks.broadcast_shape(loss, x1=x1, x2=x2)
-    if x1.ndim == 0 and x2.ndim == 0:
-        raise ValueError(f"{loss}: x1 and x2 must have a last axis to measure along, got 0-d arrays")
     _check_p(loss, p)
     x1, x2 = s.arrays
-    return s.finish(P.vector_norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim))
+    d = x1 - x2 + eps
+    if d.ndim == 0:  # two numbers: a vector of one element, and a 0-d result whatever keepdim, as torch
+        return s.finish(P.vector_norm(s.xp.reshape(d, (1,)), ord=p, axis=-1))
+    return s.finish(P.vector_norm(d, ord=p, axis=-1, keepdims=keepdim))
 
 
 def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduction, check_shape=False):
@@ -280,6 +309,7 @@ def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduc
     return _reduce(_hinge_from_zero(margin + d[0] - d_neg), reduction)
 
 
+@silent_nonfinite
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
@@ -296,6 +326,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return s.finish(_triplet(loss, s.xp, *s.arrays, distance, margin, swap, s.reduction))
 
 
+@silent_nonfinite
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
     """Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.

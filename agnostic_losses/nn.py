@@ -34,6 +34,13 @@ def _p_is_1_or_2(p):
         raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
 
 
+def _linear_options(label_smoothing, options):
+    """torch's checks at construction: label_smoothing (its RuntimeError), options (its class's __post_init__)."""
+    checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+    if options is not None:
+        L.option_fields("LinearCrossEntropyLoss", options)
+
+
 # name: (functional form, constructor).  The constructor has torch.nn's signature (names, order,
 # defaults, keyword-only marks) and checks the options that torch checks at construction.
 TABLE = {
@@ -47,8 +54,8 @@ TABLE = {
     "LinearCrossEntropyLoss": (
         L.linear_cross_entropy,
         lambda in_features, num_classes, *, out_features=(), bias=False, reduction="mean", weight=None,
-        ignore_index=None, label_smoothing=0.0, chunk_size=None:
-        checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)),
+        ignore_index=None, label_smoothing=0.0, options=None, chunk_size=None:
+        _linear_options(label_smoothing, options)),
     "NLLLoss": (C.nll_loss, lambda weight=None, size_average=None, ignore_index=-100, reduce=None,
                 reduction="mean": None),
     "BCELoss": (C.binary_cross_entropy, lambda weight=None, size_average=None, reduce=None, reduction="mean": None),
@@ -140,8 +147,9 @@ class _LinearAtCall(_Loss):
     the caller passes at every call (:class:`agnostic_losses.torch.LinearCrossEntropyLoss`
     owns them, as torch's).  The constructor keeps torch's shape contract
     (``in_features``, ``num_classes``, ``out_features``, ``bias``), checked at
-    each call, and torch's loss options, plus ``chunk_size`` (ours; see the
-    function) in place of torch's ``options``; ``device`` and ``dtype`` are not
+    each call, and torch's loss options with its ``options`` (a
+    ``torch.nn.LinearCrossEntropyOptions`` or a dict of its fields; see the
+    function), plus ``chunk_size`` (ours); ``device`` and ``dtype`` are not
     taken (they would have nothing to act on).
 
     ``linear_weight`` has shape ``(num_classes, *out_features, in_features)``
@@ -166,7 +174,8 @@ class _LinearAtCall(_Loss):
             linear_bias = self._shaped("linear_bias", linear_bias, shape)
         return L.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
                                       reduction=self.reduction, ignore_index=self.ignore_index,
-                                      label_smoothing=self.label_smoothing, chunk_size=self.chunk_size)
+                                      label_smoothing=self.label_smoothing, options=self.options,
+                                      chunk_size=self.chunk_size)
 
     forward = __call__
 

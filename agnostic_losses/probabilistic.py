@@ -8,11 +8,12 @@ from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
 from ._reduction import reduce_elementwise
-from ._setup import setup
+from ._setup import setup, silent_nonfinite
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
 
+@silent_nonfinite
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``; ``input`` holds log-probabilities.
 
@@ -32,9 +33,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
               reductions=("none", "mean", "sum", "batchmean"), targets=("target",), common=("input", "target"))
     checks.broadcastable("kl_div", input, target, warn=False)  # torch broadcasts these silently
     pointwise = (_kl_log_target, _kl_log_target_derivatives) if log_target else (_kl, _kl_derivatives)
-    if s.reduction != "batchmean":
+    if reduction != "batchmean":
         return s.finish(reduce_elementwise(*pointwise, s.arrays, s.reduction))
-    return s.finish(reduce_elementwise(*pointwise, s.arrays, "sum") / (input.shape[0] if input.ndim else 1))
+    # 'batchmean' divides by the batch size whatever size_average and reduce made of it, as torch does
+    total = reduce_elementwise(*pointwise, s.arrays, "sum" if s.reduction == "batchmean" else s.reduction)
+    return s.finish(P.divide(total, input.shape[0]) if input.ndim else total)
 
 
 def _kl(x, t):
@@ -75,6 +78,7 @@ def _kl_log_target_derivatives(wanted, x, t):
     return (-e if wanted[0] else None), (e * (t - x + 1) if wanted[1] else None)
 
 
+@silent_nonfinite
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
@@ -113,6 +117,7 @@ def _var_shape(loss, xp, var, input):
     )
 
 
+@silent_nonfinite
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
 
@@ -127,7 +132,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if not P.is_array(var):
         checks.positive(loss, "var", var, allow_zero=True)
         var = P.array_namespace(input).full_like(input, var) if P.is_array(input) else var
-    s = setup(loss, reduction, {"input": input, "target": target, "var": var}, targets=("target",),
+    s = setup(loss, reduction, {"input": input, "target": target, "var": var}, targets=("target", "var"),
               common=("input", "target", "var"))
     checks.broadcastable(loss, input, target, warn=False)
     input, target, var = s.arrays

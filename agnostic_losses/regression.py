@@ -7,10 +7,12 @@ elementwise ``weight`` of ``input``'s shape, then reduced.
 
 from __future__ import annotations
 
+import math
+
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce_elementwise
-from ._setup import setup
+from ._setup import setup, silent_nonfinite
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
@@ -92,6 +94,9 @@ def _huber(k, scale):
         return z
 
     def slope(d):
+        if math.isinf(scale):  # smooth L1 with beta = inf: d / beta is 0, and torch's sign(d) where d is infinite
+            xp = P.array_namespace(d)
+            return xp.where(xp.isinf(d), P.sign(d), d / scale)
         g = P.clip(d, min=-k, max=k)
         if scale != 1:
             g /= scale
@@ -111,6 +116,7 @@ _L1 = _of_difference(_abs, P.sign)
 _MSE = _of_difference(_square, _twice)
 
 
+@silent_nonfinite
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``, as ``torch.nn.functional.l1_loss``.
 
@@ -128,6 +134,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
                         mean_over_weight=True)
 
 
+@silent_nonfinite
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``, as ``torch.nn.functional.mse_loss``.
 
@@ -138,6 +145,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
                         mean_over_weight=True)
 
 
+@silent_nonfinite
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss, as ``torch.nn.functional.huber_loss``.
 
@@ -151,6 +159,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                         target_in_input_dtype=True)
 
 
+@silent_nonfinite
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 

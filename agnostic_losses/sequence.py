@@ -16,12 +16,13 @@ through the forward recursion.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
-from ._setup import setup
+from ._setup import setup, silent_nonfinite
 
 __all__ = ["ctc_loss"]
 
@@ -105,6 +106,7 @@ def _entries(xp, alpha, barred):
     return xp.stack([alpha, shifted[..., 1:-1], shifted[..., :-2]], axis=0) + barred
 
 
+@silent_nonfinite
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """CTC loss, as ``torch.nn.functional.ctc_loss``.
 
@@ -134,6 +136,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     checks.integral(loss, xp, "targets", targets, "class indices")
     if log_probs.ndim not in (2, 3):
         raise ValueError(f"{loss}: log_probs must have shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    if math.prod(log_probs.shape) == 0:
+        raise ValueError(f"{loss}: log_probs must not be empty, got shape {tuple(log_probs.shape)}")
     batched = log_probs.ndim == 3
     steps, classes = log_probs.shape[0], log_probs.shape[-1]
     n = log_probs.shape[1] if batched else 1

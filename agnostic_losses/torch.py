@@ -58,7 +58,7 @@ def _linear_spec(in_features, num_classes, *, out_features=(), bias=False, devic
                  reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None,
                  chunk_size=None):
     """torch.nn.LinearCrossEntropyLoss's constructor, plus ``chunk_size``; our option checks."""
-    nn.TABLE["LinearCrossEntropyLoss"][1](in_features, num_classes, label_smoothing=label_smoothing)
+    nn.TABLE["LinearCrossEntropyLoss"][1](in_features, num_classes, label_smoothing=label_smoothing, options=options)
 
 
 class _LinearModule(_Module):
@@ -71,10 +71,9 @@ class _LinearModule(_Module):
     ``forward`` reshapes its flat storage to ``(num_classes, *out_features,
     in_features)`` and calls :func:`agnostic_losses.linear_cross_entropy`.
 
-    Rows are taken ``chunk_size`` at a time (ours; see the function).  torch's
-    ``options`` (a ``torch.nn.LinearCrossEntropyOptions``) is kept; its
-    ``batch_chunk_size``, when set and ``chunk_size`` is not, is the chunk
-    size; its other fields tune torch's own kernel and have no effect here.
+    ``options`` (a ``torch.nn.LinearCrossEntropyOptions``, or a dict of its
+    fields) and ``chunk_size`` (ours) set the rows per chunk, as in the
+    function; torch's fields that tune its own kernel have no effect here.
     """
 
     _doc = __doc__
@@ -90,12 +89,10 @@ class _LinearModule(_Module):
         shape = (self.num_classes, *self.out_features)
         linear_weight = self.linear.weight.reshape(shape + (self.linear.in_features,))
         linear_bias = None if self.linear.bias is None else self.linear.bias.reshape(shape)
-        chunk_size = self.chunk_size
-        if chunk_size is None:
-            chunk_size = getattr(self.options, "batch_chunk_size", None)
         return linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
                                     reduction=self.reduction, ignore_index=self.ignore_index,
-                                    label_smoothing=self.label_smoothing, chunk_size=chunk_size)
+                                    label_smoothing=self.label_smoothing, options=self.options,
+                                    chunk_size=self.chunk_size)
 
 
 globals().update({name: nn.make_class(_Module, name, __name__) for name in nn.TABLE

@@ -117,7 +117,7 @@ def squared_euclidean(x, y):
     from agnostic_losses._primitives import array_namespace
 
     xp = array_namespace(x, y)
-    return xp.sum((x - y) ** 2, axis=-1)
+    return xp.sum((x - y) ** 2, axis=-1) if x.ndim and y.ndim else (x - y) ** 2
 
 
 def dyadic(rng, shape):

@@ -13,6 +13,12 @@ backend or device is missing); the tests run each check, and
   a random direction (``jax.jvp`` of ``jax.grad``; ``autograd.grad`` with
   ``create_graph=True``) equals torch.nn's double backward, where torch has one.
 - ``torch.compile``: ``fullgraph=True`` (no graph break), value and gradient.
+- ``torch.compile, no grad``: ``fullgraph=True`` with no input requiring a
+  gradient (grad mode on: a validation loss, metrics code), under
+  ``torch.no_grad()`` and under ``torch.inference_mode()``: the value.
+- ``jax.jit, optional arrays``: ``jax.jit`` with each optional array
+  (``weight``, ``pos_weight``, ``linear_bias``; ``var`` as an array) passed
+  as a traced argument: the value.
 - ``torch.func.grad``: the gradient by torch.func.
 - ``dask``: on chunked arrays, built lazily (nothing computed by the call),
   equal to NumPy, and no task's result is as large as the largest input (the
@@ -22,6 +28,7 @@ backend or device is missing); the tests run each check, and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import warnings
@@ -111,6 +118,29 @@ def jax_jit(case):
     _close(np.asarray(out), value, "value")
 
 
+@functools.cache
+def _float64_cases() -> dict:
+    return {c.id: c for c in catalogue.cases(dtypes=(DTYPE,))}
+
+
+def jax_jit_optional(case):
+    """``jax_jit`` on the case's siblings with each optional array present, every array a traced argument."""
+    entry = _entry(case)
+    if not entry.optional:
+        if "var" not in case.arrays:
+            return "n/a", "no optional array"
+        return jax_jit(case)  # var as an array: one of the traced arguments
+    for name in entry.optional:
+        sibling = _float64_cases().get(case.id.replace("|-|random]", f"|{name}|random]"))
+        if sibling is None:
+            raise AssertionError(f"no catalogue case with {name} beside {case.id}")
+        try:
+            jax_jit(sibling)
+        except AssertionError as exc:
+            raise AssertionError(f"with {name}: {exc}") from None
+    return None
+
+
 def jax_grad(case):
     if not case.grads:
         return "n/a", "no differentiable array"
@@ -193,6 +223,22 @@ def torch_compile(case):
     _close(got[0], value, "value")
     for k in case.grads:
         _close(got[1][k], grads[k], f"d/d{k}")
+
+
+def torch_compile_no_grad(case):
+    """The compiled loss's value where no input requires a gradient: with grad mode on, under
+    ``torch.no_grad()`` and under ``torch.inference_mode()``."""
+    import torch
+
+    value, _, _ = _reference(case)
+    fn = runner.loss_function("ours", case.loss, case.through)
+    arrays = {k: torch.tensor(a) for k, a in case.arrays.items()}
+    for mode in (contextlib.nullcontext, torch.no_grad, torch.inference_mode):
+        torch._dynamo.reset()
+        compiled = torch.compile(lambda **a: fn(**a, **case.options), fullgraph=True)
+        with mode():
+            out = compiled(**arrays)
+        _close(out.numpy(), value, f"value ({mode.__name__})")
 
 
 def torch_func_grad(case):
@@ -288,10 +334,12 @@ def cupy_device(case):
 
 TRANSFORMS = {  # name: (check, modules it needs)
     "jax.jit": (jax_jit, ("jax",)),
+    "jax.jit, optional arrays": (jax_jit_optional, ("jax",)),
     "jax.grad": (jax_grad, ("jax",)),
     "jax.vmap": (jax_vmap, ("jax",)),
     "jax.hvp": (jax_hvp, ("jax",)),
     "torch.compile": (torch_compile, ()),
+    "torch.compile, no grad": (torch_compile_no_grad, ()),
     "torch.func.grad": (torch_func_grad, ()),
     "torch.func.vmap": (torch_func_vmap, ()),
     "torch double backward": (torch_double_backward, ()),

@@ -133,6 +133,14 @@ def test_bad_input_raises_clear_errors(name):
             fn(x, LABELS[None])
         with pytest.raises(ValueError, match=rf"{name}: weight must have shape \(5,\) \(one weight per class\), got \(4,\)"):
             fn(x, LABELS, weight=np.ones(4, np.float32))
+    elif name == "soft_margin_loss":  # torch broadcasts its target to the input's shape
+        with pytest.raises(ValueError, match=rf"{name}: target of shape \(3,\) does not broadcast to input's shape "
+                                             r"\(4, 5\)"):
+            fn(x, np.ones(3, np.float32))
+    elif name == "multilabel_soft_margin_loss":  # torch broadcasts input, target and weight together
+        with pytest.raises(ValueError, match=rf"{name}: the shapes do not broadcast together: input of shape \(4, 5\), "
+                                             r"target of shape \(3,\)$"):
+            fn(x, np.ones(3, np.float32))
     else:
         with pytest.raises(ValueError, match=rf"{name}: target must have shape \(4, 5\) \(input's shape\), got \(5,\)"):
             fn(np.clip(x, 0, 1), np.ones(5, np.float32))
@@ -140,8 +148,13 @@ def test_bad_input_raises_clear_errors(name):
 
 
 def test_option_errors():
-    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0.0, 1.0\], got 1.5"):
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be at most 1.0, got 1.5"):
         al.cross_entropy(LOGITS, LABELS, label_smoothing=1.5)
+    t = torch.tensor
+    for smoothing in (-0.1, float("nan")):  # torch smooths only above 0
+        for target in (LABELS, P):
+            assert_close(al.cross_entropy(LOGITS, target, label_smoothing=smoothing),
+                         F.cross_entropy(t(LOGITS), t(target), label_smoothing=smoothing).numpy())
     with pytest.raises(ValueError, match=r"cross_entropy: ignore_index is not supported with probability targets"):
         al.cross_entropy(LOGITS, P, ignore_index=1)
     t = torch.tensor

@@ -8,7 +8,13 @@ does fail a loss that breaks torch's kink convention.
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,6 +103,36 @@ def test_command_line_exit_status_is_nonzero_on_failure(monkeypatch, capsys):
     monkeypatch.setattr(al, "mse_loss", lambda input, target, **kw: al.l1_loss(input, target, **kw))
     assert main(["--backend", "numpy", "--loss", "mse_loss", "--dtype", "float64"]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def _help_dtypes(text: str) -> list:
+    """The default that ``--help`` states for ``--dtype``."""
+    found = re.search(r"--dtype DTYPE\s.*?default:?\s*([\w,]+)", " ".join(text.split()))
+    assert found, text
+    return found.group(1).split(",")
+
+
+def test_help_states_the_dtypes_a_default_run_takes(monkeypatch):
+    """From issue 25: ``--help`` once said the ``--dtype`` default was float32,float64 while a run took all
+    four; the default it states is the catalogue's DTYPES, which a run without ``--dtype`` passes on."""
+    done = subprocess.run([sys.executable, "-m", "conformance", "--help"], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "COLUMNS": "100"})
+    assert done.returncode == 0, done.stderr
+    stated = _help_dtypes(done.stdout)
+    default = inspect.signature(catalogue.cases).parameters["dtypes"].default  # the catalogue's own default
+    taken = []
+
+    class Stop(Exception):
+        pass
+
+    def cases(losses=None, dtypes=None):
+        taken.extend(dtypes)
+        raise Stop
+
+    monkeypatch.setattr(catalogue, "cases", cases)
+    with pytest.raises(Stop):
+        main(["--backend", "numpy"])
+    assert stated == taken == list(catalogue.DTYPES) == list(default)
 
 
 def test_unknown_backend_and_loss_are_errors():

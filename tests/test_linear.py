@@ -9,6 +9,8 @@ errors.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import inspect
 
 import numpy as np
@@ -57,11 +59,67 @@ CASES = {
 CHUNK_SIZES = (1, 2, 3, N + 5, None)  # one row, a divisor of N, a non-divisor, more than N, the default
 
 
-def test_signature_is_torchs_with_chunk_size_for_options():
+def test_signature_is_torchs_plus_chunk_size():
     ours = [(p.name, p.kind, p.default) for p in inspect.signature(al.linear_cross_entropy).parameters.values()]
     theirs = [(p.name, p.kind, p.default) for p in inspect.signature(F.linear_cross_entropy).parameters.values()]
     assert theirs[-1][0] == "options"
-    assert ours == theirs[:-1] + [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
+    assert ours == theirs + [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
+
+
+Options = torch.nn.LinearCrossEntropyOptions
+# torch's documented options: its defaults ('auto'), a batch chunk size, its aspect-ratio methods, one chunk,
+# and the fields that tune its own kernel
+TORCH_OPTIONS = [Options(), Options(batch_chunk_size=3), Options(chunking_method="aspect_ratio"),
+                 Options(chunking_method="aspect_ratio:2"), Options(chunking_method=None),
+                 Options(batch_chunk_size=100, chunking_method=None),
+                 Options(allow_retain_graph=True, acc_policy="accurate", acc_dtype=torch.float64)]
+# a plain object of the same field names: what code without torch passes (hashable, as JAX's adapter caches it)
+PlainOptions = collections.namedtuple("PlainOptions", [f.name for f in dataclasses.fields(Options)])
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", ["indices", "indices_bias_weight_ignored", "unbatched"])
+@pytest.mark.parametrize("i", range(len(TORCH_OPTIONS)), ids=lambda i: repr(TORCH_OPTIONS[i])[26:-1])
+def test_torchs_options_give_torchs_values_and_gradients(backend, name, reduction, i):
+    """From issue 25: code written against torch's signature runs unchanged: ``options=`` torch's object on
+    torch, the same fields as a plain object elsewhere, and gives torch's call with that object (its chunked
+    path)."""
+    options = TORCH_OPTIONS[i]
+    arrays, given = CASES["indices_bias_weight_smoothing_ignored" if name == "indices_bias_weight_ignored" else name]
+    given = {k: v for k, v in given.items() if k != "label_smoothing"}  # torch's chunked path refuses smoothing
+    grads = tuple(k for k in ("input", "linear_weight", "linear_bias") if k in arrays)
+    ref, ref_grads, cot = torch_reference(F.linear_cross_entropy, arrays,
+                                         {**given, "reduction": reduction, "options": options}, grads)
+    plain = options if backend.name == "torch" else PlainOptions(*(getattr(options, k) for k in PlainOptions._fields))
+    variants = backend.evaluate(al.linear_cross_entropy, arrays, {**given, "reduction": reduction, "options": plain},
+                                "float64", grads if backend.differentiates else (), cot)
+    for variant, (value, g, _) in variants.items():
+        assert_close(value, ref, what=f"{variant} value")
+        for k in g:
+            assert_close(g[k], ref_grads[k], what=f"{variant} d/d{k}")
+    if backend.name == "numpy":  # and a dict of the fields
+        value = al.linear_cross_entropy(**arrays, **given, reduction=reduction, options=dataclasses.asdict(options))
+        assert_close(value, ref, what="dict")
+
+
+@pytest.mark.parametrize("n", [0, 1, 8, 37])
+def test_torchs_options_choose_torchs_rows_per_chunk(n, monkeypatch):
+    """The rows per chunk are those torch's options resolve to (its ``_adjust``), where they name a number;
+    'auto' is our default, ``chunk_size`` agrees with them or is an error."""
+    sizes, chunked = [], P.chunked
+    monkeypatch.setattr(P, "chunked", lambda f, arrays, size, *a, **k: sizes.append(size) or chunked(f, arrays, size,
+                                                                                                       *a, **k))
+    x, y = torch.tensor(RNG.standard_normal((n, H))), torch.tensor(RNG.integers(0, C, n))
+    for options in (o for o in TORCH_OPTIONS if o.chunking_method != "auto" or o.batch_chunk_size is not None):
+        theirs = options._adjust(num_batches=n, in_features=H, num_classes=C, dtype=torch.float64).batch_chunk_size
+        al.linear_cross_entropy(x, torch.tensor(W), y, options=options)
+        assert max(1, min(sizes[-1], n)) == theirs, options
+    al.linear_cross_entropy(x, torch.tensor(W), y, options=Options(acc_policy="accurate"))
+    assert sizes[-1] == al.linear.default_chunk_rows(C, H)
+    al.linear_cross_entropy(x, torch.tensor(W), y, options=Options(), chunk_size=2)
+    assert sizes[-1] == 2
+    al.linear_cross_entropy(x, torch.tensor(W), y, options=Options(batch_chunk_size=2), chunk_size=2)
+    assert sizes[-1] == 2
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -164,9 +222,30 @@ ERRORS = [  # (arrays, options, exception, message)
     ({}, {"chunk_size": -3}, ValueError, r"linear_cross_entropy: chunk_size must be >= 1"),
     ({}, {"chunk_size": 2.0}, TypeError, r"linear_cross_entropy: chunk_size must be an int or None, got float"),
     ({}, {"chunk_size": True}, TypeError, r"linear_cross_entropy: chunk_size must be an int or None, got bool"),
+    ({}, {"options": Options(batch_chunk_size=2), "chunk_size": 3}, ValueError,
+     r"linear_cross_entropy: chunk_size=3 and options, which give 2 rows per chunk, contradict each other"),
+    ({}, {"options": Options(batch_chunk_size=3, chunking_method="aspect_ratio")}, ValueError,  # torch's too
+     r"linear_cross_entropy: options.batch_chunk_size \(=3\) and options.chunking_method \('aspect_ratio'\) give "
+     r"different chunk sizes \(3 vs 4\)"),
+    ({}, {"options": {"chunk_size": 3}}, ValueError, r"linear_cross_entropy: options has no field 'chunk_size' "
+     r"\(LinearCrossEntropyOptions has allow_retain_graph, batch_chunk_size, chunking_method, acc_policy, "
+     r"acc_dtype\)"),
+    ({}, {"options": {"acc_policy": "fast"}}, ValueError, r"linear_cross_entropy: options.acc_policy must be one of "
+     r"'auto', 'accurate', 'balanced', 'compact', got 'fast'"),
+    ({}, {"options": {"chunking_method": "aspect_ratio:0"}}, ValueError,
+     r"linear_cross_entropy: options.chunking_method must be 'auto', 'aspect_ratio', 'aspect_ratio:N' \(N >= 1\) "
+     r"or None, got 'aspect_ratio:0'"),
+    ({}, {"options": {"batch_chunk_size": 0}}, ValueError,
+     r"linear_cross_entropy: options.batch_chunk_size must be an int >= 1 or None, got 0"),
+    ({}, {"options": {"acc_dtype": "int64"}}, ValueError, r"linear_cross_entropy: options.acc_dtype must be None or a "
+     r"dtype of float16, bfloat16, float32, float64, got 'int64'"),
+    ({}, {"options": {"allow_retain_graph": 1}}, ValueError,
+     r"linear_cross_entropy: options.allow_retain_graph must be True or False, got 1"),
+    ({}, {"options": 3}, TypeError, r"linear_cross_entropy: options must be a LinearCrossEntropyOptions, a dict of its "
+     r"fields or None, got int"),
     ({}, {"reduction": "avg"}, ValueError,
      r"linear_cross_entropy: reduction must be one of 'none', 'mean', 'sum', got 'avg'"),
-    ({}, {"label_smoothing": -0.1}, ValueError, r"linear_cross_entropy: label_smoothing must be in \[0.0, 1.0\]"),
+    ({}, {"label_smoothing": 1.5}, ValueError, r"linear_cross_entropy: label_smoothing must be at most 1.0, got 1.5"),
     ({"linear_weight": W.astype(np.int64)}, {}, TypeError,
      r"linear_cross_entropy: linear_weight must have a real floating dtype, got int64"),
     ({"linear_bias": torch.tensor(B)}, {}, TypeError,

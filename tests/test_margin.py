@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import math
+import re
 
 import numpy as np
 import pytest
@@ -214,9 +216,86 @@ def test_multilabel_margin_of_an_empty_batch_on_dask():
 ])
 def test_empty_batch_mean_is_nan_and_sum_is_zero(name, arrays):
     """torch returns uninitialised memory for these two (no conformance case); ours is its other losses' NaN."""
-    with np.errstate(invalid="ignore"):
-        assert np.isnan(getattr(al, name)(*arrays))
+    assert np.isnan(getattr(al, name)(*arrays))
     assert getattr(al, name)(*arrays, reduction="sum") == 0
+
+
+# aten's multi_margin_loss_shape_check and multilabel_margin_loss_shape_check (torch 2.13): input (), (C,) or
+# (N, C) with C >= 1; a 0-d input is one sample of one class.  (input shape, target shape), as torch takes them.
+MULTI_MARGIN_SHAPES = [((), ()), ((), (1,)), ((1,), ()), ((1,), (1,)), ((5,), ()), ((5,), (1,)), ((1, 5), ()),
+                       ((1, 5), (1,)), ((3, 5), (3,)), ((0, 5), (0,))]
+MULTILABEL_SHAPES = [((), ()), ((), (1,)), ((1,), ()), ((1,), (1,)), ((5,), (5,)), ((1, 5), (1, 5)),
+                     ((3, 5), (3, 5)), ((0, 5), (0, 5))]
+
+
+def _margin_arrays(name, input_shape, target_shape, weighted):
+    from conformance.catalogue import label_lists
+
+    rng = np.random.default_rng(7)
+    n = input_shape[-1] if input_shape else 1
+    arrays = {"input": rng.standard_normal(input_shape)}
+    if name == "multi_margin_loss":
+        arrays["target"] = rng.integers(0, n, target_shape)
+    else:
+        arrays["target"] = label_lists(rng, (math.prod(target_shape) // n, n)).reshape(target_shape)
+    if weighted:
+        arrays["weight"] = rng.uniform(0.5, 2.0, n)
+    return arrays
+
+
+@pytest.mark.parametrize("name,shapes,weighted", [
+    *(("multi_margin_loss", shapes, weighted) for shapes in MULTI_MARGIN_SHAPES for weighted in (False, True)),
+    *(("multilabel_margin_loss", shapes, False) for shapes in MULTILABEL_SHAPES)], ids=str)
+def test_margin_class_losses_take_torchs_shapes(backend, name, shapes, weighted):
+    """From issue 25: every input/target shape torch's shape check accepts (a 0-d input and a (1,) target for
+    one sample among them), with torch's output shape, value and gradient (0 for one class)."""
+    arrays = _margin_arrays(name, *shapes, weighted)
+    grads = ("input",) if backend.differentiates else ()
+    for reduction in ("none", "mean", "sum"):
+        if shapes[0][:1] == (0,) and reduction != "none":
+            continue  # torch's mean and sum of an empty batch are uninitialised memory (see below)
+        for options in ([{"p": 1}, {"p": 2, "margin": 0.5}] if name == "multi_margin_loss" else [{}]):
+            options = {**options, "reduction": reduction}
+            ref, ref_grads, cot = torch_reference(getattr(F, name), arrays, options, grads=("input",))
+            variants = backend.evaluate(getattr(al, name), arrays, options, "float64", grads, cot)
+            for variant, (value, g, _) in variants.items():
+                what = f"{options} {variant}"
+                assert value.shape == ref.shape, what
+                assert_close(value, ref, what=f"{what} value")
+                for k in g:
+                    assert_close(g[k], ref_grads[k], what=f"{what} d/d{k}")
+
+
+# (input shape, target shape, weight shape, the argument named) that torch refuses
+MARGIN_SHAPE_ERRORS = {
+    "multi_margin_loss": [((0,), (), None, "input"), ((2, 0), (2,), None, "input"), ((0, 0), (0,), None, "input"),
+                          ((1, 1, 3), (1,), None, "input"), ((3,), (2,), None, "target"),
+                          ((3,), (0,), None, "target"), ((3,), (1, 1), None, "target"), ((), (2,), None, "target"),
+                          ((2, 3), (), None, "target"), ((2, 3), (1,), None, "target"),
+                          ((1, 3), (1, 1), None, "target"), ((0, 3), (), None, "target"),
+                          ((3,), (), (1,), "weight"), ((), (), (), "weight"), ((1,), (), (), "weight"),
+                          ((2, 3), (2,), (1, 3), "weight")],
+    "multilabel_margin_loss": [((0,), (0,), None, "input"), ((2, 0), (2, 0), None, "input"),
+                               ((1, 1, 3), (1, 1, 3), None, "input"), ((3,), (), None, "target"),
+                               ((3,), (1,), None, "target"), ((3,), (1, 3), None, "target"),
+                               ((1, 3), (3,), None, "target"), ((2, 3), (2,), None, "target"),
+                               ((0, 3), (0,), None, "target"), ((), (2,), None, "target"),
+                               ((1,), (1, 1), None, "target")],
+}
+
+
+@pytest.mark.parametrize("name,case", [(name, case) for name, cases in MARGIN_SHAPE_ERRORS.items()
+                                       for case in cases], ids=str)
+def test_margin_class_losses_refuse_the_shapes_torch_refuses(name, case):
+    input_shape, target_shape, weight_shape, argument = case
+    arrays = {"input": np.zeros(input_shape), "target": np.zeros(target_shape, np.int64)}
+    if weight_shape is not None:
+        arrays["weight"] = np.ones(weight_shape)
+    with pytest.raises((RuntimeError, ValueError)):
+        getattr(F, name)(**{k: torch.tensor(v) for k, v in arrays.items()})
+    got = re.escape(str({"input": input_shape, "target": target_shape, "weight": weight_shape}[argument]))
+    with pytest.raises(ValueError, match=rf"^{name}: {argument} must have shape .*, got {got}$"):
+        getattr(al, name)(**arrays)
 
 
 def test_nan_and_broadcast_and_narrow_targets_as_torch():

@@ -188,8 +188,7 @@ def test_signatures_are_torch_nns(torch, tl, name):
     chunk_size = [("chunk_size", inspect.Parameter.KEYWORD_ONLY, None)]
     if name == "LinearCrossEntropyLoss":  # chunk_size is ours; the generic class makes no parameters
         assert parameters(getattr(tl, name)) == theirs + chunk_size
-        assert parameters(getattr(al, name)) == [p for p in theirs if p[0] not in ("device", "dtype", "options")] \
-            + chunk_size
+        assert parameters(getattr(al, name)) == [p for p in theirs if p[0] not in ("device", "dtype")] + chunk_size
     else:
         assert parameters(getattr(tl, name)) == parameters(getattr(al, name)) == theirs
     expected = f"{name}{inspect.signature(getattr(al, name))}"
@@ -371,9 +370,42 @@ def test_torch_linear_cross_entropy_state_dict_dtype_and_options(torch, tl, monk
     assert ours.linear.weight.dtype == torch.float64
     x, y = torch.tensor(LX), torch.tensor(Y)
     assert_close(ours(x, y).detach().numpy(), theirs(x, y).detach().numpy())
-    seen = []  # torch's options.batch_chunk_size is the chunk size when chunk_size is not given
-    monkeypatch.setattr(tl, "linear_cross_entropy", lambda *a, chunk_size, **k: seen.append(chunk_size))
+    seen = []  # torch's options and our chunk_size go to the function (which maps them: test_linear.py)
+    monkeypatch.setattr(tl, "linear_cross_entropy", lambda *a, options, chunk_size, **k: seen.append((options,
+                                                                                                     chunk_size)))
     chunked = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=2, chunking_method=None)
     tl.LinearCrossEntropyLoss(H, C, options=chunked)(x.float(), y)
-    tl.LinearCrossEntropyLoss(H, C, options=chunked, chunk_size=5)(x.float(), y)
-    assert seen == [2, 5]
+    tl.LinearCrossEntropyLoss(H, C, chunk_size=5)(x.float(), y)
+    assert seen == [(chunked, None), (None, 5)]
+
+
+@pytest.mark.parametrize("kind", ["generic", "torch"])
+def test_linear_cross_entropy_classes_take_torchs_options(torch, tl, kind):
+    """From issue 25: torch.nn.LinearCrossEntropyLoss(..., options=LinearCrossEntropyOptions(...)) runs unchanged,
+    with torch's value and gradients; the generic class takes a dict of the fields too; bad options are refused
+    at construction, as torch's options class refuses them."""
+    options = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=3)
+    torch.manual_seed(0)
+    theirs = torch.nn.LinearCrossEntropyLoss(H, C, bias=True, options=options, dtype=torch.float64)
+    x, y = torch.tensor(LX, requires_grad=True), torch.tensor(Y)
+    expected = theirs(x, y)
+    lin = theirs.linear
+    if kind == "torch":
+        torch.manual_seed(0)
+        ours = tl.LinearCrossEntropyLoss(H, C, bias=True, options=options, dtype=torch.float64)
+        value, params = ours(x, y), (ours.linear.weight, ours.linear.bias)
+    else:
+        ours = al.LinearCrossEntropyLoss(H, C, bias=True, options=options)
+        value, params = ours(x, y, lin.weight, lin.bias), (lin.weight, lin.bias)
+        on_numpy = al.LinearCrossEntropyLoss(H, C, bias=True, options={"batch_chunk_size": 3})
+        assert_close(on_numpy(LX, Y, *(a.detach().numpy() for a in params)), expected.detach().numpy(), what="numpy")
+    assert_close(value.detach().numpy(), expected.detach().numpy())
+    mine = torch.autograd.grad(value, (x, *params))
+    reference = torch.autograd.grad(expected, (x, lin.weight, lin.bias))
+    for what, g, r in zip(("input", "linear.weight", "linear.bias"), mine, reference):
+        assert_close(g.numpy(), r.numpy(), what=what)
+    m = classes(kind)
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: options has no field 'chunk'"):
+        m.LinearCrossEntropyLoss(H, C, options={"chunk": 3})
+    with pytest.raises(ValueError, match=r"LinearCrossEntropyLoss: options.acc_policy must be one of"):
+        m.LinearCrossEntropyLoss(H, C, options={"acc_policy": "fast"})

@@ -1,5 +1,6 @@
 """setup() (agnostic_losses/_setup.py), the one path every loss takes through its arguments, on NumPy
-and torch arrays; and where the package's warnings point (``_checks.warn_user``).
+and torch arrays; where the package's warnings point (``_checks.warn_user``), and that the reductions
+warn nowhere torch does not.
 
 The expectations are written out here (dtypes, messages, torch's legacy mapping), never read back
 from setup itself.
@@ -149,9 +150,10 @@ def test_a_non_floating_array_is_a_type_error(lib):
     x, flags = lib.array("float32"), lib.array("bool")
     with pytest.raises(TypeError, match=r"my_loss: input must have a real floating dtype, got (torch\.)?int64$"):
         setup("my_loss", "mean", {"input": lib.array("int64")})
-    for targets in ((), ("target",)):  # a target may be an integer array, not a boolean one
-        with pytest.raises(TypeError, match=r"my_loss: target must have a real floating dtype, got (torch\.)?bool$"):
-            setup("my_loss", "mean", {"input": x, "target": flags}, targets=targets)
+    with pytest.raises(TypeError, match=r"my_loss: target must have a real floating dtype, got (torch\.)?bool$"):
+        setup("my_loss", "mean", {"input": x, "target": flags})
+    s = setup("my_loss", "mean", {"input": x, "target": flags}, targets=("target",))  # labels: 0 and 1
+    assert s.arrays[1].dtype == x.dtype
 
 
 def test_inputs_are_neither_mutated_nor_replaced_where_no_cast_is_needed(lib):
@@ -170,3 +172,83 @@ def test_warnings_point_at_the_first_frame_outside_the_package():
     with pytest.warns(UserWarning, match="target shape") as record:
         al.mse_loss(x, x[:1])
     assert record[0].filename == __file__
+
+
+E, E2, NO_INDICES = np.zeros(0), np.zeros((0, 3)), np.zeros(0, np.int64)
+# every loss of an empty batch, (name, arrays, options): where torch's 'mean' is NaN without a warning
+EMPTY_BATCHES = [
+    ("l1_loss", (E, E), {}), ("l1_loss", (E, E), {"weight": E}), ("mse_loss", (E, E), {}),
+    ("mse_loss", (E, E), {"weight": E}), ("huber_loss", (E, E), {}), ("huber_loss", (E, E), {"weight": E}),
+    ("smooth_l1_loss", (E, E), {}), ("soft_margin_loss", (E, E), {}), ("binary_cross_entropy", (E, E), {}),
+    ("binary_cross_entropy", (E, E), {"weight": E}), ("binary_cross_entropy_with_logits", (E, E), {}),
+    ("binary_cross_entropy_with_logits", (E2, E2), {"weight": E2, "pos_weight": np.ones(3)}),
+    ("poisson_nll_loss", (E, E), {}), ("poisson_nll_loss", (E, E), {"log_input": False, "full": True}),
+    ("gaussian_nll_loss", (E, E, E), {}), ("gaussian_nll_loss", (E2, E2, np.zeros(0)), {"full": True}),
+    ("kl_div", (E2, E2), {}), ("kl_div", (E2, E2), {"reduction": "batchmean"}),
+    ("kl_div", (E2, E2), {"reduction": "batchmean", "log_target": True}),
+    ("cross_entropy", (E2, NO_INDICES), {}), ("cross_entropy", (E2, NO_INDICES), {"weight": np.ones(3)}),
+    ("cross_entropy", (E2, NO_INDICES), {"label_smoothing": 0.1}), ("cross_entropy", (E2, E2), {}),
+    ("cross_entropy", (E2, E2), {"label_smoothing": 0.1}),
+    ("cross_entropy", (np.zeros((0, 3, 2)), np.zeros((0, 2), np.int64)), {}),
+    ("nll_loss", (E2, NO_INDICES), {}), ("nll_loss", (E2, NO_INDICES), {"weight": np.ones(3)}),
+    ("multilabel_soft_margin_loss", (E2, E2), {}), ("multilabel_soft_margin_loss", (E2, E2), {"weight": np.ones(3)}),
+    ("linear_cross_entropy", (E2, np.ones((4, 3)), NO_INDICES), {}),
+    ("margin_ranking_loss", (E, E, E), {}), ("hinge_embedding_loss", (E, E), {}),
+    ("cosine_embedding_loss", (E2, E2, E), {}), ("triplet_margin_loss", (E2, E2, E2), {}),
+    ("triplet_margin_with_distance_loss", (E2, E2, E2), {}),
+    ("multi_margin_loss", (E2, NO_INDICES), {}), ("multilabel_margin_loss", (E2, np.zeros((0, 3), np.int64)), {}),
+]
+UNINITIALISED = ("multi_margin_loss", "multilabel_margin_loss")  # torch's mean of an empty batch: garbage, not NaN
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["native", "generic"])
+@pytest.mark.parametrize("library", ["numpy", "array_api_strict"])
+@pytest.mark.parametrize("name,arrays,options", EMPTY_BATCHES,
+                         ids=[f"{name}-{'-'.join(options) or 'plain'}" for name, _, options in EMPTY_BATCHES])
+def test_an_empty_batch_gives_torchs_nan_without_a_warning(library, name, arrays, options, generic):
+    """From issue 25: the mean of an empty batch is NaN, with no warning where torch gives none (NumPy's 0 / 0
+    warned); torch's warning about kl_div's 'mean' is given by both."""
+    from conformance import backends as B
+
+    torch = need("torch")
+    backend = B.make(library)
+    if backend.unavailable():
+        pytest.skip(backend.unavailable())
+    options = {"reduction": "mean", **options}
+    theirs = {k: torch.tensor(v) for k, v in options.items() if isinstance(v, np.ndarray)}
+    ours = {k: backend.asarray(v, "float64") for k, v in options.items() if isinstance(v, np.ndarray)}
+    as_ours = [backend.asarray(a, "float64" if a.dtype.kind == "f" else "int64") for a in arrays]
+    for reduction in (options["reduction"], "sum"):
+        given = {**options, "reduction": reduction}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings("ignore", "reduction: 'mean' divides the total loss", UserWarning)
+            warnings.filterwarnings("ignore", "kl_div: reduction='mean' divides the total loss", UserWarning)
+            ref = getattr(torch.nn.functional, name)(*map(torch.tensor, arrays), **{**given, **theirs}).numpy()
+            with al.generic_primitives(generic):
+                value = backend.to_numpy(getattr(al, name)(*as_ours, **{**given, **ours}))
+        assert value.shape == () and value.dtype == np.float64, (reduction, value)
+        if reduction == "sum":
+            assert value == 0 and (name in UNINITIALISED or ref == 0), (reduction, value, ref)
+        else:
+            assert np.isnan(value) and (name in UNINITIALISED or np.isnan(ref)), (reduction, value, ref)
+
+
+@pytest.mark.parametrize("library", ["numpy", "array_api_strict"])
+def test_a_mean_over_no_classes_gives_torchs_nan_without_a_warning(library):
+    """multilabel_soft_margin_loss's per-sample mean over an empty class axis ('none'): NaN, as torch's, silently."""
+    from conformance import backends as B
+
+    torch = need("torch")
+    backend = B.make(library)
+    if backend.unavailable():
+        pytest.skip(backend.unavailable())
+    x = np.zeros((2, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = torch.nn.functional.multilabel_soft_margin_loss(torch.tensor(x), torch.tensor(x), reduction="none")
+        ours = al.multilabel_soft_margin_loss(backend.asarray(x, "float64"), backend.asarray(x, "float64"),
+                                              reduction="none")
+    assert np.isnan(ref.numpy()).all() and ref.shape == (2,)
+    value = backend.to_numpy(ours)
+    assert value.shape == (2,) and np.isnan(value).all()

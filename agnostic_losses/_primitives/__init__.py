@@ -19,7 +19,9 @@ values and gradients.  See docs/design.md.
 
 from ._autodiff import custom_vjp, elementwise, elementwise_sum, stop_gradient
 from ._chunks import chunked, compiles_loops, row_chunk, scan
-from ._dispatch import array_namespace, as_array, compiling, device, is_array, library_name, placement
+from ._dispatch import (
+    array_namespace, as_array, compiling, device, divide, is_array, library_name, placement, quiet,
+)
 from ._indexing import bin_sum, gathers_by_one_hot, mark, searchsorted, sort, take_along_axis, wide_indices
 from ._numerics import (
     abs,
@@ -43,7 +45,7 @@ from ._settings import generic_primitives, using_generic, value_checks
 from ._values import host_values
 
 __all__ = [
-    "array_namespace", "is_array", "library_name", "device", "placement", "as_array", "compiling",
+    "array_namespace", "is_array", "library_name", "device", "placement", "as_array", "divide", "quiet", "compiling",
     "generic_primitives", "using_generic", "value_checks", "host_values",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from . import _pieces
-from ._dispatch import array_namespace, compiling, native, own
+from ._dispatch import array_namespace, compiling, divide, native, own
 from ._settings import _GENERIC
 
 # A row-wise formula in chunks (row_chunk): each chunk is several operations and, in the backward pass, a
@@ -128,7 +128,7 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
     n = first.shape[0]
 
     def total(out):
-        return out if not summed else xp.sum(out) if divisor is None else xp.sum(out) / divisor
+        return out if not summed else xp.sum(out) if divisor is None else divide(xp.sum(out), divisor)
 
     if n <= size:  # one chunk: nothing to gain by recomputing it
         return total(f(*arrays, *shared))
@@ -150,7 +150,7 @@ def chunked(f, arrays, size: int, shared=(), *, arguments_only: bool = False, su
 def _divided(f):
     """``f``'s values divided by one more argument, its last."""
     def divided(*given):
-        return f(*given[:-1]) / given[-1]
+        return divide(f(*given[:-1]), given[-1])
 
     return divided
 

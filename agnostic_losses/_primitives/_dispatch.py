@@ -125,3 +125,17 @@ def as_array(x):
     """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
     hook = own(x, "as_array")
     return x if hook is None else hook(x)
+
+
+def quiet(x):
+    """A context in which ``x``'s library computes inf and NaN without a warning, as torch does (NumPy warns):
+    None where the library is silent already."""
+    hook = own(x, "quiet")
+    return None if hook is None else hook()
+
+
+def divide(a, b):
+    """``a / b``, where ``0 / 0`` is NaN and ``x / 0`` inf without a warning, as torch's (a mean over no
+    elements; NumPy warns): the backend's own division where it has one."""
+    hook = own(a, "divide")
+    return a / b if hook is None else hook(a, b)

@@ -98,13 +98,14 @@ def wide_float(x):
     return array_namespace(x).float64 if hook is None else hook(x)
 
 
-def _safe_max(x, xp, axis):
-    """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0."""
+def _safe_max(x, xp, axis, keep_inf=False):
+    """The max along ``axis`` (kept), as a constant, with non-finite maxima set to 0 (``keep_inf``: but +inf,
+    which makes the shifted row NaN, as torch's log-softmax of a row holding +inf)."""
     if math.prod(x.shape) == 0:  # no max to take (Dask fails on an empty one); any shift will do
         shape = tuple(1 if i == axis % x.ndim else n for i, n in enumerate(x.shape))
         return xp.zeros(shape, dtype=x.dtype, device=device(x))
     m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
-    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return xp.where(xp.isfinite(m) | (keep_inf & (m > 0)), m, xp.zeros_like(m))
 
 
 def logsumexp(x, /, *, axis, keepdims: bool = False):
@@ -129,7 +130,7 @@ def log_softmax(x, /, *, axis: int):
     if fast is not None:
         return fast(x, axis=axis)
     xp = array_namespace(x)
-    shifted = x - _safe_max(x, xp, axis)
+    shifted = x - _safe_max(x, xp, axis, keep_inf=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
@@ -145,7 +146,7 @@ def log_softmax_at(x, indices, /, *, axis: int):
     if fast is not None:
         return fast(x, indices, axis=axis)
     xp = array_namespace(x)
-    m = _safe_max(x, xp, axis)
+    m = _safe_max(x, xp, axis, keep_inf=True)
     log_sum = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
     return (take_along_axis(x, indices, axis=axis) - m) - log_sum
 

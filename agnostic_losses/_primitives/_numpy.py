@@ -23,6 +23,16 @@ def abs_(x):
     return operator.abs(x)
 
 
+def divide(a, b):
+    """``a / b`` without NumPy's warning for ``0 / 0`` and ``x / 0`` (torch gives NaN and inf silently)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
+
+
+def quiet():
+    return np.errstate(all="ignore")
+
+
 def eager_on_host(x) -> bool:
     return type(x) is np.ndarray
 

@@ -39,6 +39,8 @@ def records(arrays) -> bool:
         return True
     if not torch.is_grad_enabled():
         return False
+    if compiling():  # Dynamo's own interpreter is on functorch's stack: only requires_grad tells
+        return any(a.requires_grad for a in arrays)
     return func_transform() or any(a.requires_grad for a in arrays)
 
 

@@ -1,0 +1,425 @@
+"""Where ours differs from torch.nn.functional on purpose: the one list.
+
+Each :class:`Deviation` says where (the losses, the condition on a call), what
+torch does, what ours does and why.  The differential fuzz
+(tests/test_fuzz.py) accepts exactly these and nothing else; the README's
+"Deviations from torch, on purpose" lists them by ``id`` (a test keeps the two
+the same).
+
+Kinds:
+
+- ``accepts``: torch raises, ours returns (judged against torch's float64
+  answer, rounded to the dtype ours returns);
+- ``refuses``: torch returns, ours raises a ValueError naming the argument;
+- ``elements``: both return; the listed elements of the value or of a
+  gradient may differ (``where`` gives a mask per output);
+- ``dtype``: both return; ours has torch's dtype or the floating arrays' promotion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+FLOATS = ("float64", "float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call as the fuzz made it: the arrays' values (float64 or integer NumPy, as every library holds them),
+    their dtype names, the options, torch's errors in those dtypes and in float64 (None: it returned), and
+    the names of the arrays where a real number belongs."""
+    loss: str
+    arrays: dict
+    dtypes: dict
+    options: dict
+    torch_error: Exception | None = None
+    exact_error: Exception | None = None
+    real: tuple = ()  # the arrays where a real number belongs (whatever dtype they were given)
+
+    def option(self, name, default=None):
+        return self.options.get(name, default)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    id: str
+    losses: tuple  # () for every loss
+    kind: str  # "accepts" | "refuses" | "elements"
+    torch: str
+    ours: str
+    why: str
+    applies: Callable  # Call -> bool; for "elements", Call -> {output name ("value" or an array): mask} or None
+    warns: bool = False  # ours may warn here where torch does not
+    unsafe: bool = False  # torch's call is undefined behaviour here (it may corrupt memory): not to be made
+    nan_only: bool = False  # "elements": only those where torch's answer is NaN
+
+
+def _float_dtype(call):
+    """The floating dtype ours computes in: the array-API promotion of the floating arrays' dtypes."""
+    order = {"float16": 0, "bfloat16": 0, "float32": 1, "float64": 2}
+    floats = [d for d in call.dtypes.values() if d in order]
+    if not floats:
+        return None
+    widest = max(floats, key=order.get)
+    return "float32" if order[widest] == 0 and len(set(floats)) > 1 else widest
+
+
+def _no_half_kernel(call):
+    return (call.exact_error is None and call.torch_error is not None
+            and all(call.dtypes[n] == "int64" for n in call.dtypes if n not in call.real)
+            and re.search(r"not implemented for '(Half|BFloat16)'", str(call.torch_error)) is not None)
+
+
+def _mixed_floats(call):
+    floats = {call.dtypes[n] for n in call.real if call.dtypes[n] in FLOATS}
+    return call.exact_error is None and call.torch_error is not None and len(floats) > 1 and re.search(
+        r"(dtype|scalar type|same dtype|expected .* to have)", str(call.torch_error), re.I) is not None
+
+
+def _narrow_indices(call, names):
+    return call.exact_error is None and call.torch_error is not None and any(
+        call.dtypes.get(n) in ("int32", "int16", "uint8") for n in names)
+
+
+def _elementwise_target_grad(condition):
+    """A mask over ``target``'s gradient where ``condition(input, target, call)`` holds."""
+    def where(call):
+        if "target" not in call.arrays or "input" not in call.arrays:
+            return None
+        try:
+            x, t = np.broadcast_arrays(call.arrays["input"], call.arrays["target"])
+        except ValueError:  # shapes torch refuses: nothing to excuse
+            return None
+        mask = condition(x, t, call)
+        if mask.shape != call.arrays["target"].shape:  # the target broadcast: any element of its row
+            return {"target": np.True_} if mask.any() else None
+        return {"target": mask} if mask.any() else None
+    return where
+
+
+DEVIATIONS = (
+    Deviation(
+        "half-precision-on-cpu", (), "accepts",
+        "has no CPU kernel for float16 or bfloat16 in some losses (NotImplementedError, RuntimeError)",
+        "computes them in float32 and rounds to the input dtype, as torch does on CUDA",
+        "the dtype is a property of the data, not of the device it happens to be on",
+        _no_half_kernel),
+    Deviation(
+        "mixed-float-dtypes", (), "accepts",
+        "raises for floating arrays of different dtypes in some losses (binary_cross_entropy, the kernels "
+        "that want one scalar type)",
+        "promotes them as the array API standard does, as torch's other losses do",
+        "one promotion rule for every loss and every library",
+        _mixed_floats),
+    Deviation(
+        "integer-or-bool-target", (), "accepts",
+        "raises for an integer or boolean target (or var) in some losses and takes it in others "
+        "(binary_cross_entropy, kl_div; `-` on a bool tensor in l1_loss, gaussian_nll_loss, ...)",
+        "takes it in the input's floating dtype in every loss whose target is a real number",
+        "labels come as integers or booleans; one rule for every loss",
+        lambda call: call.exact_error is None and call.torch_error is not None
+        and all(call.dtypes[n] in FLOATS for n in call.real if n not in TARGETS)
+        and any(call.dtypes[n] not in FLOATS for n in call.real if n in TARGETS)),
+    Deviation(
+        "integer-class-indices", ("cross_entropy", "nll_loss", "multi_margin_loss", "multilabel_margin_loss",
+                                  "ctc_loss", "linear_cross_entropy"), "accepts",
+        "wants int64 class indices (and lengths)",
+        "takes class indices of any integer dtype",
+        "NumPy and JAX users hold int32 labels; the value does not depend on the dtype",
+        lambda call: _narrow_indices(call, ("target", "targets", "input_lengths", "target_lengths"))),
+    Deviation(
+        "kl-div-target-gradient", ("kl_div",), "elements",
+        "gives a NaN gradient with respect to target where target == 0 (0/0 in xlogy's backward) or +inf",
+        "gives -input there (+inf at +inf: the limit of log(target) + 1 - input)",
+        "the value is finite there; the NaN is an artifact of how the backward is written",
+        _elementwise_target_grad(lambda x, t, call: ((t == 0) | (t == math.inf)) & (not call.option("log_target")))),
+    Deviation(
+        "poisson-full-target-gradient", ("poisson_nll_loss",), "elements",
+        "gives a NaN gradient with respect to target where target <= 0 with full=True (its Stirling term is "
+        "masked after it is computed, and its log is -inf or NaN there)",
+        "gives the gradient of the formula without the term there",
+        "the value is finite there",
+        _elementwise_target_grad(lambda x, t, call: np.full(t.shape, bool(call.option("full"))) & (t <= 0))),
+    Deviation(
+        "bce-target-gradient", ("binary_cross_entropy",), "elements",
+        "gives the unclamped -logit(x) as the gradient with respect to target (infinite at x = 0 or 1)",
+        "gives the derivative of the clamped forward, -(max(log x, -100) - max(log(1 - x), -100))",
+        "the gradient of the value torch computes; they differ only within 4e-44 of 0 and 1",
+        _elementwise_target_grad(lambda x, t, call: (x < 1e-43) | (1 - x < 1e-43))),
+)
+
+def _soft_margin_overflow(call):
+    """Where ``-t x`` is past float64's ``exp`` range (torch's reference is float64): the value, and both gradients."""
+    try:
+        x, t = np.broadcast_arrays(call.arrays["input"], call.arrays["target"].astype(np.float64))
+    except ValueError:
+        return None
+    with np.errstate(all="ignore"):
+        z = -t * x
+    over = np.isfinite(z) & (z > 700.0)
+    if not over.any():
+        return None
+    whole = call.option("reduction", "mean") != "none" or over.shape != call.arrays["input"].shape
+    return {"value": np.True_ if whole else over, "input": np.True_ if whole else over, "target": np.True_}
+
+
+def _ctc_rows(call):
+    """Each sequence's target labels (within its length) and its input length, as NumPy."""
+    lp, targets = call.arrays["log_probs"], call.arrays["targets"]
+    inputs = np.atleast_1d(call.arrays["input_lengths"]).reshape(-1)
+    lengths = np.atleast_1d(call.arrays["target_lengths"]).reshape(-1)
+    if lp.ndim not in (2, 3) or len(inputs) != len(lengths) or not all(
+            np.issubdtype(a.dtype, np.integer) for a in (targets, inputs, lengths)):
+        return None
+    if targets.ndim == 1 and lp.ndim == 3:
+        if lengths.sum() != len(targets) or (lengths < 0).any():
+            return None
+        ends = np.cumsum(lengths)
+        rows = [targets[e - n:e] for e, n in zip(ends, lengths)]
+    else:
+        rows2 = targets.reshape(1, -1) if targets.ndim == 1 else targets
+        if rows2.ndim != 2 or len(rows2) != len(lengths) or (lengths < 0).any() or (lengths > rows2.shape[1]).any():
+            return None
+        rows = [r[:n] for r, n in zip(rows2, lengths)]
+    return rows, inputs
+
+
+def _ctc_out_of_range(call):
+    found = _ctc_rows(call)
+    if found is None or call.exact_error is not None:
+        return False
+    classes = call.arrays["log_probs"].shape[-1]
+    return any(((r < 0) | (r >= classes)).any() for r in found[0])
+
+
+def _ctc_impossible(call):
+    """The log_probs rows of the sequences whose target needs more steps than their input has."""
+    found = _ctc_rows(call)
+    if found is None or call.option("zero_infinity"):
+        return None
+    rows, inputs = found
+    needed = np.array([len(r) + int(np.sum(r[1:] == r[:-1])) for r in rows])
+    impossible = needed > inputs
+    if not impossible.any():
+        return None
+    lp = call.arrays["log_probs"]
+    mask = np.zeros(lp.shape, dtype=bool)
+    if lp.ndim == 3:
+        mask[:, impossible, :] = True
+    else:
+        mask[...] = True
+    return {"log_probs": mask}
+
+
+def _empty_batch_reduced(call):
+    x = call.arrays.get("input")
+    empty = x is not None and x.ndim == 2 and x.shape[0] == 0 and call.option("reduction", "mean") != "none"
+    return {"value": np.True_} if empty else None
+
+
+def _ctc_padded_unbatched(call):
+    lp, targets, lengths = (call.arrays.get(n) for n in ("log_probs", "targets", "target_lengths"))
+    return (call.exact_error is not None and lp is not None and lp.ndim == 2 and targets.ndim == 1
+            and lengths.size == 1 and np.issubdtype(lengths.dtype, np.integer) and 0 <= lengths.reshape(-1)[0]
+            < targets.shape[0] and "target" in str(call.exact_error))
+
+
+def _p_not_finite_positive(call):
+    p = call.option("p", 2)
+    return call.torch_error is None and not (isinstance(p, (int, float)) and math.isfinite(p) and p > 0)
+
+
+def _nonfinite_arguments(call):
+    """Every gradient, where some real argument is infinite or NaN (``nan_only``: where torch's is NaN)."""
+    if not any(n in call.arrays and not np.isfinite(call.arrays[n]).all() for n in call.real):
+        return None
+    return {n: np.True_ for n in call.real}
+
+
+TARGETS = ("target", "var")  # the real arrays ours takes of any numeric dtype
+
+
+def _empty_broadcast(call):
+    """Every gradient, where the real arrays broadcast to an empty shape (``nan_only``)."""
+    try:
+        shape = np.broadcast_shapes(*(call.arrays[n].shape for n in call.real))
+    except ValueError:
+        return None
+    return {n: np.True_ for n in call.real} if 0 in shape else None
+
+
+def _integer_input(call):
+    return call.torch_error is None and any(call.dtypes[n] not in FLOATS for n in call.real if n not in TARGETS)
+
+
+def _promoted_dtype(call):
+    """Floating arrays of several dtypes, where torch returns: its result may have one argument's dtype."""
+    return call.torch_error is None and len({call.dtypes[n] for n in call.real if call.dtypes[n] in FLOATS}) > 1
+
+
+def _flat_class_weight(call):
+    x, w = call.arrays.get("input"), call.arrays.get("weight")
+    return (call.torch_error is None and x is not None and w is not None and x.ndim >= 3 and w.ndim != 1
+            and w.size == x.shape[1])
+
+
+DEVIATIONS += (
+    Deviation(
+        "class-weight-shape", ("cross_entropy", "nll_loss"), "refuses",
+        "takes a class weight of any shape with C elements ((1, C), (C, 1)) where the input is K-dimensional, "
+        "and only (C,) otherwise",
+        "wants (C,) for every input, and raises a ValueError otherwise",
+        "one shape for one weight per class",
+        _flat_class_weight),
+    Deviation(
+        "gradient-at-nonfinite-arguments", (), "elements",
+        "gives a NaN gradient in some elements where an argument is infinite or NaN, from how its backward is "
+        "written: inf - inf where an infinite weight multiplies two terms (multilabel_soft_margin_loss), "
+        "0 * inf (soft_margin_loss at x = t = -inf), a NaN norm spread over a row's zero differences "
+        "(pairwise_distance)",
+        "gives the derivative of the formula there: a number, or +-inf (never NaN where torch's is not)",
+        "torch's NaN there comes from its intermediate terms, not from the loss",
+        _nonfinite_arguments, nan_only=True),
+    Deviation(
+        "gradient-over-an-empty-batch", (), "elements",
+        "gives a NaN gradient for an array broadcast over an empty batch in some losses (the 'mean' of nothing, "
+        "NaN, times the derivative)",
+        "gives the sum of no terms there, 0",
+        "the loss does not depend on an array whose every use is in no element",
+        _empty_broadcast, nan_only=True),
+    Deviation(
+        "integer-input", (), "refuses",
+        "computes some losses of an integer or boolean input (or weight) where another argument is floating "
+        "(type promotion), and raises in others",
+        "wants floating inputs and weights, and raises a TypeError otherwise (targets: see integer-or-bool-target)",
+        "a loss is differentiated with respect to its input; one rule for every loss",
+        _integer_input),
+    Deviation(
+        "mixed-float-dtypes-result", (), "dtype",
+        "returns one argument's dtype in some losses given floating arrays of different dtypes: the target's "
+        "in binary_cross_entropy_with_logits (its in-place updates keep it), the input's where the other is a "
+        "0-d tensor (torch's rule for 0-d tensors), float16 for float16 with bfloat16",
+        "returns their promotion as the array API standard defines it (float32 for float16 with bfloat16), "
+        "or torch's dtype where that is a documented rule of the loss (huber_loss: the input's)",
+        "one promotion rule for every loss and every library (NumPy and JAX do not treat 0-d arrays apart)",
+        _promoted_dtype),
+    Deviation(
+        "soft-margin-overflow", ("soft_margin_loss",), "elements",
+        "computes log1p(exp(-t x)), which overflows to inf where -t x > 709 in float64 (88 in float32)",
+        "computes softplus(-t x): finite there, and its gradient too",
+        "the loss is finite there: ours is the exact value",
+        _soft_margin_overflow),
+    Deviation(
+        "ctc-impossible-alignment-gradient", ("ctc_loss",), "elements",
+        "gives a NaN gradient for a sequence whose target needs more steps than its input has "
+        "(an infinite loss, zero_infinity=False)",
+        "gives 0 there",
+        "the loss is +inf whatever log_probs are: no direction changes it",
+        _ctc_impossible),
+    Deviation(
+        "ctc-target-out-of-range", ("ctc_loss",), "refuses",
+        "reads memory out of bounds for a target label outside [0, C) within its target length (a value "
+        "that changes from call to call)",
+        "raises a ValueError where the data can be read",
+        "there is no right value to return",
+        _ctc_out_of_range, unsafe=True),
+    Deviation(
+        "margin-empty-batch", ("multi_margin_loss", "multilabel_margin_loss"), "elements",
+        "returns uninitialised memory for the 'mean' and the 'sum' of an empty batch (torch 2.13: a different "
+        "number at each call)",
+        "returns NaN for the 'mean' and 0 for the 'sum', as torch's other losses do",
+        "the mean of nothing is 0 / 0, the sum of nothing 0",
+        _empty_batch_reduced),
+    Deviation(
+        "ctc-unbatched-padding", ("ctc_loss",), "accepts",
+        "wants exactly target_length labels in unbatched targets",
+        "takes padded unbatched targets (S >= target_length), as it takes batched ones",
+        "one rule for batched and unbatched targets",
+        _ctc_padded_unbatched),
+    Deviation(
+        "ctc-leaf-gradient", ("ctc_loss",), "elements",
+        "adds exp(log_probs) to the gradient with respect to a leaf log_probs at every step before the input "
+        "length (pytorch issue 52241); through log_softmax, the way CTC is used, it is the true derivative",
+        "gives the true derivative with respect to log_probs either way (tests/test_sequence.py checks the "
+        "relation)",
+        "a gradient is the derivative of the value; the fuzz and the conformance suite compare through "
+        "log_softmax, where both agree",
+        lambda call: None),
+    Deviation(
+        "distance-p", ("pairwise_distance", "triplet_margin_loss"), "refuses",
+        "takes any p, also inf, 0 and negative p",
+        "takes a finite p > 0 and raises a ValueError otherwise",
+        "p-norms are norms for p >= 1 (and usable for 0 < p < 1); the others are not distances",
+        _p_not_finite_positive),
+)
+
+BY_ID = {d.id: d for d in DEVIATIONS}
+
+
+@dataclass
+class Excused:
+    """What the deviations that apply to a call allow."""
+    accepts: bool = False
+    accepts_dtype: str | None = None
+    refuses: bool = False
+    warns: bool = False
+    dtype: str | None = None
+    masks: dict = field(default_factory=dict)
+    ids: list = field(default_factory=list)
+
+    def mask(self, output, reference):
+        """Where ``output`` may differ from ``reference`` (torch's answer, float64): None for nowhere."""
+        found = None
+        for mask, nan_only in self.masks.get(output, ()):
+            try:
+                m = np.broadcast_to(mask, np.shape(reference))
+            except ValueError:
+                continue
+            m = m & np.isnan(reference) if nan_only else m
+            found = m if found is None else found | m
+        return found
+
+
+def unsafe(call: Call) -> bool:
+    """Whether torch's function must not be called on ``call`` (an ``unsafe`` deviation applies)."""
+    return any(d.unsafe and (not d.losses or call.loss in d.losses) and d.applies(call) for d in DEVIATIONS)
+
+
+def excused(call: Call) -> Excused:
+    out = Excused()
+    for d in DEVIATIONS:
+        if d.losses and call.loss not in d.losses:
+            continue
+        hit = d.applies(call)
+        if not hit:
+            continue
+        out.ids.append(d.id)
+        out.warns |= d.warns
+        if d.kind == "accepts":
+            out.accepts = True
+            out.accepts_dtype = _float_dtype(call)
+        elif d.kind == "refuses":
+            out.refuses = True
+        elif d.kind == "dtype":
+            out.dtype = _float_dtype(call)
+        else:
+            for name, mask in hit.items():
+                out.masks.setdefault(name, []).append((mask, d.nan_only))
+    return out
+
+
+def markdown() -> str:
+    """The list as the README gives it: one entry per deviation."""
+    import textwrap
+
+    lines = []
+    for d in DEVIATIONS:
+        where = ", ".join(f"`{n}`" for n in d.losses) if d.losses else "every loss"
+        text = f"- **{d.id}** ({where}): torch {d.torch}; ours {d.ours}. Why: {d.why}."
+        lines.append(textwrap.fill(text, 110, subsequent_indent="  ", break_on_hyphens=False))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,452 @@
+"""A differential fuzz against torch.nn.functional: whatever a user can pass, ours does what torch does.
+
+For every catalogue entry (conformance/catalogue.py) hypothesis draws a call:
+shapes (the entry's, then now and then an array given an axis more or fewer, an
+axis cut to 1, to 0 or by one, everything 0-d or an empty batch), dtypes
+(float16/32/64 and bfloat16, one array of another float dtype, an integer or
+bool array where a float belongs, narrow integer or float class indices), every
+option with boundary values, optional arrays present or absent, and values at
+kinks, ties, zeros, huge and tiny magnitudes, inf and NaN.  torch's function
+and ours (on NumPy, array-api-strict, torch and JAX) run side by side:
+
+- where torch returns, ours returns the same dtype and shape, and a value and
+  gradients as close to the exact answer (torch's float64) as the tolerances,
+  or as torch's own (tolerances.py); NaN only where the exact answer has NaN;
+- where torch raises, ours raises a ValueError or TypeError that names the
+  loss and one of the arguments;
+- no input is mutated, and nothing warns where torch does not.
+
+The places where we differ from torch on purpose are the entries of
+``conformance.deviations.DEVIATIONS``; the fuzz accepts exactly those.
+
+``AGNOSTIC_LOSSES_FUZZ_EXAMPLES=N`` runs N examples per entry with fresh random
+draws (CI runs a few, derandomised, so that a run is reproducible).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance import catalogue, deviations, runner
+from conformance.tolerances import TOLERANCES
+
+from helpers import installed, need
+
+_ENV = os.environ.get("AGNOSTIC_LOSSES_FUZZ_EXAMPLES")
+EXAMPLES = int(_ENV) if _ENV else 12
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=_ENV is None, database=None,
+                suppress_health_check=list(HealthCheck))
+
+FLOATS = ("float64", "float32", "float16", "bfloat16")
+LIBRARIES = ("numpy", "array_api_strict", "torch", "jax")
+HAS = {"numpy": {"float64", "float32", "float16", "int64", "int32", "int16", "uint8", "bool"},
+       "array_api_strict": {"float64", "float32", "int64", "int32", "int16", "uint8", "bool"},
+       "torch": set(FLOATS) | {"int64", "int32", "int16", "uint8", "bool"},
+       "jax": set(FLOATS) | {"int64", "int32", "int16", "uint8", "bool"}}
+
+SPECIALS = (0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 1e-30, 1e-45, 1e30, -1e30, 1e4, -1e4, 7e4, math.inf, -math.inf, math.nan)
+# option -> values past the catalogue's: boundaries, and values torch refuses
+BOUNDARIES = {
+    "reduction": ("batchmean", "avg"),
+    "delta": (0.0, -1.0, 1e-8, math.inf),
+    "beta": (0.0, -1.0, 1e-8, math.inf),
+    "margin": (-1.0, 0.0, 2.0),
+    "ignore_index": (-1, 0, catalogue.C, -100),
+    "label_smoothing": (0.0, 1.0, 1.5, -0.1),
+    "p": (0, 3, 1.5, 0.5, -1, math.inf),
+    "eps": (0.0, -1.0, 1e-12),
+    "var": (0.0, -1.0, 1e-30),
+    "blank": (-1, catalogue.C - 1, catalogue.C),
+    "chunk_size": (1, 0, -1, 100),
+    "log_target": (False, True), "log_input": (False, True), "full": (False, True), "swap": (False, True),
+    "keepdim": (False, True), "zero_infinity": (False, True),
+}
+OWN_OPTIONS = {"chunk_size": lambda v: v is None or v >= 1}  # options torch lacks: the values we take
+LEGACY = ("size_average", "reduce")  # torch's deprecated pair, drawn now and then where a loss has them
+LEGACY_LOSSES = {"l1_loss", "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+                 "binary_cross_entropy_with_logits", "multilabel_soft_margin_loss", "soft_margin_loss", "kl_div",
+                 "poisson_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss",
+                 "multilabel_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "smooth_l1_loss"}
+MUTATIONS = ("none",) * 6 + ("extra_axis", "one_axis_fewer", "axis_to_1", "axis_to_0", "axis_shorter", "all_0d",
+                             "empty_batch")
+
+
+def _entry_id(entry):
+    return f"{entry.name}/{entry.variant}" if entry.variant else entry.name
+
+
+# --- drawing a call -------------------------------------------------------------------------------------
+
+def _shape_of(entry, shape, name, first):
+    if isinstance(shape, dict):
+        return shape.get(name, shape.get(first, ()))
+    return shape
+
+
+def _mutate(arrays, kind, rng):
+    """The arrays with one shape change a user could make."""
+    names = list(arrays)
+    if kind == "none" or not names:
+        return arrays
+    out = dict(arrays)
+    if kind == "all_0d":
+        return {k: a.reshape(-1)[:1].reshape(()) if a.size else np.zeros((), a.dtype) for k, a in arrays.items()}
+    if kind == "empty_batch":
+        return {k: a[:0] if a.ndim else a for k, a in arrays.items()}
+    name = names[rng.integers(len(names))]
+    a = arrays[name]
+    if kind == "extra_axis":
+        out[name] = a[None]
+    elif a.ndim == 0:
+        return arrays
+    else:
+        axis = int(rng.integers(a.ndim))
+        if kind == "one_axis_fewer":
+            out[name] = np.take(a, 0, axis=axis) if a.shape[axis] else np.zeros(a.shape[:axis] + a.shape[axis + 1:],
+                                                                                a.dtype)
+        elif kind == "axis_to_1":
+            out[name] = np.take(a, [0], axis=axis) if a.shape[axis] else a
+        elif kind == "axis_to_0":
+            out[name] = np.take(a, [], axis=axis)
+        elif kind == "axis_shorter" and a.shape[axis] > 1:
+            out[name] = np.take(a, range(a.shape[axis] - 1), axis=axis)
+    return out
+
+
+def _inject(a, data, name, index_like):
+    """``a`` with special values at a few drawn positions."""
+    if a.size == 0:
+        return a
+    a = a.copy()
+    k = data.draw(st.integers(0, min(3, a.size)), label=f"{name} specials")
+    for _ in range(k):
+        i = data.draw(st.integers(0, a.size - 1))
+        if index_like:
+            a.reshape(-1)[i] = data.draw(st.sampled_from((-1, -100, catalogue.C, 0, 1)))
+        elif np.issubdtype(a.dtype, np.floating):
+            a.reshape(-1)[i] = data.draw(st.sampled_from(SPECIALS))
+    return a
+
+
+@st.composite
+def calls(draw, entry):
+    """One call of ``entry``'s loss: (arrays as float64/int64/bool NumPy, {name: dtype name}, options)."""
+    data = draw(st.data())
+    options = {}
+    for key, values in entry.options.items():
+        extra = tuple(v for v in BOUNDARIES.get(key, ()) if v not in values)
+        options[key] = data.draw(st.sampled_from(tuple(values) + extra), label=key)
+    if entry.name in LEGACY_LOSSES and data.draw(st.integers(0, 9), label="legacy") == 0:
+        options.update({k: data.draw(st.sampled_from((None, True, False)), label=k) for k in LEGACY})
+    optional = tuple(n for n in entry.optional if data.draw(st.booleans(), label=f"with {n}"))
+    shapes = tuple(dict.fromkeys(map(repr, entry.shapes + entry.edge_shapes)))
+    shape = eval(data.draw(st.sampled_from(shapes), label="shape"))  # noqa: S307  (reprs of tuples and dicts)
+    seed = data.draw(st.integers(0, 2 ** 32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    first = next(iter(entry.arrays))
+    draws = {**entry.arrays, **entry.optional}
+    arrays = {n: draws[n](rng, _shape_of(entry, shape, n, first)) for n in list(entry.arrays) + list(optional)}
+    safe_options = {k: v for k, v in options.items() if k not in BOUNDARIES or v in entry.options.get(k, ())}
+    safe_options = {**{k: v[0] for k, v in entry.options.items()}, **safe_options}
+    if entry.prepare is not None:
+        arrays = entry.prepare(arrays, safe_options, rng)
+    edges = [e for e in entry.edges if set(e.needs) <= set(arrays)]
+    if edges and data.draw(st.integers(0, 3), label="edge?") == 0:
+        edge = data.draw(st.sampled_from(edges), label="edge")
+        with contextlib.suppress(Exception):  # an edge case that does not fit these options or shapes
+            arrays = edge.apply(arrays, safe_options, rng)
+    arrays = {n: np.array(a) for n, a in arrays.items()}  # a draw of shape () may be a NumPy scalar
+    arrays = _mutate(arrays, data.draw(st.sampled_from(MUTATIONS), label="mutation"), rng)
+    if data.draw(st.integers(0, 4), label="ties?") == 0:
+        floats = [n for n, a in arrays.items() if np.issubdtype(a.dtype, np.floating)]
+        if len(floats) >= 2 and arrays[floats[0]].shape == arrays[floats[1]].shape and arrays[floats[0]].size:
+            b = arrays[floats[1]].copy()
+            mask = rng.random(b.shape) < 0.5
+            b[mask] = arrays[floats[0]][mask]
+            arrays[floats[1]] = b
+    arrays = {n: _inject(a, data, n, not np.issubdtype(a.dtype, np.floating) and n not in ("input_lengths",
+                                                                                         "target_lengths"))
+              for n, a in arrays.items()}
+    common = data.draw(st.sampled_from(FLOATS), label="dtype")
+    dtypes = {n: common if np.issubdtype(a.dtype, np.floating) else "int64" for n, a in arrays.items()}
+    odd = data.draw(st.integers(0, 5), label="odd dtype?")
+    if odd == 0 and arrays:
+        name = data.draw(st.sampled_from(list(arrays)), label="odd array")
+        kinds = FLOATS + ("int64", "bool") if dtypes[name] in FLOATS else ("int32", "int16", "uint8", "bool",
+                                                                            "float32", "float64")
+        dtypes[name] = data.draw(st.sampled_from(kinds), label="odd dtype")
+    return arrays, dtypes, options
+
+
+# --- running a call ------------------------------------------------------------------------------------
+
+def _source(arrays, dtypes):
+    """The arrays' values as every library will hold them: rounded to their dtypes by torch, as float64."""
+    import torch
+
+    out = {}
+    for n, a in arrays.items():
+        t = torch.from_numpy(np.array(a)).to(getattr(torch, dtypes[n]))
+        out[n] = (t.double() if dtypes[n] in FLOATS else t).numpy()
+    return out
+
+
+def _to(library, a, dtype):
+    if library == "torch":
+        import torch
+
+        return torch.from_numpy(np.array(a)).to(getattr(torch, dtype))
+    if library == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(a).astype(dtype)
+    if library == "array_api_strict":
+        import array_api_strict as xp
+
+        return xp.asarray(np.array(a), dtype=getattr(xp, dtype))
+    return np.array(a).astype(dtype)
+
+
+def _numpy(x):
+    if hasattr(x, "detach"):
+        x = x.detach()
+        return (x.double() if x.is_floating_point() else x).numpy()
+    if type(x).__module__.startswith("array_api_strict"):
+        return np.asarray(x._array)
+    return np.asarray(x).astype(np.float64) if "float" in str(getattr(x, "dtype", "")) else np.asarray(x)
+
+
+class Outcome:
+    """What one call did: its value, gradients and output dtype, or its error; and its warnings."""
+
+    def __init__(self, value=None, grads=None, dtype=None, error=None, warned=()):
+        self.value, self.grads, self.dtype, self.error, self.warned = value, grads or {}, dtype, error, warned
+
+
+def _recorded(fn):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            out = fn()
+        except Exception as exc:  # noqa: BLE001  (any error is an outcome to compare)
+            return None, exc, [w for w in seen]
+    return out, None, [w for w in seen]
+
+
+def _torch_call(fn, source, dtypes, options, grads, cotangent_seed, cotangent=None):
+    """torch's function on ``source`` in ``dtypes`` (float64 everywhere for the exact answer)."""
+    import torch
+
+    tensors = {n: torch.from_numpy(np.array(a)).to(getattr(torch, dtypes[n])) for n, a in source.items()}
+    wanted = [n for n in grads if tensors[n].is_floating_point()]
+    for n in wanted:
+        tensors[n].requires_grad_(True)
+    out, error, warned = _recorded(lambda: fn(**tensors, **options))
+    if error is not None:
+        return Outcome(error=error, warned=warned), None
+    got = {}
+    cot = None
+    if out.is_floating_point() and wanted and out.requires_grad:
+        cot = torch.from_numpy(np.random.default_rng(cotangent_seed).standard_normal(tuple(out.shape))).to(out.dtype)
+        if cotangent is not None and cotangent.shape == out.shape:  # the same-dtype call's, widened
+            cot = cotangent.to(out.dtype)
+        back, back_error, _ = _recorded(lambda: torch.autograd.grad(out, [tensors[n] for n in wanted], cot,
+                                                                    allow_unused=True))
+        if back_error is None:
+            got = {n: (_numpy(g) if g is not None else np.zeros(source[n].shape)) for n, g in zip(wanted, back)}
+    return Outcome(_numpy(out), got, str(out.dtype).split(".")[-1], None, warned), cot
+
+
+def _ours_call(library, fn, source, dtypes, options, grads, cot):
+    """Ours on ``library``'s arrays; its value, its gradients (torch, JAX) and whether an input changed."""
+    arrays = {n: _to(library, a, dtypes[n]) for n, a in source.items()}
+    before = {n: _numpy(a).copy() for n, a in arrays.items()}
+    if library == "torch":
+        for n in grads:
+            arrays[n].requires_grad_(True)
+    out, error, warned = _recorded(lambda: fn(**arrays, **options))  # eager: the value checks read the data
+    got = {}
+    if error is None and cot is not None and grads:
+        if library == "torch" and out.requires_grad:
+            import torch
+
+            back, error, more = _recorded(lambda: torch.autograd.grad(out, [arrays[n] for n in grads],
+                                                                      cot.to(out.dtype), allow_unused=True))
+            got = {} if error else {n: _numpy(g) if g is not None else np.zeros(source[n].shape)
+                                    for n, g in zip(grads, back)}
+            warned = warned + more
+        elif library == "jax":
+            import jax
+
+            fixed = {n: a for n, a in arrays.items() if n not in grads}
+
+            def vjp():
+                value, pull = jax.vjp(lambda *d: fn(**dict(zip(grads, d)), **fixed, **options),
+                                      *[arrays[n] for n in grads])
+                return pull(jax.numpy.asarray(cot.double().numpy()).astype(value.dtype))
+
+            back, error, more = _recorded(vjp)
+            got = {} if error else dict(zip(grads, back))
+            warned = warned + more
+    changed = [n for n, a in arrays.items() if not np.array_equal(_numpy(a), before[n], equal_nan=True)]
+    if error is not None:
+        return Outcome(error=error, warned=warned), changed
+    dtype = str(out.dtype).split(".")[-1]
+    return Outcome(_numpy(out), {n: np.asarray(g, dtype=np.float64) for n, g in got.items()}, dtype, None,
+                   warned), changed
+
+
+def _rounded(a, dtype):
+    return runner.round_to(np.asarray(a, dtype=np.float64), dtype) if dtype in FLOATS else a
+
+
+def _err(ours, exact, same, dtype, mask, narrowest=None):
+    """The worst error of ``ours`` against ``exact`` off ``mask``, and what torch's own error allows (at least
+    ``narrowest``'s tolerance: a result is no more precise than the least precise input it is computed from)."""
+    ours, exact = np.array(ours, dtype=np.float64), np.array(exact, dtype=np.float64)
+    if ours.shape != exact.shape:
+        return math.inf, 0.0
+    if mask is not None and np.any(mask):
+        keep = ~mask
+        ours, exact = ours[keep], exact[keep]
+        same = None if same is None or np.shape(same) != keep.shape else np.asarray(same, np.float64)[keep]
+    rtol = TOLERANCES[dtype][0] if dtype in TOLERANCES else 0.0
+    rtol = max(rtol, TOLERANCES[narrowest][0]) if narrowest in TOLERANCES else rtol
+    allowed = max(rtol, runner.error(same, exact, dtype) if same is not None and dtype in TOLERANCES else 0.0)
+    err = runner.error(ours, exact, dtype) if dtype in TOLERANCES else float(not np.array_equal(ours, exact))
+    return err, allowed
+
+
+def _names_argument(message, loss, names):
+    return message.startswith(f"{loss}:") and any(n in message for n in names)
+
+
+def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
+    """Run one drawn call on torch and on ours; the list of problems (empty: ours does what torch does)."""
+    loss = entry.name
+    # log_softmax needs an axis and a floating array: without them the loss itself is to refuse the array
+    through = entry.through if all(arrays[n].ndim and dtypes[n] in FLOATS for n in entry.through) else ()
+    torch_fn = runner.loss_function("torch", loss, through)
+    ours_fn = runner.loss_function("ours", loss, through)
+    torch_options = {k: v for k, v in options.items() if k not in entry.ours_only}
+    source = _source(arrays, dtypes)
+    grads = tuple(n for n in source if dtypes[n] in FLOATS and n not in entry.no_grad)
+    seed = zlib.crc32(repr(sorted(dtypes.items())).encode())
+    if deviations.unsafe(deviations.Call(loss, source, dtypes, options)):
+        refused = Outcome(error=RuntimeError("undefined behaviour in torch"))
+        (same, cot), (exact, wide_cot) = (refused, None), (refused, None)
+    else:
+        same, cot = _torch_call(torch_fn, source, dtypes, torch_options, grads, seed)
+        # float64 wherever a real number belongs (an integer target too): the exact answer
+        wide = {n: "float64" if np.issubdtype(arrays[n].dtype, np.floating) else "int64" for n in dtypes}
+        half = [dtypes[n] for n in through if dtypes[n] in ("float16", "bfloat16")]
+        exact_fn = runner.loss_function("torch", loss, through, half[0]) if half else torch_fn  # as tolerances.py
+        exact, wide_cot = _torch_call(exact_fn, source, wide, torch_options, grads, seed, cot)
+    cot = wide_cot if cot is None else cot
+    real = tuple(n for n in arrays if np.issubdtype(arrays[n].dtype, np.floating))
+    call = deviations.Call(loss, source, dtypes, options, same.error, exact.error, real)
+    excused = deviations.excused(call)
+    expect_error = same.error is not None and not excused.accepts
+    own = [k for k in entry.ours_only if k in options and not OWN_OPTIONS[k](options[k])]
+    if own:  # an option of ours alone with a value we refuse: torch cannot say
+        same, expect_error = Outcome(error=ValueError(f"{own[0]} {options[own[0]]!r}")), True
+    if same.error is not None and excused.accepts:
+        same = exact if exact.error is None else same  # torch has no answer in these dtypes: the exact one judges
+        same_dtype = excused.accepts_dtype or same.dtype
+    else:
+        same_dtype = same.dtype
+    floats = {d for d in dtypes.values() if d in FLOATS}
+    narrowest = max(floats, key=lambda d: TOLERANCES[d][0]) if len(floats) > 1 else None
+    problems = []
+    arg_names = list(source) + list(options) + ["dtype", "shape", "target", "input", "weight"]
+    for library in libraries:
+        if not set(dtypes.values()) <= HAS[library]:
+            continue
+        if library in ("numpy", "array_api_strict") and "bfloat16" in dtypes.values():
+            continue
+        ours, changed = _ours_call(library, ours_fn, source, dtypes, options,
+                                   grads if library in ("torch", "jax") else (), cot)
+        where = f"{library}: "
+        if changed:
+            problems.append(f"{where}changed the inputs {changed}")
+        ours_warned = [str(w.message)[:120] for w in ours.warned if not _library_warning(w, library)]
+        torch_warned = same.warned if same.error is None else exact.warned
+        if ours_warned and not torch_warned and not excused.warns:
+            problems.append(f"{where}warned {ours_warned} where torch does not")
+        if expect_error:
+            if ours.error is None:
+                problems.append(f"{where}returned where torch raises {type(same.error).__name__}: "
+                                f"{str(same.error).splitlines()[0][:150]}")
+            elif not isinstance(ours.error, (ValueError, TypeError)) or not _names_argument(
+                    str(ours.error), loss, arg_names):
+                problems.append(f"{where}raised {type(ours.error).__name__}: {str(ours.error)[:200]} "
+                                f"(torch: {type(same.error).__name__}: {str(same.error).splitlines()[0][:120]})")
+            continue
+        if ours.error is not None:
+            if not excused.refuses:
+                problems.append(f"{where}raised {type(ours.error).__name__}: {str(ours.error)[:200]}; torch returns")
+            elif not isinstance(ours.error, (ValueError, TypeError)) or not _names_argument(str(ours.error), loss,
+                                                                                          arg_names):
+                problems.append(f"{where}raised {type(ours.error).__name__}: {str(ours.error)[:200]}")
+            continue
+        if excused.refuses:
+            continue
+        if ours.dtype not in (same_dtype, excused.dtype):
+            problems.append(f"{where}dtype {ours.dtype}, torch gives {same_dtype}")
+            continue
+        if np.shape(ours.value) != np.shape(exact.value):
+            problems.append(f"{where}shape {np.shape(ours.value)}, torch gives {np.shape(exact.value)}")
+            continue
+        ref = _rounded(exact.value, ours.dtype)
+        err, allowed = _err(ours.value, ref, same.value if same.error is None else None, ours.dtype,
+                            excused.mask("value", ref), narrowest)
+        if err > allowed:
+            problems.append(f"{where}value error {err:.3g} > {allowed:.3g}: ours {ours.value!r}, exact {ref!r}")
+        for n, g in ours.grads.items():
+            if n not in exact.grads:
+                continue
+            g_ref = _rounded(exact.grads[n], dtypes[n])
+            err, allowed = _err(g, g_ref, same.grads.get(n) if same.error is None else None, dtypes[n],
+                                excused.mask(n, g_ref), narrowest)
+            if err > allowed:
+                problems.append(f"{where}d/d{n} error {err:.3g} > {allowed:.3g}: ours {g!r}, exact {g_ref!r}")
+    return problems
+
+
+def _library_warning(w, library):
+    """JAX's own notices (a float64 request without x64, donated buffers) are not the loss's."""
+    return library == "jax" and "jax" in (w.filename or "") and "agnostic_losses" not in (w.filename or "")
+
+
+# --- the tests --------------------------------------------------------------------------------------------
+
+ENTRIES = catalogue.CATALOGUE
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_entry_id)
+@FUZZ
+@given(data=st.data())
+def test_does_what_torch_does(entry, data):
+    need("torch")
+    libraries = tuple(lib for lib in LIBRARIES if lib in ("numpy", "torch") or installed(lib))
+    arrays, dtypes, options = data.draw(calls(entry), label="call")
+    problems = check_call(entry, arrays, dtypes, options, libraries)
+    assert not problems, (f"{entry.name}({', '.join(f'{n}: {dtypes[n]}{list(a.shape)}' for n, a in arrays.items())},"
+                          f" {options})\n" + "\n".join(problems) + f"\narrays: {arrays!r}")
+
+
+def test_readme_lists_exactly_the_deviations():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert deviations.markdown() in readme, "README's 'Deviations from torch, on purpose' differs from " \
+                                            "conformance/deviations.py: paste deviations.markdown()"
+    assert len({d.id for d in deviations.DEVIATIONS}) == len(deviations.DEVIATIONS)
