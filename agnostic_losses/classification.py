@@ -106,11 +106,12 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     else:
         picked = xp.squeeze(P.log_softmax_at(logits, y, axis=axis), axis=axis)
     w_y = _kept_weights(xp, target, weight, ignore_index, picked.dtype)
-    loss = -w_y * picked
-    if label_smoothing:
+    zero = xp.zeros_like(picked)
+    loss = xp.where(keep, -w_y * picked, zero)  # an ignored -inf log-probability gives 0, not NaN
+    if label_smoothing:  # each term masked, then combined, as torch (with no class: 0 * inf, NaN)
         smooth = -xp.sum(logp if weight is None else logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
-        loss = (1 - label_smoothing) * loss + (label_smoothing / logp.shape[axis]) * smooth
-    loss = xp.where(keep, loss, xp.zeros_like(loss))  # an ignored -inf log-probability gives 0, not NaN
+        n = logp.shape[axis]
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n if n else math.inf) * xp.where(keep, smooth, zero)
     return loss, w_y
 
 

@@ -132,8 +132,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         out = P.chunked(rows, (x, target), P.row_chunk(x), arguments_only=True)
     else:
         out = rows(xp.reshape(x, (1, n_classes)), target)
-    if w is not None:
-        out = out * xp.take(w, target)
+    if w is not None:  # weighs only active hinges, as torch's kernel: no hinge and an infinite weight is 0
+        out = xp.where(out == 0, out, out * xp.take(w, target))
     return s.finish(_reduce(xp.reshape(out / n_classes, shape), s.reduction))
 
 

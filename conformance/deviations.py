@@ -189,6 +189,23 @@ def _ctc_rows(call):
     return rows, inputs
 
 
+def _ctc_sequences(call, which):
+    """The log_probs rows of the sequences for which ``which(labels, input_length)`` holds."""
+    found = _ctc_rows(call)
+    if found is None:
+        return None
+    hit = np.array([bool(which(r, n)) for r, n in zip(*found)])
+    if not hit.any():
+        return None
+    lp = call.arrays["log_probs"]
+    mask = np.zeros(lp.shape, dtype=bool)
+    if lp.ndim == 3:
+        mask[:, hit, :] = True
+    else:
+        mask[...] = True
+    return {"log_probs": mask}
+
+
 def _ctc_out_of_range(call):
     found = _ctc_rows(call)
     if found is None or call.exact_error is not None:
@@ -199,21 +216,19 @@ def _ctc_out_of_range(call):
 
 def _ctc_impossible(call):
     """The log_probs rows of the sequences whose target needs more steps than their input has."""
-    found = _ctc_rows(call)
-    if found is None or call.option("zero_infinity"):
+    if call.option("zero_infinity"):
         return None
-    rows, inputs = found
-    needed = np.array([len(r) + int(np.sum(r[1:] == r[:-1])) for r in rows])
-    impossible = needed > inputs
-    if not impossible.any():
-        return None
+    return _ctc_sequences(call, lambda r, n: len(r) + int(np.sum(r[1:] == r[:-1])) > n)
+
+
+def _ctc_blank_in_target(call):
+    return _ctc_sequences(call, lambda r, n: (r == call.option("blank", 0)).any())
+
+
+def _ctc_huge_log_probs(call):
+    """Every gradient where a logit (log_softmax is applied before the loss) is past 1e15 in magnitude."""
     lp = call.arrays["log_probs"]
-    mask = np.zeros(lp.shape, dtype=bool)
-    if lp.ndim == 3:
-        mask[:, impossible, :] = True
-    else:
-        mask[...] = True
-    return {"log_probs": mask}
+    return {"log_probs": np.True_} if np.issubdtype(lp.dtype, np.floating) and (np.abs(lp) > 1e15).any() else None
 
 
 def _empty_batch_reduced(call):
@@ -268,7 +283,35 @@ def _flat_class_weight(call):
             and w.size == x.shape[1])
 
 
+def _no_classes(call):
+    x = call.arrays.get("input")
+    return call.torch_error is None and x is not None and x.ndim >= 1 and x.shape[1 if x.ndim >= 2 else 0] == 0
+
+
+def _tiny_weight_sum(call):
+    """l1/mse's weighted mean where the weights' sum squared is below the dtype's range (JAX's -a / b**2)."""
+    w = call.arrays.get("weight")
+    if w is None or call.option("reduction", "mean") != "mean" or call.dtypes.get("weight") not in FLOATS:
+        return None
+    limit = 1e-150 if call.dtypes["weight"] == "float64" else 1e-18
+    return {"weight": np.True_} if abs(float(np.sum(w))) < limit else None
+
+
 DEVIATIONS += (
+    Deviation(
+        "no-classes", ("cross_entropy", "nll_loss"), "refuses",
+        "returns for some shapes with an empty class axis (C = 0) that it refuses with classes (a (0,) target "
+        "for a (0,) input)",
+        "applies the same shape rules whatever C, and raises a ValueError",
+        "there is no class to score",
+        _no_classes),
+    Deviation(
+        "tiny-weight-sum", ("l1_loss", "mse_loss"), "elements",
+        "differentiates the weighted mean sum(w l) / sum(w) as -(a / b) / b",
+        "takes each library's derivative of the quotient: JAX's -a / b**2 overflows to inf where sum(w) is "
+        "below 1e-18 in float32 (1e-150 in float64); not compared there",
+        "the quotient is the formula; its derivative is the library's own",
+        _tiny_weight_sum),
     Deviation(
         "class-weight-shape", ("cross_entropy", "nll_loss"), "refuses",
         "takes a class weight of any shape with C elements ((1, C), (C, 1)) where the input is K-dimensional, "
@@ -321,6 +364,20 @@ DEVIATIONS += (
         "gives 0 there",
         "the loss is +inf whatever log_probs are: no direction changes it",
         _ctc_impossible),
+    Deviation(
+        "ctc-blank-in-target", ("ctc_loss",), "elements",
+        "gives a gradient that is not the derivative of its value for a sequence whose target holds the blank "
+        "label (its backward assumes it does not; central differences of its own value agree with ours)",
+        "gives the derivative of the value",
+        "a gradient is the derivative of the value",
+        _ctc_blank_in_target),
+    Deviation(
+        "ctc-huge-log-probs", ("ctc_loss",), "elements",
+        "loses its gradient where log-probabilities reach 1e15 in magnitude (NaN, and values out of [-1, 1] "
+        "through log_softmax, from exp of differences of such numbers)",
+        "computes it in shifted log space; not compared there",
+        "the value is the same; torch's gradient there has no correct digit to compare with",
+        _ctc_huge_log_probs),
     Deviation(
         "ctc-target-out-of-range", ("ctc_loss",), "refuses",
         "reads memory out of bounds for a target label outside [0, C) within its target length (a value "

@@ -310,9 +310,11 @@ def _rounded(a, dtype):
     return runner.round_to(np.asarray(a, dtype=np.float64), dtype) if dtype in FLOATS else a
 
 
-def _err(ours, exact, same, dtype, mask, narrowest=None):
+def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=None):
     """The worst error of ``ours`` against ``exact`` off ``mask``, and what torch's own error allows (at least
-    ``narrowest``'s tolerance: a result is no more precise than the least precise input it is computed from)."""
+    ``narrowest``'s tolerance: a result is no more precise than the least precise input it is computed from).
+    ``normwise``: as the conformance suite (tolerances.py); ``scale``: the magnitude the rounding of a
+    difference is relative to, where ``exact`` is a difference of larger terms."""
     ours, exact = np.array(ours, dtype=np.float64), np.array(exact, dtype=np.float64)
     if ours.shape != exact.shape:
         return math.inf, 0.0
@@ -322,9 +324,30 @@ def _err(ours, exact, same, dtype, mask, narrowest=None):
         same = None if same is None or np.shape(same) != keep.shape else np.asarray(same, np.float64)[keep]
     rtol = TOLERANCES[dtype][0] if dtype in TOLERANCES else 0.0
     rtol = max(rtol, TOLERANCES[narrowest][0]) if narrowest in TOLERANCES else rtol
-    allowed = max(rtol, runner.error(same, exact, dtype) if same is not None and dtype in TOLERANCES else 0.0)
-    err = runner.error(ours, exact, dtype) if dtype in TOLERANCES else float(not np.array_equal(ours, exact))
+    allowed = max(rtol, runner.error(same, exact, dtype, normwise) if same is not None and dtype in TOLERANCES
+                  else 0.0)
+    if dtype not in TOLERANCES:
+        return float(not np.array_equal(ours, exact)), allowed
+    err = runner.error(ours, exact, dtype, normwise)
+    if err > allowed and scale and err < math.inf:
+        finite = np.isfinite(exact)
+        err = float(np.max(np.abs(ours[finite] - exact[finite]) / np.maximum(np.abs(exact[finite]), scale),
+                           initial=0.0))
     return err, allowed
+
+
+def _weighted_mean_scale(loss, source, options):
+    """For l1_loss and mse_loss's weighted 'mean', ``sum(w l) / sum(w)``: the gradient with respect to a weight,
+    ``(l_j - mean) / sum(w)``, rounds relative to ``max(l) / |sum(w)|``, not to the difference."""
+    if loss not in ("l1_loss", "mse_loss") or options.get("reduction", "mean") != "mean" or any(
+            options.get(k) is not None for k in LEGACY):
+        return None
+    with np.errstate(all="ignore"):
+        d = np.abs(source["input"] - source["target"])
+        losses = d if loss == "l1_loss" else d * d
+        total = abs(float(np.sum(np.broadcast_to(source["weight"], losses.shape))))
+        scale = float(np.max(losses[np.isfinite(losses)], initial=0.0)) / total if total else 0.0
+    return scale if math.isfinite(scale) else None
 
 
 def _names_argument(message, loss, names):
@@ -409,7 +432,7 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
             continue
         ref = _rounded(exact.value, ours.dtype)
         err, allowed = _err(ours.value, ref, same.value if same.error is None else None, ours.dtype,
-                            excused.mask("value", ref), narrowest)
+                            excused.mask("value", ref), narrowest, entry.normwise)
         if err > allowed:
             problems.append(f"{where}value error {err:.3g} > {allowed:.3g}: ours {ours.value!r}, exact {ref!r}")
         for n, g in ours.grads.items():
@@ -417,7 +440,8 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
                 continue
             g_ref = _rounded(exact.grads[n], dtypes[n])
             err, allowed = _err(g, g_ref, same.grads.get(n) if same.error is None else None, dtypes[n],
-                                excused.mask(n, g_ref), narrowest)
+                                excused.mask(n, g_ref), narrowest, entry.normwise or n in through,
+                                _weighted_mean_scale(loss, source, options) if n == "weight" else None)
             if err > allowed:
                 problems.append(f"{where}d/d{n} error {err:.3g} > {allowed:.3g}: ours {g!r}, exact {g_ref!r}")
     return problems
