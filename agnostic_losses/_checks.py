@@ -137,11 +137,11 @@ def values(loss: str, name: str, a, ok, expected: str) -> None:
         raise ValueError(f"{loss}: {name} must hold {expected}, got {v[bad].reshape(-1)[0].item()!r}")
 
 
-def option_in(loss: str, name: str, value, lo: float, hi: float) -> None:
-    """A real number option in the closed interval [lo, hi]."""
+def option_in(loss: str, name: str, value, lo: float, hi: float, nan: bool = False) -> None:
+    """A real number option in the closed interval [lo, hi] (or NaN, where ``nan``: torch's check lets it by)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{loss}: {name} must be a float, got {type(value).__name__}")
-    if not lo <= value <= hi:
+    if (value < lo or value > hi) if nan else not lo <= value <= hi:
         raise ValueError(f"{loss}: {name} must be in [{lo}, {hi}], got {value}")
 
 

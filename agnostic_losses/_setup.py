@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from . import _checks as checks
-from ._primitives import as_array, quiet
+from ._primitives import as_array, is_array, quiet
 from ._checks import REDUCTIONS
 from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
 
@@ -74,10 +74,13 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
 
 def silent_nonfinite(loss):
     """``loss`` (a function of arrays) run where its arrays' library computes inf and NaN without a warning, as
-    torch does: NumPy's floating-point warnings are off inside it (its first argument names the library)."""
+    torch does: NumPy's floating-point error handling (``np.errstate``, even ``'raise'``) is off inside it (its
+    first array argument names the library)."""
     @functools.wraps(loss)
     def wrapped(*args, **kwargs):
-        context = quiet(args[0] if args else next(iter(kwargs.values()), None))
+        first = args[0] if args and is_array(args[0]) else next(
+            (a for a in (*args, *kwargs.values()) if is_array(a)), None)
+        context = quiet(first)
         if context is None:
             return loss(*args, **kwargs)
         with context:

@@ -37,7 +37,7 @@ def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input
     axis = 1 if len(shape) >= 2 else 0
     n_classes = shape[axis]
     checks.integral(loss, xp, "target", target, "class indices")
-    if len(shape) == 1 and tuple(target.shape) == (1,):  # one sample's index in a 1-element array: torch takes it
+    if len(shape) == 1 and shape[0] != 1 and tuple(target.shape) == (1,):  # one sample's index, as torch takes it
         target = xp.reshape(target, ())
     expected = shape[:axis] + shape[axis + 1:]
     checks.shape_is(loss, "target", target, expected, f"{of} {tuple(shape)} less the class axis")
@@ -80,8 +80,8 @@ def _kept_weights(xp, target, weight, ignore_index, dtype):
     """``weight[target]`` (1 without ``weight``), 0 where ``target == ignore_index``: each position's share
     of the 'mean' denominator of class-index targets (needs no logits)."""
     keep = target != ignore_index
-    if weight is None:
-        return xp.astype(keep, dtype)
+    if weight is None or weight.shape[0] == 0:  # no class: every target is ignored (checked), nothing to take
+        return xp.astype(keep, dtype if weight is None else xp.result_type(weight.dtype, dtype))
     y = xp.where(keep, target, xp.zeros_like(target))
     w_y = xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape)
     return xp.where(keep, w_y, xp.zeros(y.shape, dtype=xp.result_type(w_y, dtype), device=P.device(w_y)))
@@ -99,8 +99,9 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     axis = _class_axis(logp if logits is None else logits)
     keep = target != ignore_index
     y = xp.expand_dims(xp.where(keep, target, xp.zeros_like(target)), axis=axis)
-    if (logp if logits is None else logits).shape[axis] == 0:  # no class: every target is ignored (checked)
-        picked = xp.zeros(target.shape, dtype=(logp if logits is None else logits).dtype, device=P.device(target))
+    scores = logp if logits is None else logits
+    if scores.shape[axis] == 0:  # no class: every target is ignored (checked)
+        picked = xp.zeros(target.shape, dtype=scores.dtype, device=P.device(target))
     elif logits is None:
         picked = xp.squeeze(P.take_along_axis(logp, y, axis=axis), axis=axis)
     else:
@@ -340,7 +341,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """
     loss = "multilabel_soft_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
-              targets=("target",), result=("input", "target"), common=("input", "target"))
+              targets=("target",), result=("input", "target", "weight"), common=("input", "target"))
     if input.ndim < 1:
         raise ValueError(f"{loss}: input must have a class axis (the last), got a 0-d array")
     given = {"input": input, "target": target, "weight": weight}  # torch broadcasts all three, without a warning

@@ -36,7 +36,7 @@ def _p_is_1_or_2(p):
 
 def _linear_options(label_smoothing, options):
     """torch's checks at construction: label_smoothing (its RuntimeError), options (its class's __post_init__)."""
-    checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+    checks.option_in("LinearCrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0, nan=True)
     if options is not None:
         L.option_fields("LinearCrossEntropyLoss", options)
 

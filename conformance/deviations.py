@@ -120,9 +120,11 @@ DEVIATIONS = (
         "integer-or-bool-target", (), "accepts",
         "raises for an integer or boolean target (or var) in some losses and takes it in others "
         "(binary_cross_entropy, kl_div; `-` on a bool tensor in l1_loss, gaussian_nll_loss, ...)",
-        "takes it in the input's floating dtype in every loss whose target is a real number",
+        "takes it in the input's floating dtype in every loss whose target is a real number (in cross_entropy an "
+        "integer target holds class indices)",
         "labels come as integers or booleans; one rule for every loss",
         lambda call: call.exact_error is None and call.torch_error is not None
+        and call.loss not in ("cross_entropy", "linear_cross_entropy")  # there an integer target is indices
         and all(call.dtypes[n] in FLOATS for n in call.real if n not in TARGETS)
         and any(call.dtypes[n] not in FLOATS for n in call.real if n in TARGETS)),
     Deviation(
@@ -134,17 +136,21 @@ DEVIATIONS = (
         lambda call: _narrow_indices(call, ("target", "targets", "input_lengths", "target_lengths"))),
     Deviation(
         "kl-div-target-gradient", ("kl_div",), "elements",
-        "gives a NaN gradient with respect to target where target == 0 (0/0 in xlogy's backward) or +inf",
-        "gives -input there (+inf at +inf: the limit of log(target) + 1 - input)",
+        "gives a NaN gradient with respect to target where target == 0 (0/0 in xlogy's backward) or +inf, and "
+        "with log_target where exp(target) overflows",
+        "gives -input there (+inf at +inf: the limit of log(target) + 1 - input; with log_target, "
+        "exp(target) (target + 1 - input), +-inf)",
         "the value is finite there; the NaN is an artifact of how the backward is written",
-        _elementwise_target_grad(lambda x, t, call: ((t == 0) | (t == math.inf)) & (not call.option("log_target")))),
+        _elementwise_target_grad(lambda x, t, call: (t > 709.0) if call.option("log_target")
+                                 else (t == 0) | (t == math.inf)), nan_only=True),
     Deviation(
         "poisson-full-target-gradient", ("poisson_nll_loss",), "elements",
         "gives a NaN gradient with respect to target where target <= 0 with full=True (its Stirling term is "
         "masked after it is computed, and its log is -inf or NaN there)",
         "gives the gradient of the formula without the term there",
         "the value is finite there",
-        _elementwise_target_grad(lambda x, t, call: np.full(t.shape, bool(call.option("full"))) & (t <= 0))),
+        _elementwise_target_grad(lambda x, t, call: np.full(t.shape, bool(call.option("full"))) & (t <= 0)),
+        nan_only=True),
     Deviation(
         "bce-target-gradient", ("binary_cross_entropy",), "elements",
         "gives the unclamped -logit(x) as the gradient with respect to target (infinite at x = 0 or 1)",
@@ -195,9 +201,9 @@ def _ctc_sequences(call, which):
     if found is None:
         return None
     hit = np.array([bool(which(r, n)) for r, n in zip(*found)])
-    if not hit.any():
-        return None
     lp = call.arrays["log_probs"]
+    if not hit.any() or (lp.ndim == 3 and len(hit) != lp.shape[1]):  # no such sequence, or shapes torch refuses
+        return None
     mask = np.zeros(lp.shape, dtype=bool)
     if lp.ndim == 3:
         mask[:, hit, :] = True
@@ -207,10 +213,17 @@ def _ctc_sequences(call, which):
 
 
 def _ctc_out_of_range(call):
+    """A label outside [0, C) within its length, or a length outside its bounds: torch's kernel reads (and its
+    backward writes) out of bounds there."""
+    lp, inputs, lengths = (call.arrays.get(n) for n in ("log_probs", "input_lengths", "target_lengths"))
+    if lp is None or lp.ndim not in (2, 3) or not all(np.issubdtype(a.dtype, np.integer) for a in (inputs, lengths)):
+        return False
+    if (inputs < 0).any() or (inputs > lp.shape[0]).any() or (lengths < 0).any():
+        return True
     found = _ctc_rows(call)
     if found is None or call.exact_error is not None:
         return False
-    classes = call.arrays["log_probs"].shape[-1]
+    classes = lp.shape[-1]
     return any(((r < 0) | (r >= classes)).any() for r in found[0])
 
 
@@ -249,11 +262,34 @@ def _p_not_finite_positive(call):
     return call.torch_error is None and not (isinstance(p, (int, float)) and math.isfinite(p) and p > 0)
 
 
+ROW_LOSSES = ("pairwise_distance", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+              "cosine_embedding_loss", "multilabel_soft_margin_loss", "cross_entropy", "linear_cross_entropy")
+
+
 def _nonfinite_arguments(call):
-    """Every gradient, where some real argument is infinite or NaN (``nan_only``: where torch's is NaN)."""
-    if not any(n in call.arrays and not np.isfinite(call.arrays[n]).all() for n in call.real):
+    """Each gradient's elements whose element (or row, for the losses over a row) of some real argument is
+    infinite or NaN (``nan_only``: where torch's is NaN)."""
+    real = [n for n in call.real if np.issubdtype(call.arrays[n].dtype, np.floating)]
+    if all(np.isfinite(call.arrays[n]).all() for n in real):
         return None
-    return {n: np.True_ for n in call.real}
+    if call.loss == "ctc_loss":  # a sequence's every step and class enter its every gradient
+        return {n: np.True_ for n in call.real}
+    try:
+        shape = np.broadcast_shapes(*(call.arrays[n].shape for n in real))
+    except ValueError:  # shapes torch refuses, or a class weight beside a batch: every element
+        return {n: np.True_ for n in call.real}
+    bad = np.zeros(shape, bool)
+    for n in real:
+        bad = bad | ~np.isfinite(call.arrays[n])
+    if call.loss in ROW_LOSSES and bad.ndim:
+        bad = np.broadcast_to(bad.any(axis=-1, keepdims=True), shape)
+    out = {}
+    for n in call.real:
+        a = call.arrays[n]
+        rows = math.prod(bad.shape[:bad.ndim - a.ndim])
+        lead = bad.reshape((rows,) + a.shape) if a.ndim and bad.shape[bad.ndim - a.ndim:] == a.shape else None
+        out[n] = lead.any(axis=0) if lead is not None else np.True_
+    return out
 
 
 TARGETS = ("target", "var")  # the real arrays ours takes of any numeric dtype
@@ -273,8 +309,14 @@ def _integer_input(call):
 
 
 def _promoted_dtype(call):
-    """Floating arrays of several dtypes, where torch returns: its result may have one argument's dtype."""
-    return call.torch_error is None and len({call.dtypes[n] for n in call.real if call.dtypes[n] in FLOATS}) > 1
+    """The cases named: binary_cross_entropy_with_logits (the target's dtype), a 0-d array beside a larger one
+    (torch's rule for 0-d tensors), float16 with bfloat16."""
+    floats = [n for n in call.real if call.dtypes[n] in FLOATS]
+    kinds = {call.dtypes[n] for n in floats}
+    if call.torch_error is not None or len(kinds) < 2:
+        return False
+    zero_d = {call.arrays[n].ndim == 0 for n in floats} == {True, False}
+    return call.loss == "binary_cross_entropy_with_logits" or zero_d or {"float16", "bfloat16"} <= kinds
 
 
 def _flat_class_weight(call):
@@ -285,7 +327,8 @@ def _flat_class_weight(call):
 
 def _no_classes(call):
     x = call.arrays.get("input")
-    return call.torch_error is None and x is not None and x.ndim >= 1 and x.shape[1 if x.ndim >= 2 else 0] == 0
+    t = call.arrays.get("target")
+    return call.torch_error is None and x is not None and x.shape == (0,) and t is not None and t.ndim != 0
 
 
 def _tiny_weight_sum(call):
@@ -300,8 +343,7 @@ def _tiny_weight_sum(call):
 DEVIATIONS += (
     Deviation(
         "no-classes", ("cross_entropy", "nll_loss"), "refuses",
-        "returns for some shapes with an empty class axis (C = 0) that it refuses with classes (a (0,) target "
-        "for a (0,) input)",
+        "returns for a (0,) input (no class) with a 1-d target, a shape it refuses with classes",
         "applies the same shape rules whatever C, and raises a ValueError",
         "there is no class to score",
         _no_classes),
@@ -321,10 +363,10 @@ DEVIATIONS += (
         _flat_class_weight),
     Deviation(
         "gradient-at-nonfinite-arguments", (), "elements",
-        "gives a NaN gradient in some elements where an argument is infinite or NaN, from how its backward is "
-        "written: inf - inf where an infinite weight multiplies two terms (multilabel_soft_margin_loss), "
-        "0 * inf (soft_margin_loss at x = t = -inf), a NaN norm spread over a row's zero differences "
-        "(pairwise_distance)",
+        "gives a NaN gradient in some elements whose arguments (or row, in the losses over a row) hold an "
+        "infinity or NaN, from how its backward is written: inf - inf where an infinite weight multiplies two "
+        "terms (multilabel_soft_margin_loss), 0 * inf (soft_margin_loss at x = t = -inf), a NaN norm spread "
+        "over a row's zero differences (pairwise_distance), a NaN log-probability over its sequence (ctc_loss)",
         "gives the derivative of the formula there: a number, or +-inf (never NaN where torch's is not)",
         "torch's NaN there comes from its intermediate terms, not from the loss",
         _nonfinite_arguments, nan_only=True),
@@ -363,7 +405,7 @@ DEVIATIONS += (
         "(an infinite loss, zero_infinity=False)",
         "gives 0 there",
         "the loss is +inf whatever log_probs are: no direction changes it",
-        _ctc_impossible),
+        _ctc_impossible, nan_only=True),
     Deviation(
         "ctc-blank-in-target", ("ctc_loss",), "elements",
         "gives a gradient that is not the derivative of its value for a sequence whose target holds the blank "
@@ -379,9 +421,15 @@ DEVIATIONS += (
         "the value is the same; torch's gradient there has no correct digit to compare with",
         _ctc_huge_log_probs),
     Deviation(
+        "ctc-non-integer-targets", ("ctc_loss",), "refuses",
+        "takes boolean and floating targets (read as labels)",
+        "wants integer class indices, as every loss with class indices, and raises a TypeError otherwise",
+        "one rule for class indices",
+        lambda call: call.torch_error is None and call.dtypes.get("targets") in FLOATS + ("bool",)),
+    Deviation(
         "ctc-target-out-of-range", ("ctc_loss",), "refuses",
-        "reads memory out of bounds for a target label outside [0, C) within its target length (a value "
-        "that changes from call to call)",
+        "reads memory out of bounds for a target label outside [0, C) within its target length, or a negative "
+        "length (a value that changes from call to call, or a crash)",
         "raises a ValueError where the data can be read",
         "there is no right value to return",
         _ctc_out_of_range, unsafe=True),

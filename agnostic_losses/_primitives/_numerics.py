@@ -105,7 +105,8 @@ def _safe_max(x, xp, axis, keep_inf=False):
         shape = tuple(1 if i == axis % x.ndim else n for i, n in enumerate(x.shape))
         return xp.zeros(shape, dtype=x.dtype, device=device(x))
     m = stop_gradient(xp.max(x, axis=axis, keepdims=True))
-    return xp.where(xp.isfinite(m) | (keep_inf & (m > 0)), m, xp.zeros_like(m))
+    finite = (xp.isfinite(m) | (m > 0)) if keep_inf else xp.isfinite(m)
+    return xp.where(finite, m, xp.zeros_like(m))
 
 
 def logsumexp(x, /, *, axis, keepdims: bool = False):
