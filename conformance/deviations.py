@@ -57,6 +57,7 @@ class Deviation:
     warns: bool = False  # ours may warn here where torch does not
     unsafe: bool = False  # torch's call is undefined behaviour here (it may corrupt memory): not to be made
     nan_only: bool = False  # "elements": only those where torch's answer is NaN
+    reference: Callable | None = None  # "accepts": the arrays of the call torch answers instead (arrays -> arrays)
 
 
 def _float_dtype(call):
@@ -353,7 +354,20 @@ def _p_norm_range(call):
     return {n: np.True_ for n in names} if wide else None
 
 
+def _smoothed_one_sample(call):
+    x, t = call.arrays.get("input"), call.arrays.get("target")
+    return (call.torch_error is not None and "broadcast shape" in str(call.torch_error) and x is not None
+            and x.ndim == 1 and t is not None and t.shape == (1,) and call.dtypes["target"] not in FLOATS)
+
+
 DEVIATIONS += (
+    Deviation(
+        "smoothed-one-sample", ("cross_entropy",), "accepts",
+        "raises for a (C,) input with a (1,) target and label_smoothing > 0 (an in-place update of its smoothing "
+        "term), and takes that target without smoothing",
+        "takes it either way: the loss of the 0-d target",
+        "one rule for the (1,) target",
+        _smoothed_one_sample, reference=lambda arrays: {**arrays, "target": arrays["target"].reshape(())}),
     Deviation(
         "p-norm-gradient-range", ("pairwise_distance", "triplet_margin_loss"), "elements",
         "computes the p-norm's gradient in one kernel, finite wherever it is representable",
@@ -492,6 +506,7 @@ class Excused:
     """What the deviations that apply to a call allow."""
     accepts: bool = False
     accepts_dtype: str | None = None
+    reference: Callable | None = None
     refuses: bool = False
     warns: bool = False
     dtype: str | None = None
@@ -529,6 +544,7 @@ def excused(call: Call) -> Excused:
         if d.kind == "accepts":
             out.accepts = True
             out.accepts_dtype = _float_dtype(call)
+            out.reference = d.reference or out.reference
         elif d.kind == "refuses":
             out.refuses = True
         elif d.kind == "dtype":

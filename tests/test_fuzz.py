@@ -385,16 +385,16 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
     source = _source(arrays, dtypes)
     grads = tuple(n for n in source if dtypes[n] in FLOATS and n not in entry.no_grad)
     seed = zlib.crc32(repr(sorted(dtypes.items())).encode())
+    # float64 wherever a real number belongs (an integer target too): the exact answer
+    wide = {n: "float64" if np.issubdtype(arrays[n].dtype, np.floating) else "int64" for n in dtypes}
+    half = [dtypes[n] for n in through if dtypes[n] in ("float16", "bfloat16")]
+    exact_fn = runner.loss_function("torch", loss, through, half[0]) if half else torch_fn  # as tolerances.py
     if deviations.unsafe(deviations.Call(loss, source, dtypes, options)) or _refused_by_ours(entry, ours_fn, source,
                                                                                             dtypes, options):
         refused = Outcome(error=RuntimeError("undefined behaviour in torch"))
         (same, cot), (exact, wide_cot) = (refused, None), (refused, None)
     else:
         same, cot = _torch_call(torch_fn, source, dtypes, torch_options, grads, seed)
-        # float64 wherever a real number belongs (an integer target too): the exact answer
-        wide = {n: "float64" if np.issubdtype(arrays[n].dtype, np.floating) else "int64" for n in dtypes}
-        half = [dtypes[n] for n in through if dtypes[n] in ("float16", "bfloat16")]
-        exact_fn = runner.loss_function("torch", loss, through, half[0]) if half else torch_fn  # as tolerances.py
         exact, wide_cot = _torch_call(exact_fn, source, wide, torch_options, grads, seed, cot)
     cot = wide_cot if cot is None else cot
     real = tuple(n for n in arrays if np.issubdtype(arrays[n].dtype, np.floating))
@@ -404,6 +404,9 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
     own = [k for k in entry.ours_only if k in options and not OWN_OPTIONS[k](options[k])]
     if own:  # an option of ours alone with a value we refuse: torch cannot say
         same, expect_error = Outcome(error=ValueError(f"{own[0]} {options[own[0]]!r}")), True
+    if same.error is not None and excused.accepts and excused.reference is not None:  # torch answers another call
+        exact, wide_cot = _torch_call(exact_fn, excused.reference(source), wide, torch_options, grads, seed)
+        cot = wide_cot
     if same.error is not None and excused.accepts:
         same = exact if exact.error is None else same  # torch has no answer in these dtypes: the exact one judges
         same_dtype = excused.accepts_dtype or same.dtype
