@@ -456,6 +456,13 @@ DEVIATIONS += (
         "the value is the same; torch's gradient there has no correct digit to compare with",
         _ctc_huge_log_probs),
     Deviation(
+        "ctc-lengths-shape", ("ctc_loss",), "refuses",
+        "takes input_lengths and target_lengths of any shape with one element per sequence ((1, N), (N, 1))",
+        "wants (N,) (or a tuple of N ints; () or an int unbatched), and raises a ValueError otherwise",
+        "one length per sequence is a vector",
+        lambda call: call.exact_error is None and any(
+            n in call.arrays and call.arrays[n].ndim > 1 for n in ("input_lengths", "target_lengths"))),
+    Deviation(
         "ctc-non-integer-targets", ("ctc_loss",), "refuses",
         "takes boolean and floating targets (read as labels)",
         "wants integer class indices, as every loss with class indices, and raises a TypeError otherwise",
@@ -546,7 +553,7 @@ def excused(call: Call) -> Excused:
             out.accepts_dtype = _float_dtype(call)
             out.reference = d.reference or out.reference
         elif d.kind == "refuses":
-            out.refuses = True
+            out.refuses, out.accepts = True, False  # ours refuses, also where torch lacks a half-precision kernel
         elif d.kind == "dtype":
             out.dtype = _float_dtype(call)
         else:
