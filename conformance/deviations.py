@@ -171,7 +171,8 @@ def _soft_margin_overflow(call):
     over = np.isfinite(z) & (z > 700.0)
     if not over.any():
         return None
-    whole = call.option("reduction", "mean") != "none" or over.shape != call.arrays["input"].shape
+    whole = (call.option("reduction", "mean") != "none" or over.shape != call.arrays["input"].shape
+             or any(call.option(k) is not None for k in ("size_average", "reduce")))  # legacy: maybe reduced
     return {"value": np.True_ if whole else over, "input": np.True_ if whole else over, "target": np.True_}
 
 
