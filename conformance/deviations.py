@@ -361,7 +361,27 @@ def _smoothed_one_sample(call):
             and x.ndim == 1 and t is not None and t.shape == (1,) and call.dtypes["target"] not in FLOATS)
 
 
+def _bce_logits_cancellation(call):
+    """The input's gradient where pos_weight * target dwarfs 1 - target at x > 0."""
+    if "pos_weight" not in call.arrays or any(call.dtypes[n] not in FLOATS for n in ("input", "target", "pos_weight")):
+        return None
+    try:
+        x, t, p = np.broadcast_arrays(call.arrays["input"], call.arrays["target"], call.arrays["pos_weight"])
+    except ValueError:
+        return None
+    with np.errstate(all="ignore"):
+        mask = (x > 0) & (np.abs(p * t) > 1e8 * np.abs(1 - t))
+    return {"input": mask if mask.shape == call.arrays["input"].shape else np.True_} if mask.any() else None
+
+
 DEVIATIONS += (
+    Deviation(
+        "bce-logits-pos-weight-cancellation", ("binary_cross_entropy_with_logits",), "elements",
+        "computes the input's gradient as (1 + (p - 1) t) sigmoid(x) - p t, which cancels where p t dwarfs 1 - t "
+        "at x > 0 (with p t = 1e34 all of 1 - t is lost: 0 for -9999)",
+        "computes 1 - t - (1 + (p - 1) t) sigmoid(-x) there; not compared where p t > 1e8 |1 - t|",
+        "the derivative, without the cancellation",
+        _bce_logits_cancellation),
     Deviation(
         "smoothed-one-sample", ("cross_entropy",), "accepts",
         "raises for a (C,) input with a (1,) target and label_smoothing > 0 (an in-place update of its smoothing "
