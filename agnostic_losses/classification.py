@@ -120,7 +120,7 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
     """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
 
     ``target`` holds class indices (checked) or class probabilities of the
-    logits' shape.  float16/bfloat16 logits are taken in float32 (torch's
+    logits' shape (their 'mean' divides by the number of positions, NaN for empty logits).  float16/bfloat16 logits are taken in float32 (torch's
     working precision); the result is in that precision.
     """
     axis = _class_axis(logits)
@@ -132,10 +132,13 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
         return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing)
     (target,) = working_precision(xp, target)
     if label_smoothing:
-        target = target * (1 - label_smoothing) + label_smoothing / logits.shape[axis]
+        n = logits.shape[axis]
+        target = target * (1 - label_smoothing) + (label_smoothing / n if n else math.inf)  # no class: empty
     if weight is not None:
         logp = logp * _on_class_axis(xp, weight, logits.ndim, axis)
-    return -xp.sum(logp * target, axis=axis), None
+    out = -xp.sum(logp * target, axis=axis)
+    # torch's 'mean' divides by numel / C, 0 / 0 for logits with no element (also of N positions of no class)
+    return out, (xp.zeros_like(out) if math.prod(logits.shape) == 0 else None)
 
 
 @silent_nonfinite

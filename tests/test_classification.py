@@ -101,6 +101,19 @@ def test_cross_entropy_semantics_against_torch():
     assert_close(al.cross_entropy(*k_dim, reduction="none"), F.cross_entropy(*map(t, k_dim), reduction="none").numpy())
 
 
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 3)])
+def test_cross_entropy_of_probabilities_with_no_logit_is_torchs(backend, shape):
+    """Probability targets of logits with no element: 'mean' divides by numel / C, NaN as torch's (also for
+    N positions of no class), and label smoothing over no class is defined (found by the fuzz)."""
+    x = np.zeros(shape)
+    for reduction in ("none", "mean", "sum"):
+        for label_smoothing in (0.0, 0.25):
+            kwargs = {"reduction": reduction, "label_smoothing": label_smoothing}
+            ours = al.cross_entropy(backend.asarray(x, "float64"), backend.asarray(x, "float64"), **kwargs)
+            ref = F.cross_entropy(torch.tensor(x), torch.tensor(x), **kwargs).numpy()
+            assert_close(backend.to_numpy(ours), ref, what=str(kwargs))
+
+
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
     """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations); the
     probabilistic losses' cases are in test_probabilistic.py."""

@@ -146,6 +146,27 @@ def test_every_chunk_size_gives_torchs_values_and_gradients(backend, name, reduc
                 assert_close(g[k], unfused[1][k], what=f"{what} d/d{k} (unfused)")
 
 
+@pytest.mark.parametrize("wide", ["linear_bias", "weight"])
+def test_a_wider_bias_or_weight_promotes_the_result(backend, wide):
+    """float32 input and linear weight with a float64 ``linear_bias`` or ``weight``: torch's reference path
+    refuses (its matrix product wants one dtype); ours promotes, as every loss does (deviation
+    mixed-float-dtypes), and computes torch's float64 value."""
+    arrays, options = CASES["indices_bias_weight_smoothing_ignored"]
+    dtypes = {k: "float64" if k == wide else "float32" for k in ("input", "linear_weight", "linear_bias", "weight")}
+    given = {k: a if k == "target" else backend.asarray(a.astype(np.float32).astype(np.float64), dtypes[k])
+             for k, a in arrays.items()}
+    ref = F.linear_cross_entropy(*(torch.tensor(arrays[k].astype(np.float32).astype(np.float64))
+                                   for k in ("input", "linear_weight")), torch.tensor(arrays["target"]),
+                                 linear_bias=torch.tensor(arrays["linear_bias"].astype(np.float32).astype(np.float64)),
+                                 weight=torch.tensor(arrays["weight"].astype(np.float32).astype(np.float64)),
+                                 **options)
+    given["target"] = backend.asarray(arrays["target"], "int64")
+    for reduction in ("none", "mean"):
+        out = al.linear_cross_entropy(**given, **options, reduction=reduction)
+        assert backend.to_numpy(out).dtype == np.float64, (reduction, out.dtype)
+    assert_close(backend.to_numpy(al.linear_cross_entropy(**given, **options)), ref.numpy(), "float32")
+
+
 def _cross_entropy_of_linear(input, linear_weight, target, linear_bias=None, weight=None, reduction="mean",
                              ignore_index=-100, label_smoothing=0.0):
     c, d, h = linear_weight.shape[0], tuple(linear_weight.shape[1:-1]), linear_weight.shape[-1]
