@@ -334,6 +334,17 @@ def _no_classes(call):
             and call.dtypes["target"] not in FLOATS)  # class indices (a floating target is probabilities)
 
 
+def _smoothed_sum_of_nothing(call):
+    """cross_entropy's class-index 'sum' with label smoothing over logits of no class at no position."""
+    x, t = call.arrays.get("input"), call.arrays.get("target")
+    if x is None or t is None or call.dtypes.get("target") in FLOATS or not call.option("label_smoothing", 0.0) > 0:
+        return None
+    w = call.arrays.get("linear_weight")
+    classes = (w.shape[0] if w is not None and w.ndim else None) if call.loss == "linear_cross_entropy" \
+        else (x.shape[1] if x.ndim >= 2 else x.shape[0] if x.ndim else None)
+    return {"value": np.True_} if classes == 0 and t.size == 0 else None
+
+
 def _tiny_weight_sum(call):
     """l1/mse's weighted mean where the weights' sum squared is below the dtype's range (JAX's -a / b**2)."""
     w = call.arrays.get("weight")
@@ -403,6 +414,13 @@ DEVIATIONS += (
         "applies the same shape rules whatever C, and raises a ValueError",
         "there is no class to score",
         _no_classes),
+    Deviation(
+        "smoothed-sum-of-nothing", ("cross_entropy", "linear_cross_entropy"), "elements",
+        "gives NaN for the 'sum' of class-index targets with label_smoothing > 0 where the logits have no class "
+        "and no position (its smoothing term, a sum over nothing, times label_smoothing / C = inf)",
+        "gives 0, the sum over no position",
+        "a sum over no element is 0; the mean stays NaN, as torch's",
+        _smoothed_sum_of_nothing, nan_only=True),
     Deviation(
         "tiny-weight-sum", ("l1_loss", "mse_loss"), "elements",
         "differentiates the weighted mean sum(w l) / sum(w) as -(a / b) / b",

@@ -317,7 +317,7 @@ def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=N
     """The worst error of ``ours`` against ``exact`` off ``mask``, element by element, as a multiple of what
     that element allows (over 1: a failure; inf: NaN or an infinity where neither the exact answer nor torch's
     own result in these dtypes, ``same``, has it).  A finite element may be off by the dtype's tolerance (at
-    least ``narrowest``'s, where torch computes in that dtype), or by as much as torch's own.  ``normwise``:
+    least ``narrowest``'s, where torch computes in that dtype), or by twice torch's own error.  ``normwise``:
     as the conformance suite (tolerances.py); ``scale``: the magnitude the rounding of a difference is
     relative to, where ``exact`` is a difference of larger terms."""
     ours, exact = np.array(ours, dtype=np.float64), np.array(exact, dtype=np.float64)
@@ -341,7 +341,9 @@ def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=N
     size = np.maximum(size.max(initial=0.0) if normwise else size, max(atol / rtol, scale or 0.0))
     err = np.abs(ours[finite] - exact[finite]) / size
     torch_err = np.where(np.isfinite(same[finite]), np.abs(same[finite] - exact[finite]) / size, math.inf)
-    return float(np.max(err / np.maximum(rtol, torch_err), initial=0.0))
+    # where torch itself is off by about the tolerance the input is ill-conditioned in this dtype (a cancellation,
+    # an overflow), and two roundings of one formula land a factor apart: twice torch's error is allowed there
+    return float(np.max(err / np.maximum(rtol, 2 * torch_err), initial=0.0))
 
 
 def _weighted_mean_scale(loss, source, options):
