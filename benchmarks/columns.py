@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 import warnings
@@ -11,7 +12,7 @@ import numpy as np
 from data import describe, make_arrays
 from memory import column_memory
 from peers import jax_peer, log_softmax, torch_peer
-from table import PASSES, ours_fn
+from table import INPUT_GRAD, PASSES, ours_fn
 from timing import timed
 from torch_calls import sides, torch_call, torch_loss, torch_sides, torch_sync, torch_tensors
 
@@ -40,6 +41,12 @@ def column_torch(bench, arrays, size, device, results):
     with torch.no_grad():
         values = [float(torch_loss(fn, bench)(*tensors)) for _, fn in sides(bench)]
     results["forward"]["torch difference"] = difference(*values)
+    if INPUT_GRAD in results:  # the target (and other arrays) as data, not parameters: only the input's gradient
+        input_only = dataclasses.replace(bench, grads=bench.grads[:1])
+        tensors = torch_tensors(input_only, arrays, device)
+        t = timed(torch_sides(input_only, tensors, True, sync), size)
+        results[INPUT_GRAD].update({"torch ours ms": t["ours"] * 1e3, "torch peer ms": t["peer"] * 1e3,
+                                    "torch": t["ours"] / t["peer"]})
 
 
 def column_compile(bench, arrays, size, device, results):
@@ -158,9 +165,14 @@ COLUMN_FUNCTIONS = {"torch": column_torch, "compile": column_compile, "jax": col
 
 
 def run_entry(bench, size, device, columns, log=print):
-    """The rows (forward, forward+backward) of one entry at one size; a column that fails records its error."""
+    """The rows (forward, forward+backward, and on torch forward+backward with the input's gradient alone where
+    the entry differentiates several arrays) of one entry at one size, none where the entry has no shapes at
+    that size; a column that fails records its error."""
+    if size not in bench.shapes:
+        return []
     arrays = make_arrays(bench, size)
-    results = {p: {"loss": bench.name, "size": size, "pass": p, "shapes": describe(arrays)} for p in PASSES}
+    passes = PASSES + ((INPUT_GRAD,) if "torch" in columns and len(bench.grads) > 1 else ())
+    results = {p: {"loss": bench.name, "size": size, "pass": p, "shapes": describe(arrays)} for p in passes}
     for column in columns:
         start = time.perf_counter()
         try:
@@ -174,4 +186,4 @@ def run_entry(bench, size, device, columns, log=print):
         gc.collect()
         for row in results.values():
             row[f"{column} s"] = time.perf_counter() - start
-    return [results[p] for p in PASSES]
+    return [results[p] for p in passes]

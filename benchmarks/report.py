@@ -7,6 +7,9 @@ import os
 import statistics
 
 from _common import write
+from table import BELOW_1E5, INPUT_GRAD, SIZES
+
+DYNAMIC_PROGRAMS = ("ctc_loss", "linear_cross_entropy")  # their targets below 1e5 elements are 4x, not 2.5x
 
 def fmt(x, digits=3):
     return f"{x:.{digits}g}" if isinstance(x, float) else ("" if x is None else str(x))
@@ -23,8 +26,9 @@ def _worst(rows, key):
     return max(rows, key=lambda r: r[key]) if rows else None
 
 
-def summary(rows):
-    """The project's targets, each with the measured figure, whether it holds and the worst loss."""
+def summary(rows, imports=None):
+    """The project's targets (issue 26's at every size of the sweep), each with the measured figure, whether it
+    holds and the worst loss; ``imports``: ``import_time()``'s."""
     out = []
 
     def target(label, value, limit, worst=None, op="<="):
@@ -36,13 +40,33 @@ def summary(rows):
         out.append({"target": label, "value": value, "limit": limit, "holds": holds,
                     "text": f"[{'holds' if holds else 'FAILS'}] {label}: {value:.3g} (target {op} {limit}){where}"})
 
-    large = [r for r in rows if r["size"] == "large" and r["pass"] == "forward+backward" and "torch" in r]
-    w = _worst(large, "torch")
-    target("torch eager, large, forward+backward: max ours/torch", w and w["torch"], 1.2, w)
-    target("torch eager, large, forward+backward: median ours/torch",
-           statistics.median(r["torch"] for r in large) if large else None, 1.0)
-    w = _worst([r for r in rows if r["size"] == "small"], "torch")
-    target("torch eager, small, both passes: max ours/torch", w and w["torch"], 1.5, w)
+    def torch_rows(size, passes):
+        return [r for r in rows if r["size"] == size and r["pass"] in passes and isinstance(r.get("torch"), float)]
+
+    def median(chosen):
+        return statistics.median(r["torch"] for r in chosen) if chosen else None
+
+    backward = ("forward+backward", INPUT_GRAD)
+    for size in SIZES:  # from 1e5 elements up: throughput; below: the cost of a call
+        chosen = torch_rows(size, backward)
+        if not chosen:
+            continue
+        if size not in BELOW_1E5:
+            w = _worst(chosen, "torch")
+            target(f"torch eager, {size}, forward+backward: max ours/torch", w["torch"], 1.2, w)
+            target(f"torch eager, {size}, forward+backward: median ours/torch", median(chosen), 1.0)
+            continue
+        target(f"torch eager, {size}, forward+backward: median ours/torch", median(chosen), 1.5)
+        for label, limit, picked in (("", 2.5, [r for r in chosen if r["loss"] not in DYNAMIC_PROGRAMS]),
+                                     (" (dynamic programs)", 4.0, [r for r in chosen
+                                                                   if r["loss"] in DYNAMIC_PROGRAMS])):
+            w = _worst(picked, "torch")
+            if w:
+                target(f"torch eager, {size}, forward+backward: max ours/torch{label}", w["torch"], limit, w)
+        chosen = torch_rows(size, ("forward",))
+        w = _worst(chosen, "torch")
+        target(f"torch eager, {size}, forward (no_grad): median ours/torch", median(chosen), 1.3)
+        target(f"torch eager, {size}, forward (no_grad): max ours/torch", w and w["torch"], 2.5, w)
     w = _worst([r for r in rows if not str(r.get("jax peer", "jnp")).startswith("jnp")], "jax")
     target("jax.jit vs optax: max ours/optax", w and w["jax"], 1.05, w)
     w = _worst([r for r in rows if str(r.get("jax peer", "")).startswith("jnp")], "jax")
@@ -50,16 +74,44 @@ def summary(rows):
         out.append({"target": "jax.jit vs jnp formula (no target)", "value": w["jax"], "holds": None,
                     "text": f"[info] jax.jit vs jnp formula: max ours/formula {w['jax']:.3g} "
                             f"(worst: {w['loss']} {w['size']} {w['pass']})"})
-    w = _worst([r for r in rows if r["size"] != "small"], "compiled/eager")
-    target("ours compiled / torch.nn.functional eager, max (medium and large)", w and w["compiled/eager"], 1.0, w)
-    w = _worst([r for r in rows if r["size"] == "small"], "compiled/eager")
+    w = _worst([r for r in rows if r["size"] not in BELOW_1E5], "compiled/eager")
+    target("ours compiled / torch.nn.functional eager, max (from 1e5 elements)", w and w["compiled/eager"], 1.0, w)
+    w = _worst([r for r in rows if r["size"] in BELOW_1E5], "compiled/eager")
     if w:
         out.append({"target": "ours compiled / torch eager, small (no target)", "value": w["compiled/eager"],
-                    "holds": None, "text": f"[info] ours compiled / torch eager, small: max "
-                                           f"{w['compiled/eager']:.3g} (worst: {w['loss']} {w['pass']})"})
+                    "holds": None, "text": f"[info] ours compiled / torch eager, below 1e5 elements: max "
+                                           f"{w['compiled/eager']:.3g} (worst: {w['loss']} {w['size']} {w['pass']})"})
     w = _worst(rows, "memory")
     target("peak memory of forward+backward: max ours/torch", w and w["memory"], 1.2, w)
+    if imports:
+        target("import agnostic_losses, cold, ms (median of fresh processes)", imports["ms"], 50.0)
+        out.append({"target": "import agnostic_losses imports no framework", "value": None,
+                    "holds": not imports["frameworks"],
+                    "text": f"[{'FAILS' if imports['frameworks'] else 'holds'}] import agnostic_losses imports no "
+                            f"framework: {', '.join(imports['frameworks']) or 'none imported'}"})
     return out
+
+
+_IMPORT = ("import sys, time; t = time.perf_counter(); import agnostic_losses; t = time.perf_counter() - t; "
+           "print(t, *[m for m in ('torch', 'jax', 'cupy', 'dask', 'array_api_strict') if m in sys.modules])")
+
+
+def import_time(runs=7):
+    """``import agnostic_losses`` in fresh interpreters: the median milliseconds (NumPy and array-api-compat
+    included) and the frameworks it imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    found, frameworks = [], set()
+    for _ in range(runs):
+        words = subprocess.run([sys.executable, "-c", _IMPORT], capture_output=True, text=True, env=env,
+                               check=True).stdout.split()
+        found.append(float(words[0]) * 1e3)
+        frameworks.update(words[1:])
+    return {"ms": statistics.median(found), "frameworks": sorted(frameworks)}
 
 
 def ranking(rows, key, size, pass_, n=5):
@@ -82,7 +134,8 @@ def notes_text(rows, extra, bench_notes, device):
            + ("(torch.cuda.max_memory_allocated)." if device == "cuda" else
               "(a fresh process each, growth of the peak RSS over the set-up; VmHWM reset after one warm-up call)."),
            "Forward on torch runs under no_grad; forward+backward is the gradient of the 'mean' loss with respect "
-           "to every floating input torch differentiates. Sizes: " + "; ".join(
+           "to every floating input torch differentiates; " + INPUT_GRAD + ": the same with only the input "
+           "requiring grad (torch column; entries that differentiate several arrays). Sizes: " + "; ".join(
                sorted({f"{r['loss']} {r['size']}: {r['shapes']}" for r in rows if r["pass"] == "forward"})) + ".",
            *bench_notes]
     modes = sorted({f"{r['loss']} {r['size']} {r['pass']}: {r['compile mode']}" for r in rows
@@ -97,10 +150,15 @@ def notes_text(rows, extra, bench_notes, device):
     out.append("Summary against the project's targets:")
     out.append("")
     out += [f"- {s['text']}" for s in extra["summary"]]
-    for key, label in (("torch", "torch eager"), ("jax", "jax")):
-        worst = ranking(rows, key, "large", "forward+backward")
+    for key, label, size, pass_ in (("torch", "torch eager", "large", "forward+backward"),
+                                    ("jax", "jax", "large", "forward+backward"),
+                                    ("torch", "torch eager", "small", "forward+backward"),
+                                    ("torch", "torch eager", "small", "forward")):
+        worst = ranking(rows, key, size, pass_)
         if worst:
-            out.append(f"- worst {label} ratios, large, forward+backward: {worst}")
+            out.append(f"- worst {label} ratios, {size}, {pass_}: {worst}")
+    if extra.get("import"):
+        out.append(f"- import agnostic_losses: {extra['import']['ms']:.3g} ms cold (median of fresh processes)")
     if extra.get("bandwidth"):
         out += ["", ("Bandwidth of the forward at 1e8 float32 elements (bytes the minimal algorithm reads and "
                      "writes / time), as a fraction of torch.clone's on the same GPU in the same run:"), "",

@@ -1,7 +1,12 @@
-"""The benchmark suite: every loss, ours against its peers, at a small and a large size.
+"""The benchmark suite: every loss, ours against its peers, at a small and a large size, or at every size.
 
     python benchmarks/suite.py [--quick] [--device cpu|cuda] [--loss a,b] [--only torch,compile,jax,numpy,memory]
-                               [--sizes small,large]
+                               [--sizes small,large | --sweep]
+
+Sizes (``--sweep``: all of them): small (per call: 64 elements, a batch of
+32 x 10), 1e4, medium (1e5), 1e6, 4e6 and large (1e7 elements; the
+cross-entropies' logits 10 x 1000, 256 x 1000, 1024 x 1000, 4096 x 1000 and
+4096 x 32768 between small and large).
 
 For every loss, forward and forward + backward (the gradient of the 'mean'
 loss with respect to every floating input torch differentiates), as ratios
@@ -58,14 +63,14 @@ from bandwidth import BANDWIDTH, bandwidth
 from columns import run_entry, short
 from data import make_arrays
 from memory import memory_worker
-from report import line, notes_text, summary, table_text
-from table import BENCHES, BY_NAME, PASSES, QUICK, SIZES, ours_fn
+from report import import_time, line, notes_text, summary, table_text
+from table import BENCHES, BY_NAME, INPUT_GRAD, PASSES, QUICK, SIZES, ours_fn
 from timing import use_quick_budget
 
 COLUMNS = ("torch", "compile", "jax", "numpy", "memory")
 _ARG_THREADS = None  # --threads, as parsed
 # what tests/test_benchmarks.py and other scripts take from the entry point, besides main and run
-__all__ = ["BENCHES", "BY_NAME", "COLUMNS", "PASSES", "QUICK", "SIZES", "main", "make_arrays", "run", "run_entry",
+__all__ = ["BENCHES", "BY_NAME", "COLUMNS", "INPUT_GRAD", "PASSES", "QUICK", "SIZES", "main", "make_arrays", "run", "run_entry",
            "summary"]
 
 
@@ -78,8 +83,9 @@ def main(argv=None):
     p.add_argument("--loss", default="", help="comma-separated entries or function names, measured in that order "
                    "(default: all)")
     p.add_argument("--only", default="", help=f"comma-separated columns of {','.join(COLUMNS)} (default: all)")
-    p.add_argument("--sizes", default="", help="comma-separated of small,medium,large "
+    p.add_argument("--sizes", default="", help=f"comma-separated of {','.join(SIZES)} "
                                                "(default: small,large; --quick: small,medium)")
+    p.add_argument("--sweep", action="store_true", help="every size, " + ",".join(SIZES))
     p.add_argument("--name", default="", help="result file name (default suite-<device>[-quick])")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--threads", type=int, default=None,
@@ -109,7 +115,8 @@ def main(argv=None):
     bad = sorted(set(columns) - set(COLUMNS)) + sorted(set(args.sizes.split(",")) - set(SIZES) - {""})
     if bad:
         p.error(f"unknown column or size {bad}")
-    sizes = [s for s in args.sizes.split(",") if s] or (["small", "medium"] if args.quick else ["small", "large"])
+    sizes = (list(SIZES) if args.sweep else [s for s in args.sizes.split(",") if s]) or (
+        ["small", "medium"] if args.quick else ["small", "large"])
     return run(chosen, sizes, columns, args.device,
                None if args.no_write else (args.name or f"suite-{args.device}" + ("-quick" if args.quick else "")),
                quick=args.quick)
@@ -157,7 +164,8 @@ def run(chosen, sizes, columns, device, name=None, log=print, quick=False):
                 extra["bandwidth"] = bandwidth(names)
             except Exception as e:  # noqa: BLE001 - the rest is written all the same
                 log(f"bandwidth failed: {short(e)}")
-    extra["summary"] = summary(rows)
+    extra["import"] = import_time()
+    extra["summary"] = summary(rows, extra["import"])
     n = str(THREADS or _ARG_THREADS or "")
     extra["threads"] = (f"--threads {n}: torch and the BLAS on {n} thread(s)"
                         + (", XLA's CPU thread pool on one" if n == "1" else "")

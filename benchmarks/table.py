@@ -16,7 +16,9 @@ from peers import (OPTAX_CE, OPTAX_HUBER, OPTAX_KL, OPTAX_LINEAR_CE, OPTAX_SIGMO
                    f_triplet, optax_ctc)
 
 PASSES = ("forward", "forward+backward")
-SIZES = ("small", "medium", "large")
+INPUT_GRAD = "fwd+bwd, input grad"  # forward+backward with only the input requiring grad (entries with several)
+SIZES = ("small", "1e4", "medium", "1e6", "4e6", "large")  # the sweep, about 1e2 to 1e7 elements; medium is 1e5
+BELOW_1E5 = ("small", "1e4")  # the sizes of the per-call targets; the others have the throughput targets
 
 
 def _same(shape, names):
@@ -27,10 +29,14 @@ def _class_shapes(n, c, probabilities=False):
     return {"input": (n, c), "target": (n, c) if probabilities else (n,)}
 
 
-ELEMENTWISE = {"small": (8,), "medium": (100, 1000), "large": (1000, 10_000)}  # 1e7 elements
-ROWS = {"small": (4, 5), "medium": (256, 1024), "large": (4096, 32_768)}  # logits (N, C)
-WIDE = {"small": (4, 5), "medium": (100, 1000), "large": (1000, 10_000)}  # (N, C), 1e7 elements
-VECTORS = {"small": (4, 3), "medium": (100, 1000), "large": (10_000, 1000)}  # (N, D), 1e7 elements each
+# (rows, columns) at 1e4, 1e5, 1e6 and 4e6 elements, the sweep's middle sizes of every 2-d entry
+_SWEEP = {"1e4": (10, 1000), "medium": (100, 1000), "1e6": (1000, 1000), "4e6": (4000, 1000)}
+ELEMENTWISE = {"small": (64,), **_SWEEP, "large": (1000, 10_000)}  # 1e7 elements
+# logits (N, C): a batch of 32 x 10 classes, then 10, 256, 1024 and 4096 rows of 1000 classes, and 4096 x 32768
+ROWS = {"small": (32, 10), "1e4": (10, 1000), "medium": (256, 1000), "1e6": (1024, 1000), "4e6": (4096, 1000),
+        "large": (4096, 32_768)}
+WIDE = {"small": (32, 10), **_SWEEP, "large": (1000, 10_000)}  # (N, C), 1e7 elements
+VECTORS = {"small": (32, 10), **_SWEEP, "large": (10_000, 1000)}  # (N, D), 1e7 elements each
 
 
 @dataclass(frozen=True)
@@ -95,10 +101,10 @@ BENCHES = (
           {k: _class_shapes(*v) for k, v in ROWS.items()}, f_multi_margin, ("input",)),
     Bench("multilabel_margin_loss", "multilabel_margin_loss", {"input": normal, "target": label_lists},
           {k: _same(v, ("input", "target")) for k, v in
-           {"small": (4, 5), "medium": (64, 64), "large": (1024, 256)}.items()},
+           {"small": (32, 10), "1e4": (100, 100), "medium": (316, 316), "large": (1024, 256)}.items()},
           f_multilabel_margin, ("input",),
           note="multilabel_margin_loss, large: N=1024, C=256 (the NumPy and jnp formulas hold an (N, C, C) temporary: "
-               "6.7e7 elements; N=C=1024 would be 1e9)."),
+               "6.7e7 elements; N=C=1024 would be 1e9); not measured at 1e6 and 4e6 for the same reason."),
     Bench("cosine_embedding_loss", "cosine_embedding_loss", {"input1": normal, "input2": normal, "target": signs},
           {k: {"input1": v, "input2": v, "target": v[:1]} for k, v in VECTORS.items()},
           f_cosine_embedding, ("input1", "input2")),
@@ -112,19 +118,22 @@ BENCHES = (
           {"log_probs": normal, "targets": ctc_targets, "input_lengths": full_length("log_probs", 0),
            "target_lengths": full_length("targets", 1)},
           {k: {"log_probs": (t, n, c), "targets": (n, s), "input_lengths": (n,), "target_lengths": (n,)}
-           for k, (t, n, c, s) in {"small": (8, 2, 5, 3), "medium": (50, 16, 32, 10),
-                                   "large": (500, 32, 64, 100)}.items()},
+           for k, (t, n, c, s) in {"small": (20, 2, 5, 4), "1e4": (50, 8, 25, 10), "medium": (50, 16, 32, 10),
+                                   "1e6": (250, 32, 128, 50), "large": (500, 32, 64, 100)}.items()},
           f_ctc, ("log_probs",), through=("log_probs",), optax=optax_ctc,
           no_compile={"medium": "dynamo unrolls ours' Python loop over the T time steps: compiling the forward "
                                 "at T=50 alone took about 110 s on 2 cores",
+                      "1e6": "dynamo unrolls ours' Python loop over the T time steps (T=250)",
                       "large": "dynamo unrolls ours' Python loop over the T time steps (T=500); compiling the "
                                "forward at T=50 alone took about 110 s on 2 cores"},
           note="ctc_loss: logits (T, N, C) through log_softmax inside the timed function (the gradient is the "
-               "logits'); full-length sequences, S = T/5 labels, blank 0; NumPy gets the log-probabilities."),
+               "logits'); full-length sequences, S = T/5 labels, blank 0; NumPy gets the log-probabilities; the "
+               "large size has 1e6 logits (not measured at 4e6)."),
     Bench("linear_cross_entropy", "linear_cross_entropy",
           {"input": normal, "linear_weight": scaled_normal, "target": class_indices("linear_weight", 0)},
           {k: {"input": (n, h), "linear_weight": (v, h), "target": (n,)}
-           for k, (n, h, v) in {"small": (4, 8, 5), "medium": (256, 128, 1024),
+           for k, (n, h, v) in {"small": (32, 16, 10), "1e4": (10, 64, 1000), "medium": (256, 128, 1000),
+                                "1e6": (1024, 256, 1000), "4e6": (4096, 256, 1000),
                                 "large": (4096, 1024, 32_768)}.items()},
           f_linear_cross_entropy, ("input", "linear_weight"), optax=OPTAX_LINEAR_CE,
           note="linear_cross_entropy: peer torch.nn.functional.linear_cross_entropy with options=None "

@@ -6,8 +6,10 @@ import time
 
 from _common import compare
 
-BUDGET = {"small": (0.3, 20, 200), "medium": (1.0, 5, 50), "large": (2.0, 3, 10)}  # seconds, min, max repeats
-QUICK_BUDGET = {"small": (0.1, 15, 100), "medium": (0.3, 5, 30), "large": (1.0, 3, 5)}
+BUDGET = {"small": (0.3, 20, 200), "1e4": (0.5, 10, 100), "medium": (1.0, 5, 50), "1e6": (1.5, 5, 30),
+          "4e6": (2.0, 3, 15), "large": (2.0, 3, 10)}  # seconds, min, max repeats
+QUICK_BUDGET = {"small": (0.1, 15, 100), "1e4": (0.2, 10, 50), "medium": (0.3, 5, 30), "1e6": (0.5, 3, 10),
+                "4e6": (1.0, 3, 5), "large": (1.0, 3, 5)}
 _budget = BUDGET  # the suite's run(quick=True) switches it for the whole run
 
 
