@@ -42,13 +42,18 @@ def namespace(loss: str, **arrays):
         raise TypeError(
             f"{loss}: all arrays must come from one array library, got {found}"
         ) from None
+    one_device(loss, given)
+    return xp
+
+
+def one_device(loss: str, given: dict) -> None:
+    """The arrays ``given`` (name -> array) live on one device, where their library places them itself."""
     if len(given) < 2:
-        return xp
+        return
     places = {name: d for name, d in ((name, placement(a)) for name, a in given.items()) if d is not None}
     if any(d != next(iter(places.values())) for d in places.values()):  # CuPy's devices do not hash
         found = ", ".join(f"{name} on {d}" for name, d in places.items())
         raise ValueError(f"{loss}: all arrays must be on one device, got {found}")
-    return xp
 
 
 def floating(loss: str, xp, **arrays) -> None:

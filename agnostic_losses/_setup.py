@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 
 from . import _checks as checks
-from ._primitives import as_array, is_array, quiet
+from ._primitives import as_array, compiling, is_array, placement_function, quiet
 from ._checks import REDUCTIONS
-from ._reduction import as_dtype, legacy_reduction, one_dtype, working_precision
+from ._reduction import as_dtype, legacy_reduction
 
 
 class Setup:
@@ -56,20 +56,76 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
     """
     if legacy[0] is not None or legacy[1] is not None:
         reduction = legacy_reduction(*legacy, reduction)
+    options = (loss, reduction, reductions, targets, indices, result, common, working)
+    try:
+        key = options + tuple(None if a is None else (type(a), a.dtype) for a in arrays.values())
+        plan = None if compiling() else _PLANS.get(key)  # torch.compile: no guards on the cache
+    except (TypeError, AttributeError):  # an unhashable option, something that is no array: the checks name it
+        key = plan = None
+    if plan is None:
+        plan = _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working)
+        if key is not None and not compiling():
+            _PLANS[key] = plan
+    elif plan.placement is not None:  # devices are not in the key
+        where = [plan.placement(a) for a in arrays.values() if a is not None]
+        if any(d != where[0] for d in where):
+            checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error, naming them
+    xp, dtype, casts = plan
+    prepared = []
+    for a, chain in zip(arrays.values(), casts):
+        for to in chain:
+            a = xp.astype(a, to)
+        prepared.append(a)
+    return Setup(xp, reduction, dtype, tuple(prepared))
+
+
+class _Plan(tuple):
+    """What the checks of one signature found: ``xp``, the result's ``dtype`` and, per array, the dtypes it is
+    cast through (``casts``); ``placement``: the device of an array, where its library places arrays itself
+    (checked at each call), else None."""
+
+    __slots__ = ()
+
+    @property
+    def placement(self):
+        return self[3]
+
+    def __iter__(self):
+        return iter(self[:3])
+
+
+# (loss, reduction and setup's options, each array's type and dtype) -> _Plan: everything ``setup`` checks and
+# derives from them, found once per signature (a call of a small array would spend half its time there)
+_PLANS: dict = {}
+
+
+def _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working) -> _Plan:
+    """The checks of ``setup`` and what they find, from the arrays' types and dtypes (and, once, devices)."""
     xp = checks.namespace(loss, **arrays)
     checks.floating(loss, xp, **{k: a for k, a in arrays.items() if k not in targets and k not in indices})
     like = next(a for k, a in arrays.items() if a is not None and k not in indices and k not in targets)
-    prepared = {k: checks.numeric_like(loss, xp, k, a, like) if k in targets and a is not None else a
-                for k, a in arrays.items()}
+    dtypes = {k: None if a is None else a.dtype for k, a in arrays.items()}
+    casts = {k: [] for k in arrays}
+    for k in targets:  # an integer or boolean target in the first floating array's dtype, as torch takes it
+        if arrays[k] is not None and checks.numeric_like(loss, xp, k, arrays[k], like) is not arrays[k]:
+            casts[k].append(like.dtype)
+            dtypes[k] = like.dtype
     checks.reduction(loss, reduction, reductions)
     named = [k for k in arrays if k not in indices] if result is None else result
-    dtype = xp.result_type(*(prepared[k].dtype for k in named if prepared[k] is not None))  # dtypes: no 0-d rule
-    floats = [k for k in arrays if k not in indices]
-    if working:
-        prepared.update(zip(floats, working_precision(xp, *(prepared[k] for k in floats))))
-    if common:
-        prepared.update(zip(common, one_dtype(xp, *(prepared[k] for k in common))))
-    return Setup(xp, reduction, dtype, tuple(prepared.values()))
+    dtype = xp.result_type(*(dtypes[k] for k in named if dtypes[k] is not None))  # dtypes: no 0-d rule
+    floats = [k for k in arrays if k not in indices and dtypes[k] is not None]
+    if working:  # float16 and bfloat16 computed in float32, as torch does
+        for k in floats:
+            if xp.finfo(dtypes[k]).bits < 32:
+                casts[k].append(xp.float32)
+                dtypes[k] = xp.float32
+    if common:  # one dtype, so that a formula's in-place updates keep it
+        to = xp.result_type(*(dtypes[k] for k in common if dtypes[k] is not None))
+        for k in common:
+            if dtypes[k] is not None and dtypes[k] != to:
+                casts[k].append(to)
+                dtypes[k] = to
+    return _Plan((xp, dtype, tuple(tuple(c) for c in casts.values()), placement_function(like)))
 
 
 def silent_nonfinite(loss):

@@ -96,6 +96,26 @@ def test_common_casts_the_named_arrays_to_their_common_dtype(lib):
     assert dtypes(s) == [lib.dtype("float32")] * 2 and s.arrays[1] is x and s.dtype == lib.dtype("float32")
 
 
+def test_a_signature_seen_before_is_cast_and_checked_as_the_first_time(lib):
+    """``setup`` keeps what the checks of a signature (types, dtypes, options) found; a call seen before gets the
+    same casts (an integer target through the input's float16, as torch takes it, then float32) and the same
+    errors, also for what the signature does not hold (a device)."""
+    x, labels = lib.array("float16"), lib.array("int64", (2049, 0, 1))
+    for _ in range(2):
+        s = setup("cached_loss", "sum", {"input": x, "target": labels}, targets=("target",))
+        assert dtypes(s) == [lib.dtype("float32")] * 2 and np.asarray(s.arrays[1]).tolist() == [2048.0, 0.0, 1.0]
+        with pytest.raises(ValueError, match="cached_loss: reduction must be one of"):
+            setup("cached_loss", "average", {"input": x, "target": labels}, targets=("target",))
+        with pytest.raises(TypeError, match="cached_loss: target must be an array, got list"):
+            setup("cached_loss", "sum", {"input": x, "target": [1.0, 2.0, 3.0]}, targets=("target",))
+    if lib.name == "torch":  # arrays on two devices, after the same signature on one
+        elsewhere = lib.xp.zeros(3, dtype=lib.xp.int64, device="meta")
+        for _ in range(2):
+            with pytest.raises(ValueError, match="cached_loss: all arrays must be on one device, got input on cpu, "
+                                                 "target on meta"):
+                setup("cached_loss", "sum", {"input": x, "target": elsewhere}, targets=("target",))
+
+
 LEGACY = [((True, None), "mean"), ((None, True), "mean"), ((True, True), "mean"), ((False, None), "sum"),
           ((False, True), "sum"), ((None, False), "none"), ((True, False), "none"), ((False, False), "none")]
 

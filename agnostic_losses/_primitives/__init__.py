@@ -20,7 +20,8 @@ values and gradients.  See docs/design.md.
 from ._autodiff import custom_vjp, elementwise, elementwise_sum, stop_gradient
 from ._chunks import chunked, compiles_loops, row_chunk, scan
 from ._dispatch import (
-    array_namespace, as_array, compiling, device, divide, is_array, library_name, placement, quiet,
+    array_namespace, as_array, compiling, device, divide, is_array, library_name, placement, placement_function,
+    quiet,
 )
 from ._indexing import bin_sum, gathers_by_one_hot, mark, searchsorted, sort, take_along_axis, wide_indices
 from ._numerics import (
@@ -45,7 +46,7 @@ from ._settings import generic_primitives, using_generic, value_checks
 from ._values import host_values
 
 __all__ = [
-    "array_namespace", "is_array", "library_name", "device", "placement", "as_array", "divide", "quiet", "compiling",
+    "array_namespace", "is_array", "library_name", "device", "placement", "placement_function", "as_array", "divide", "quiet", "compiling",
     "generic_primitives", "using_generic", "value_checks", "host_values",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid",

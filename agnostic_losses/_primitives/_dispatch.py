@@ -121,6 +121,12 @@ def placement(x):
     return None if hook is None else hook(x)
 
 
+def placement_function(x):
+    """``placement`` for the arrays of ``x``'s library, or None where that library places none itself (a
+    caller that checks many arrays of one library looks it up once)."""
+    return own(x, "placement")
+
+
 def as_array(x):
     """``x``, with a NumPy scalar (what NumPy's reductions return) made a 0-d array."""
     hook = own(x, "as_array")
