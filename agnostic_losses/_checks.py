@@ -135,11 +135,27 @@ def positive(loss: str, name: str, value, *, allow_zero: bool = False) -> None:
 def values(loss: str, name: str, a, ok, expected: str) -> None:
     """Where ``a``'s data can be read (see ``value_checks``), every element satisfies ``ok``."""
     v = host_values(a)
-    if v is None:
-        return
+    if v is not None:
+        _every(loss, name, v, ok, expected)
+
+
+def _every(loss, name, v, ok, expected):
     bad = ~ok(v)
     if bad.any():
         raise ValueError(f"{loss}: {name} must hold {expected}, got {v[bad].reshape(-1)[0].item()!r}")
+
+
+def indices(loss: str, name: str, a, start: int, stop: int, expected: str, *, also=None) -> bool:
+    """Where ``a``'s data can be read, every element is in ``[start, stop)`` or equals ``also``.  Returns whether
+    the data were read and every element is in ``[start, stop)`` (two reductions in that common case)."""
+    v = host_values(a)
+    if v is None:
+        return False
+    if not v.size or (v.min() >= start and v.max() < stop):
+        return True
+    _every(loss, name, v, (lambda t: (t >= start) & (t < stop)) if also is None else
+           (lambda t: ((t >= start) & (t < stop)) | (t == also)), expected)
+    return False
 
 
 def option_in(loss: str, name: str, value, lo: float, hi: float, nan: bool = False) -> None:

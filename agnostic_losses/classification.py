@@ -31,7 +31,10 @@ def _class_axis(input) -> int:
 
 
 def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
-    """Index targets: an integer array of ``shape`` (the logits') less the class axis, each in [0, C) or ignored."""
+    """Index targets: an integer array of ``shape`` (the logits') less the class axis, each in [0, C) or ignored.
+
+    Returns them widened, and ``ignore_index``, or None where the data show that no target is ignored (the
+    formulas then need no mask)."""
     if len(shape) < 1:
         raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
     axis = 1 if len(shape) >= 2 else 0
@@ -43,14 +46,14 @@ def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input
     checks.shape_is(loss, "target", target, expected, f"{of} {tuple(shape)} less the class axis")
     if weight is not None:
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
-    checks.values(loss, "target", target, lambda t: ((t >= 0) & (t < n_classes)) | (t == ignore_index),
-                  f"class indices in [0, {n_classes}) or ignore_index={ignore_index}")
-    return P.wide_indices(target)
+    in_range = checks.indices(loss, "target", target, 0, n_classes,
+                              f"class indices in [0, {n_classes}) or ignore_index={ignore_index}", also=ignore_index)
+    return P.wide_indices(target), (None if in_range and not 0 <= ignore_index < n_classes else ignore_index)
 
 
 def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
-    """cross_entropy's targets for logits of ``shape``: class probabilities (floating, of ``shape``) as they
-    are, or class indices (see ``_class_index_checks``), widened."""
+    """cross_entropy's targets for logits of ``shape`` and the ignore_index to apply: class probabilities
+    (floating, of ``shape``) as they are, or class indices (see ``_class_index_checks``), widened."""
     if len(shape) < 1:
         raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
     if not xp.isdtype(target.dtype, "real floating"):
@@ -61,7 +64,7 @@ def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's sh
         checks.shape_is(loss, "weight", weight, (shape[1 if len(shape) >= 2 else 0],), "one weight per class")
     if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
         raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
-    return target
+    return target, None
 
 
 def probabilities_dtype(s, target):
@@ -82,9 +85,15 @@ def _kept_weights(xp, target, weight, ignore_index, dtype):
     keep = target != ignore_index
     if weight is None or weight.shape[0] == 0:  # no class: every target is ignored (checked), nothing to take
         return xp.astype(keep, dtype if weight is None else xp.result_type(weight.dtype, dtype))
-    y = xp.where(keep, target, xp.zeros_like(target))
-    w_y = xp.reshape(xp.take(weight, xp.reshape(y, (-1,))), y.shape)
-    return xp.where(keep, w_y, xp.zeros(y.shape, dtype=xp.result_type(w_y, dtype), device=P.device(w_y)))
+    w_y = _picked_weights(xp, weight, xp.where(keep, target, xp.zeros_like(target)), dtype)
+    return xp.where(keep, w_y, xp.zeros_like(w_y))
+
+
+def _picked_weights(xp, weight, target, dtype):
+    """``weight[target]``, of ``target``'s shape, in the promotion of its dtype with ``dtype``."""
+    w_y = xp.reshape(xp.take(weight, xp.reshape(target, (-1,))), target.shape)
+    to = xp.result_type(w_y.dtype, dtype)
+    return w_y if w_y.dtype == to else xp.astype(w_y, to)
 
 
 def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, logits=None):
@@ -93,12 +102,14 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
     ``y == ignore_index``.  Returns that and ``w[y]`` (0 where ignored): 'mean'
     divides by the sum of the latter (NaN when none is kept), for both terms,
-    as torch does.  Given ``logits`` instead of ``logp`` (no label smoothing),
-    the picked log-probabilities come from them without the full log-softmax.
+    as torch does.  ``ignore_index`` None: no target is ignored, no mask is
+    applied, and without ``weight`` the second is None (the count).  Given
+    ``logits`` instead of ``logp`` (no label smoothing), the picked
+    log-probabilities come from them without the full log-softmax.
     """
     axis = _class_axis(logp if logits is None else logits)
-    keep = target != ignore_index
-    y = xp.expand_dims(xp.where(keep, target, xp.zeros_like(target)), axis=axis)
+    keep = None if ignore_index is None else target != ignore_index
+    y = xp.expand_dims(target if keep is None else xp.where(keep, target, xp.zeros_like(target)), axis=axis)
     scores = logp if logits is None else logits
     if scores.shape[axis] == 0:  # no class: every target is ignored (checked)
         picked = xp.zeros(target.shape, dtype=scores.dtype, device=P.device(target))
@@ -106,22 +117,28 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
         picked = xp.squeeze(P.take_along_axis(logp, y, axis=axis), axis=axis)
     else:
         picked = xp.squeeze(P.log_softmax_at(logits, y, axis=axis), axis=axis)
-    w_y = _kept_weights(xp, target, weight, ignore_index, picked.dtype)
-    zero = xp.zeros_like(picked)
-    loss = xp.where(keep, -w_y * picked, zero)  # an ignored -inf log-probability gives 0, not NaN
+    if keep is None:
+        w_y = None if weight is None else _picked_weights(xp, weight, target, picked.dtype)
+        loss = -picked if w_y is None else -w_y * picked
+    else:
+        w_y = _kept_weights(xp, target, weight, ignore_index, picked.dtype)
+        loss = xp.where(keep, -w_y * picked, xp.zeros_like(picked))  # an ignored -inf log-probability: 0, not NaN
     if label_smoothing:  # each term masked, then combined, as torch (with no class: 0 * inf, NaN)
         smooth = -xp.sum(logp if weight is None else logp * _on_class_axis(xp, weight, logp.ndim, axis), axis=axis)
         n = logp.shape[axis]
-        loss = (1 - label_smoothing) * loss + (label_smoothing / n if n else math.inf) * xp.where(keep, smooth, zero)
+        smooth = smooth if keep is None else xp.where(keep, smooth, xp.zeros_like(smooth))
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n if n else math.inf) * smooth
     return loss, w_y
 
 
 def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing):
     """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
 
-    ``target`` holds class indices (checked) or class probabilities of the
-    logits' shape (their 'mean' divides by the number of positions, NaN for empty logits).  float16/bfloat16 logits are taken in float32 (torch's
-    working precision); the result is in that precision.
+    ``target`` holds class indices (checked; ``ignore_index`` None: none is
+    ignored) or class probabilities of the logits' shape (their 'mean' divides
+    by the number of positions, NaN for empty logits).  float16/bfloat16 logits
+    are taken in float32 (torch's working precision); the result is in that
+    precision.
     """
     axis = _class_axis(logits)
     logits, weight = working_precision(xp, logits, weight)
@@ -156,7 +173,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     s = setup("nll_loss", reduction, {"input": input, "target": target, "weight": weight},
               legacy=(size_average, reduce), indices=("target",), result=("input", "weight"))
     input, target, weight = s.arrays
-    target = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index)
+    target, ignore_index = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index)
     out, mean_weights = _nll_terms(s.xp, input, target, weight, ignore_index)
     return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
@@ -180,7 +197,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     s = setup("cross_entropy", reduction, {"input": input, "target": target, "weight": weight},
               legacy=(size_average, reduce), indices=("target",), result=("input", "weight"), working=False)
     label_smoothing = checks.label_smoothing("cross_entropy", label_smoothing)
-    target = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
+    target, ignore_index = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
     s.dtype = probabilities_dtype(s, target)
     out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing)
     return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))

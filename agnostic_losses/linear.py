@@ -174,7 +174,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         raise ValueError(f"{loss}: ignore_index cannot be given with probability targets (target has the logits' "
                          f"shape {shape}), got ignore_index={ignore_index}")
     ignore_index = -100 if ignore_index is None else ignore_index
-    target = C._target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
+    target, _ = C._target_checks(loss, xp, shape, target, weight, ignore_index, "the logits' shape")
     s.dtype = C.probabilities_dtype(s, target)
     width = n_classes * math.prod(out_features)
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral)):

@@ -117,8 +117,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
                       _one_or_none(n_samples), "class indices, one per sample")
     if weight is not None:  # torch.nn.functional's: 1-d only
         checks.shape_is(loss, "weight", weight, (n_classes,), "one weight per class")
-    checks.values(loss, "target", target, lambda t: (t >= 0) & (t < n_classes),
-                  f"class indices in [0, {n_classes})")
+    checks.indices(loss, "target", target, 0, n_classes, f"class indices in [0, {n_classes})")
     classes = xp.arange(n_classes, dtype=target.dtype, device=P.device(x))
 
     def rows(x, target):
@@ -174,7 +173,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     else:
         ok, expected = (lambda t: len(t) <= 1 and math.prod(t) == n), _one_or_none(n)
     target = _indices(loss, xp, target, ok, expected, "class indices, ended by -1")
-    checks.values(loss, "target", target, lambda t: (t >= -1) & (t < n), f"class indices in [0, {n}) or -1 (the end)")
+    checks.indices(loss, "target", target, -1, n, f"class indices in [0, {n}) or -1 (the end)")
     x, target = xp.reshape(x, (n_samples, n)), xp.reshape(target, (n_samples, n))
     slots = _listed_slots(target)
 

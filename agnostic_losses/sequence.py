@@ -164,7 +164,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     # what lies past a target's length is padding, of any value: made blank
     targets = xp.where(xp.arange(width, device=P.device(targets))[None, :] < target_lengths[:, None],
                        targets, xp.full_like(targets, blank))
-    checks.values(loss, "targets", targets, lambda v: (v >= 0) & (v < classes), f"class indices in [0, {classes})")
+    checks.indices(loss, "targets", targets, 0, classes, f"class indices in [0, {classes})")
 
     log_probs = s.arrays[0] if batched else xp.expand_dims(s.arrays[0], axis=1)  # in working precision
     nll = _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengths, blank)
