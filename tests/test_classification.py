@@ -114,6 +114,30 @@ def test_cross_entropy_of_probabilities_with_no_logit_is_torchs(backend, shape):
             assert_close(backend.to_numpy(ours), ref, what=str(kwargs))
 
 
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_targets_with_and_without_an_ignored_class_give_torchs_values_and_gradients(ad_backend, name):
+    """Where the data show that no target is ignored the formula takes no mask; an ignore_index inside [0, C),
+    present or not, an out-of-range one, weights and label smoothing: torch's values and gradients."""
+    logits = LOGITS if name == "cross_entropy" else LOGITS - np.log(np.exp(LOGITS).sum(1, keepdims=True))
+    w = RNG.uniform(0.5, 2, 5)
+    for target, options in ((LABELS, {}), (LABELS, {"ignore_index": 2}), (LABELS, {"ignore_index": 3}),
+                            (LABELS, {"weight": w}), (LABELS, {"weight": w, "ignore_index": 4}),
+                            (np.array([1, -7, 3, 0]), {"ignore_index": -7, "weight": w})):
+        if name == "cross_entropy":
+            options = {**options, "label_smoothing": 0.2} if "weight" in options else options
+        arrays = {"input": logits, "target": target, **({"weight": options["weight"]} if "weight" in options else {})}
+        rest = {k: v for k, v in options.items() if k != "weight"}
+        for reduction in ("none", "mean", "sum"):
+            ref, ref_grads, cot = torch_reference(getattr(F, name), arrays, {**rest, "reduction": reduction},
+                                                  ("input",))
+            variants = ad_backend.evaluate(getattr(al, name), arrays, {**rest, "reduction": reduction}, "float64",
+                                           ("input",), cot)
+            for variant, (value, grads, _) in variants.items():
+                what = f"{name} {sorted(options)} {reduction} {variant}"
+                assert_close(value, ref, what=what)
+                assert_close(grads["input"], ref_grads["input"], what=f"{what} d/dinput")
+
+
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
     """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations); the
     probabilistic losses' cases are in test_probabilistic.py."""
