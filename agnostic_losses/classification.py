@@ -328,7 +328,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = "binary_cross_entropy_with_logits"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "pos_weight": pos_weight},
               legacy=(size_average, reduce), targets=("target",), result=("input", "target"),
-              common=("input", "target"))
+              common=("input", "target", "pos_weight"))  # the formula's in-place updates keep one dtype
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         if w is not None:

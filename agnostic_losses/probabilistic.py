@@ -109,7 +109,7 @@ def _var_shape(loss, xp, var, input):
         return var
     if tuple(var.shape) == tuple(input.shape[:-1]):
         return xp.expand_dims(var, axis=-1)
-    if var.ndim == input.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+    if var.ndim == input.ndim and [v for i, v in zip(input.shape, var.shape) if i != v] == [1]:
         return var
     raise ValueError(
         f"{loss}: var must have input's shape {tuple(input.shape)}, that shape less the last axis, "

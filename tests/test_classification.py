@@ -138,6 +138,18 @@ def test_targets_with_and_without_an_ignored_class_give_torchs_values_and_gradie
                 assert_close(grads["input"], ref_grads["input"], what=f"{what} d/dinput")
 
 
+def test_a_wider_pos_weight_is_computed_with_and_returns_the_inputs_dtype(backend):
+    """float32 logits and targets with a float64 pos_weight: the formula's in-place updates in one dtype
+    (array-api-strict refuses a float64 update of a float32 array); torch's float32 result."""
+    x, t, p = (LOGITS * 3).astype(np.float32), T01.astype(np.float32), RNG.uniform(0.5, 3, 5)
+    ref = F.binary_cross_entropy_with_logits(torch.tensor(x).double(), torch.tensor(t).double(),
+                                             pos_weight=torch.tensor(p), reduction="none").numpy()
+    out = al.binary_cross_entropy_with_logits(backend.asarray(x, "float32"), backend.asarray(t, "float32"),
+                                              pos_weight=backend.asarray(p, "float64"), reduction="none")
+    assert str(out.dtype).endswith("float32"), out.dtype
+    assert_close(backend.to_numpy(out), ref, "float32")
+
+
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
     """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations); the
     probabilistic losses' cases are in test_probabilistic.py."""

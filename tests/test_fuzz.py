@@ -349,8 +349,10 @@ def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=N
 def _weighted_mean_scale(loss, source, options):
     """For l1_loss and mse_loss's weighted 'mean', ``sum(w l) / sum(w)``: the gradient with respect to a weight,
     ``(l_j - mean) / sum(w)``, rounds relative to ``max(l) / |sum(w)|``, not to the difference."""
-    if loss not in ("l1_loss", "mse_loss") or options.get("reduction", "mean") != "mean" or any(
-            options.get(k) is not None for k in LEGACY):
+    size_average, reduce = (options.get(k) for k in LEGACY)
+    reduction = options.get("reduction", "mean") if size_average is None and reduce is None else (
+        "mean" if size_average in (None, True) and reduce in (None, True) else "other")  # torch's legacy mapping
+    if loss not in ("l1_loss", "mse_loss") or reduction != "mean":
         return None
     with np.errstate(all="ignore"):
         d = np.abs(source["input"] - source["target"])

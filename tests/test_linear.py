@@ -163,7 +163,7 @@ def test_a_wider_bias_or_weight_promotes_the_result(backend, wide):
     given["target"] = backend.asarray(arrays["target"], "int64")
     for reduction in ("none", "mean"):
         out = al.linear_cross_entropy(**given, **options, reduction=reduction)
-        assert backend.to_numpy(out).dtype == np.float64, (reduction, out.dtype)
+        assert str(out.dtype).endswith("float64"), (reduction, out.dtype)
     assert_close(backend.to_numpy(al.linear_cross_entropy(**given, **options)), ref.numpy(), "float32")
 
 

@@ -75,6 +75,9 @@ def test_bad_input_raises_clear_errors(name):
     if name == "gaussian_nll_loss":
         with pytest.raises(ValueError, match=r"gaussian_nll_loss: var must have input's shape \(4, 5\)"):
             fn(x, x, np.ones((4, 2), np.float32))
+        for shape in ((0, 1), (1, 0)):  # two mismatched axes, one of them 1 (torch's check passes, its kernel fails)
+            with pytest.raises(ValueError, match=rf"gaussian_nll_loss: var must have .* got \({shape[0]}, {shape[1]}\)"):
+                fn(x, x, np.ones(shape, np.float32))
         with pytest.raises(ValueError, match=r"gaussian_nll_loss: var must be >= 0, got -1.0"):
             fn(x, x, -1.0)
     if name == "poisson_nll_loss":
