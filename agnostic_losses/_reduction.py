@@ -29,13 +29,6 @@ def working_precision(xp, *arrays):
                  for a in arrays)
 
 
-def one_dtype(xp, *arrays):
-    """``arrays`` (floating; None stays None) in their result type: an elementwise formula's in-place
-    updates then keep the dtype."""
-    dtype = xp.result_type(*(a.dtype for a in arrays if a is not None))
-    return tuple(a if a is None or a.dtype == dtype else xp.astype(a, dtype) for a in arrays)
-
-
 def as_dtype(xp, out, dtype):
     """``out`` cast to ``dtype`` (the caller's, after working in float32), unless it has it already."""
     return out if out.dtype == dtype else xp.astype(out, dtype)
