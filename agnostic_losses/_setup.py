@@ -66,11 +66,11 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
         plan = _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working)
         if key is not None and not compiling():
             _PLANS[key] = plan
-    elif plan.placement is not None:  # devices are not in the key
-        where = [plan.placement(a) for a in arrays.values() if a is not None]
+    xp, dtype, casts, placement = plan
+    if placement is not None:  # devices are not in the key (a first call checked them already; cheap)
+        where = [placement(a) for a in arrays.values() if a is not None]
         if any(d != where[0] for d in where):
             checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error, naming them
-    xp, dtype, casts = plan
     prepared = []
     for a, chain in zip(arrays.values(), casts):
         for to in chain:
@@ -79,27 +79,13 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
     return Setup(xp, reduction, dtype, tuple(prepared))
 
 
-class _Plan(tuple):
-    """What the checks of one signature found: ``xp``, the result's ``dtype`` and, per array, the dtypes it is
-    cast through (``casts``); ``placement``: the device of an array, where its library places arrays itself
-    (checked at each call), else None."""
-
-    __slots__ = ()
-
-    @property
-    def placement(self):
-        return self[3]
-
-    def __iter__(self):
-        return iter(self[:3])
-
-
-# (loss, reduction and setup's options, each array's type and dtype) -> _Plan: everything ``setup`` checks and
+# (loss, reduction and setup's options, each array's type and dtype) -> (xp, the result's dtype, per array the
+# dtypes it is cast through, the library's placement function or None): everything ``setup`` checks and
 # derives from them, found once per signature (a call of a small array would spend half its time there)
 _PLANS: dict = {}
 
 
-def _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working) -> _Plan:
+def _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working) -> tuple:
     """The checks of ``setup`` and what they find, from the arrays' types and dtypes (and, once, devices)."""
     xp = checks.namespace(loss, **arrays)
     checks.floating(loss, xp, **{k: a for k, a in arrays.items() if k not in targets and k not in indices})
@@ -125,7 +111,7 @@ def _plan(loss, reduction, arrays, reductions, targets, indices, result, common,
             if dtypes[k] is not None and dtypes[k] != to:
                 casts[k].append(to)
                 dtypes[k] = to
-    return _Plan((xp, dtype, tuple(tuple(c) for c in casts.values()), placement_function(like)))
+    return xp, dtype, tuple(tuple(c) for c in casts.values()), placement_function(like)
 
 
 def silent_nonfinite(loss):
