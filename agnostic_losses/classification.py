@@ -131,6 +131,12 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     return loss, w_y
 
 
+def smoothed_mean(xp, mean, divisor):
+    """A label-smoothed 'mean' of class indices, NaN where the kept targets' weights sum to 0: torch divides
+    its two terms by that sum apart, and the nll term is then 0 / 0 (the combined sum over 0 would be inf)."""
+    return xp.where(divisor == 0, xp.asarray(math.nan, dtype=mean.dtype, device=P.device(mean)), mean)
+
+
 def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing):
     """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
 
@@ -200,7 +206,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target, ignore_index = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
     s.dtype = probabilities_dtype(s, target)
     out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing)
-    return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
+    out = _reduce(out, s.reduction, mean_weights=mean_weights)
+    if label_smoothing and s.reduction == "mean" and mean_weights is not None:
+        out = smoothed_mean(s.xp, out, s.xp.sum(mean_weights))
+    return s.finish(out)
 
 
 _BCE_EPS = 9.999999960041972e-13  # torch's EPSILON in the BCE backward: 1e-12 as a float32

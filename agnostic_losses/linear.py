@@ -219,4 +219,6 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
             divisor = xp.sum(C._kept_weights(xp, t, w_classes, ignore_index, work))
     total = P.chunked(rows, (x, t), int(chunk_size), shared=shared, arguments_only=True, summed=True,
                       divisor=divisor)
+    if label_smoothing and divisor is not None and not xp.isdtype(target.dtype, "real floating"):
+        total = C.smoothed_mean(xp, total, divisor)
     return s.finish(total)

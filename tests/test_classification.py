@@ -114,6 +114,27 @@ def test_cross_entropy_of_probabilities_with_no_logit_is_torchs(backend, shape):
             assert_close(backend.to_numpy(ours), ref, what=str(kwargs))
 
 
+@pytest.mark.parametrize("ignore_index", [-100, 3])
+def test_a_smoothed_mean_over_targets_of_no_weight_is_torchs_nan(backend, ignore_index):
+    """Label smoothing, 'mean', and the kept targets' class weights summing to 0: torch divides its nll term
+    (0 / 0) and its smoothing term apart, NaN, where one sum over that 0 is inf (found by the fuzz)."""
+    w = np.array([0.0, 0.4, 1.4, 1.8, 0.6])
+    options = {"label_smoothing": 0.25, "ignore_index": ignore_index}
+    for logits, target in ((RNG.standard_normal((3, 5)), np.array([0, 3, 0])), (RNG.standard_normal(5), np.array(0))):
+        ours = al.cross_entropy(backend.asarray(logits, "float64"), backend.asarray(target, "int64"),
+                                weight=backend.asarray(w, "float64"), **options)
+        ref = F.cross_entropy(torch.tensor(logits), torch.tensor(target), weight=torch.tensor(w), **options)
+        assert np.isnan(ref.item()) == (ignore_index == 3 or target.ndim == 0)
+        assert_close(backend.to_numpy(ours), ref.numpy(), what=f"cross_entropy {logits.shape} {options}")
+        features, linear_weight = RNG.standard_normal(logits.shape[:-1] + (4,)), RNG.standard_normal((5, 4))
+        ours = al.linear_cross_entropy(backend.asarray(features, "float64"), backend.asarray(linear_weight, "float64"),
+                                       backend.asarray(target, "int64"), weight=backend.asarray(w, "float64"),
+                                       **options)
+        ref = F.linear_cross_entropy(torch.tensor(features), torch.tensor(linear_weight), torch.tensor(target),
+                                     weight=torch.tensor(w), **options)
+        assert_close(backend.to_numpy(ours), ref.numpy(), what=f"linear_cross_entropy {logits.shape} {options}")
+
+
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
 def test_targets_with_and_without_an_ignored_class_give_torchs_values_and_gradients(ad_backend, name):
     """Where the data show that no target is ignored the formula takes no mask; an ignore_index inside [0, C),
