@@ -57,7 +57,7 @@ class Deviation:
     warns: bool = False  # ours may warn here where torch does not
     unsafe: bool = False  # torch's call is undefined behaviour here (it may corrupt memory): not to be made
     nan_only: bool = False  # "elements": only those where torch's answer is NaN
-    reference: Callable | None = None  # "accepts": the arrays of the call torch answers instead (arrays -> arrays)
+    reference: Callable | None = None  # "accepts": the arrays of the call torch answers instead (Call -> arrays)
 
 
 def _float_dtype(call):
@@ -127,7 +127,8 @@ DEVIATIONS = (
         lambda call: call.exact_error is None and call.torch_error is not None
         and call.loss not in ("cross_entropy", "linear_cross_entropy")  # there an integer target is indices
         and all(call.dtypes[n] in FLOATS for n in call.real if n not in TARGETS)
-        and any(call.dtypes[n] not in FLOATS for n in call.real if n in TARGETS)),
+        and any(call.dtypes[n] not in FLOATS for n in call.real if n in TARGETS),
+        reference=lambda call: _targets_in_input_dtype(call)),
     Deviation(
         "integer-class-indices", ("cross_entropy", "nll_loss", "multi_margin_loss", "multilabel_margin_loss",
                                   "ctc_loss", "linear_cross_entropy"), "accepts",
@@ -306,6 +307,18 @@ def _empty_broadcast(call):
     return {n: np.True_ for n in call.real} if 0 in shape else None
 
 
+def _targets_in_input_dtype(call):
+    """The arrays, each integer or boolean target rounded through the first floating array's dtype, where ours takes
+    it (an int64 beyond float16's range is infinite there, as in torch's ``input - target``); NumPy has no
+    bfloat16, whose range holds every int64 (its rounding is within its tolerance)."""
+    dtype = next(call.dtypes[n] for n in call.dtypes if call.dtypes[n] in FLOATS and n not in TARGETS)
+    if dtype not in ("float16", "float32"):
+        return call.arrays
+    with np.errstate(over="ignore"):
+        return {n: a.astype(dtype).astype(np.float64) if n in TARGETS and call.dtypes[n] not in FLOATS else a
+                for n, a in call.arrays.items()}
+
+
 def _integer_input(call):
     return call.torch_error is None and any(call.dtypes[n] not in FLOATS for n in call.real if n not in TARGETS)
 
@@ -418,7 +431,7 @@ DEVIATIONS += (
         "term), and takes that target without smoothing",
         "takes it either way: the loss of the 0-d target",
         "one rule for the (1,) target",
-        _smoothed_one_sample, reference=lambda arrays: {**arrays, "target": arrays["target"].reshape(())}),
+        _smoothed_one_sample, reference=lambda call: {**call.arrays, "target": call.arrays["target"].reshape(())}),
     Deviation(
         "p-norm-gradient-range", ("pairwise_distance", "triplet_margin_loss"), "elements",
         "computes the p-norm's gradient in one kernel, finite wherever it is representable",
