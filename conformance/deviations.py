@@ -392,9 +392,8 @@ def _p_norm_range(call):
     if not (isinstance(p, (int, float)) and 0 < p < 1) or any(call.dtypes[n] == "float64" for n in names):
         return None
     with np.errstate(all="ignore"):
-        size = [np.abs(call.arrays[n]) for n in names]
-        wide = any(np.isfinite(a).all() and a.size and a.max() > 1e30 * max(a[a > 0].min(initial=1.0), 1e-6)
-                   for a in size)
+        size = [np.abs(a[np.isfinite(a)]) for a in (call.arrays[n] for n in names)]  # an inf in another row aside
+        wide = any(a.size and a.max() > 1e30 * max(a[a > 0].min(initial=1.0), 1e-6) for a in size)
     return {n: np.True_ for n in names} if wide else None
 
 

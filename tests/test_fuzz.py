@@ -346,6 +346,11 @@ def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=N
     return float(np.max(err / np.maximum(rtol, 2 * torch_err), initial=0.0))
 
 
+# losses whose inputs' gradients are sums of two distances' gradients, unit vectors of opposite signs: where they
+# cancel an element rounds relative to them, so those gradients are judged normwise (found in bfloat16)
+DIFFERENCES_OF_UNIT_VECTORS = ("triplet_margin_loss", "triplet_margin_with_distance_loss")
+
+
 def _weighted_mean_scale(loss, source, options):
     """For l1_loss and mse_loss's weighted 'mean', ``sum(w l) / sum(w)``: the gradient with respect to a weight,
     ``(l_j - mean) / sum(w)``, rounds relative to ``max(l) / |sum(w)|``, not to the difference."""
@@ -497,8 +502,9 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
             if n not in exact.grads:
                 continue
             g_ref = _rounded(exact.grads[n], dtypes[n])
+            normwise = entry.normwise or n in through or loss in DIFFERENCES_OF_UNIT_VECTORS
             err = _err(g, g_ref, same.grads.get(n) if same.error is None else None, dtypes[n],
-                       excused.mask(n, g_ref), narrowest, entry.normwise or n in through,
+                       excused.mask(n, g_ref), narrowest, normwise,
                        _weighted_mean_scale(loss, source, options) if n == "weight" else None)
             if err > 1:
                 problems.append(f"{where}d/d{n} error {err:.3g} x the allowed: ours {g!r}, exact {g_ref!r}")
@@ -537,6 +543,18 @@ FOUND = [
       "weight": np.array([0.0, 0.41, 1.41, 1.88, 0.61])},
      {"input": "float64", "linear_weight": "float64", "target": "int64", "linear_bias": "float64", "weight": "float64"},
      {"reduction": "mean", "ignore_index": None, "label_smoothing": 0.25, "chunk_size": 3}),
+    ("triplet_margin_with_distance_loss",  # d/dpositive of two distances' gradients that cancel, in bfloat16
+     {"anchor": np.array([[0.0, -1.258, 2.0], [-0.007, 0.005, 0.293], [0.959, 0.252, -1.125], [-0.594, 0.390, -1.599]]),
+      "positive": np.array([[0.687, 2.543, 1.007], [-1.792, 0.197, -1.761], [-0.613, 0.578, 2.222],
+                            [-0.707, 0.120, 0.377]]),
+      "negative": np.array([[0.907, 1.191, 0.863], [-0.562, 0.402, -0.728], [1.311, 1.128, -0.168],
+                            [0.055, 1.622, 0.295]])},
+     {"anchor": "float64", "positive": "bfloat16", "negative": "bfloat16"},
+     {"reduction": "none", "distance_function": None, "swap": True}),
+    ("pairwise_distance",  # p < 1 in float32, a row spanning 1e30 (deviation p-norm-gradient-range), an inf beside
+     {"x1": np.array([[1e30, -0.132, 0.640], [np.inf, -0.536, 0.362], [1.304, 0.947, -0.704]]),
+      "x2": np.array([[0.126, -0.132, 0.640], [0.105, -0.536, 0.362], [1.304, 0.947, -0.704]])},
+     {"x1": "float32", "x2": "float32"}, {"p": 0.5, "eps": 1e-06, "keepdim": False}),
 ]
 
 
