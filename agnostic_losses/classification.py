@@ -212,8 +212,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return s.finish(out)
 
 
-_BCE_EPS = 9.999999960041972e-13  # torch's EPSILON in the BCE backward: 1e-12 as a float32
-
 
 def _clamped_logs(x):
     """``max(log(x), -100)`` and ``max(log(1 - x), -100)``, as torch's BCE kernel."""
@@ -243,7 +241,7 @@ def _bce_derivatives(wanted, x, t):
     return dx, dt
 
 
-def _bce_denominator(x, eps=_BCE_EPS):
+def _bce_denominator(x, eps=P.LOSS_EPSILON):
     d = 1 - x
     d *= x
     return P.clip(d, min=eps)

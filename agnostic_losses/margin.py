@@ -243,9 +243,9 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     """Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
     ``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where
-    ``y == -1``, 0 for any other label; ``cos = x1.x2 / sqrt((|x1|^2 + 1e-12)
-    (|x2|^2 + 1e-12))`` (torch's eps, inside the norm product: zero vectors
-    give 0).  Inputs ``(D,)`` with target ``()``, or ``(N, D)`` with ``(N,)``.
+    ``y == -1``, 0 for any other label; ``cos = x1.x2 / sqrt((|x1|^2 + eps)
+    (|x2|^2 + eps))`` (torch's eps, 1e-12 as a float32, inside the norm
+    product: zero vectors give 0).  Inputs ``(D,)`` with target ``()``, or ``(N, D)`` with ``(N,)``.
     """
     loss = "cosine_embedding_loss"
     s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
@@ -257,7 +257,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     pairs = checks.broadcast_shape(loss, input1=input1, input2=input2)
     checks.broadcast_shape(loss, pairs=pairs[:-1], target=target)
     dot = xp.sum(x1 * x2, axis=-1)
-    norms = xp.sqrt((xp.sum(x1 * x1, axis=-1) + 1e-12) * (xp.sum(x2 * x2, axis=-1) + 1e-12))
+    eps = P.LOSS_EPSILON
+    norms = xp.sqrt((xp.sum(x1 * x1, axis=-1) + eps) * (xp.sum(x2 * x2, axis=-1) + eps))
     cos = dot / norms
     zero = xp.zeros_like(cos)
     out = xp.where(y == 1, 1 - cos, zero) + xp.where(y == -1, _hinge_from_zero(cos - margin), zero)

@@ -319,6 +319,20 @@ def _targets_in_input_dtype(call):
                 for n, a in call.arrays.items()}
 
 
+def _logits_beyond_the_matmul(call):
+    """Everything, where a row's logits ``x W^T`` round by more than 1 in the matmul (``D eps max|x| max|W|``)."""
+    x, w = call.arrays.get("input"), call.arrays.get("linear_weight")
+    dtype = _float_dtype(call)
+    if x is None or w is None or dtype is None or not x.size or not w.size:
+        return None
+    eps = 2.0 ** -8 if dtype == "bfloat16" else float(np.finfo(dtype).eps)
+    with np.errstate(all="ignore"):  # the finite elements: an inf or NaN is judged as torch's
+        error = x.shape[-1] * eps * np.abs(x[np.isfinite(x)]).max(initial=0) * np.abs(w[np.isfinite(w)]).max(initial=0)
+    if not error > 1:
+        return None
+    return {n: np.True_ for n in ("value", *call.real)}
+
+
 def _integer_input(call):
     return call.torch_error is None and any(call.dtypes[n] not in FLOATS for n in call.real if n not in TARGETS)
 
@@ -417,6 +431,14 @@ def _bce_logits_cancellation(call):
 
 
 DEVIATIONS += (
+    Deviation(
+        "linear-logits-rounding", ("linear_cross_entropy",), "elements",
+        "rounds the logits x W^T in its matmul's order; where that rounding exceeds 1 (logits beyond about 1e16 in "
+        "float64, 1e7 in float32) an ulp of a logit is a whole log-probability, so the order decides the softmax",
+        "computes them in the library's own matmul (XLA's fused multiply-adds round a tie of torch's apart): not "
+        "compared where D eps max|x| max|W| > 1",
+        "no answer follows from the inputs there; torch's rounding order is not part of its contract",
+        _logits_beyond_the_matmul),
     Deviation(
         "bce-logits-pos-weight-cancellation", ("binary_cross_entropy_with_logits",), "elements",
         "computes the input's gradient as (1 + (p - 1) t) sigmoid(x) - p t, which cancels where p t dwarfs 1 - t "

@@ -87,6 +87,21 @@ def test_identical_and_zero_vectors_give_torchs_finite_gradients():
         assert_close(np.asarray(g_ours), g_ref.numpy(), what=name)
 
 
+def test_a_zero_vectors_gradient_uses_torchs_float32_epsilon(ad_backend):
+    """At ``x1 = 0`` the gradient of cos is ``x2 / sqrt(eps (|x2|^2 + eps))``: torch's eps is 1e-12 rounded to a
+    float32, which gives 1.000000002e6 in float64 where 1e-12 itself is 2e-9 off (found by the fuzz)."""
+    arrays = {"input1": np.zeros((2, 3)), "input2": np.array([[1.0, 0.0, 0.0], [0.0, 0.6, 0.8]]),
+              "target": np.array([-1.0, 1.0])}
+    cot = np.array([1.0, -2.0])
+    options = {"reduction": "none", "margin": 0.0}
+    ref, ref_grads, _ = torch_reference(F.cosine_embedding_loss, arrays, options, ("input1",), cot)
+    assert abs(ref_grads["input1"][0, 0] - 1.000000002e6) < 1e-3
+    for variant, (value, grads, _) in ad_backend.evaluate(al.cosine_embedding_loss, arrays, options, "float64",
+                                                          ("input1",), cot).items():
+        assert_close(value, ref, what=variant)
+        assert_close(grads["input1"], ref_grads["input1"], what=f"{variant}: d/dinput1")
+
+
 def test_multilabel_margin_runs_under_jit_without_data_dependent_shapes():
     jax = need("jax")
     jnp = jax.numpy

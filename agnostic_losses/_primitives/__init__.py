@@ -31,6 +31,7 @@ from ._numerics import (
     cumulative_sum,
     finite_max,
     log_sigmoid,
+    LOSS_EPSILON,
     log_softmax,
     log_softmax_at,
     logsumexp,
@@ -50,7 +51,7 @@ __all__ = [
     "generic_primitives", "using_generic", "value_checks", "host_values",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid",
-    "one_where_zero", "finite_max", "wide_float", "clip", "vector_norm", "cumulative_sum",
+    "one_where_zero", "finite_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",
     "take_along_axis", "gathers_by_one_hot", "wide_indices", "mark", "bin_sum", "sort", "searchsorted",
     "scan", "compiles_loops", "chunked", "row_chunk", "Chunks", "result_shape",
 ]

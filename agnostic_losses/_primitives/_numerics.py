@@ -14,6 +14,10 @@ from ._dispatch import array_namespace, device, native, own
 from ._indexing import take_along_axis
 from ._settings import _GENERIC
 
+# torch's EPSILON in aten's Loss.cpp (the BCE backward's clamp, cosine_embedding_loss's norms): 1e-12 as a float32,
+# which float64 arithmetic keeps
+LOSS_EPSILON = 9.999999960041972e-13
+
 
 def sign(x):
     """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN)."""
