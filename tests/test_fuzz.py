@@ -568,6 +568,11 @@ FOUND = [
       "weight": np.array([1.51, 0.657, 1.36, 0.985, 0.364])},
      {"input": "float64", "linear_weight": "float64", "target": "float64", "weight": "float64"},
      {"reduction": "none", "label_smoothing": 0.0, "chunk_size": 1}),
+    ("ctc_loss/padded",  # labels as floats, negative: torch's kernel reads them out of bounds (not to be called)
+     {"log_probs": np.linspace(-3, -0.1, 35).reshape(7, 5), "targets": np.array([-100.0, -1.0, -100.0]),
+      "input_lengths": np.array(4), "target_lengths": np.array(3)},
+     {"log_probs": "float64", "targets": "float64", "input_lengths": "int64", "target_lengths": "int64"},
+     {"reduction": "sum", "blank": 4, "zero_infinity": True}),
 ]
 
 
