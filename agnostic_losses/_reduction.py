@@ -71,12 +71,10 @@ def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=Non
         value, derivatives, arrays = _weighted(value), _weighted_derivatives(value, derivatives), (*arrays, weight)
     if reduction == "none":
         return elementwise(value, derivatives, *arrays)
-    s = elementwise_sum(value, derivatives, *arrays)
-    if reduction == "mean":
-        xp = array_namespace(s)
-        s = divide(s, _accumulate(weight, xp) if mean_over_weight and weight is not None
-                   else math.prod(result_shape(arrays)))
-    return s
+    by_weight = reduction == "mean" and mean_over_weight and weight is not None
+    count = math.prod(result_shape(arrays)) if reduction == "mean" and not by_weight else None
+    s = elementwise_sum(value, derivatives, *arrays, divisor=count)
+    return divide(s, _accumulate(weight, array_namespace(s))) if by_weight else s
 
 
 def _weighted(value):

@@ -56,23 +56,32 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
     """
     if legacy[0] is not None or legacy[1] is not None:
         reduction = legacy_reduction(*legacy, reduction)
-    options = (loss, reduction, reductions, targets, indices, result, common, working)
+    given = arrays.values()
+    traced = compiling()  # torch.compile: no guards on the cache
     try:
-        key = options + tuple(None if a is None else (type(a), a.dtype) for a in arrays.values())
-        plan = None if compiling() else _PLANS.get(key)  # torch.compile: no guards on the cache
+        key = (loss, reduction, reductions, targets, indices, result, common, working,
+               *[None if a is None else (type(a), a.dtype) for a in given])
+        plan = None if traced else _PLANS.get(key)
     except (TypeError, AttributeError):  # an unhashable option, something that is no array: the checks name it
         key = plan = None
     if plan is None:
         plan = _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working)
-        if key is not None and not compiling():
+        if key is not None and not traced:
             _PLANS[key] = plan
     xp, dtype, casts, placement = plan
     if placement is not None:  # devices are not in the key (a first call checked them already; cheap)
-        where = [placement(a) for a in arrays.values() if a is not None]
-        if any(d != where[0] for d in where):
-            checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error, naming them
+        first = None
+        for a in given:
+            if a is not None:
+                where = placement(a)
+                if first is None:
+                    first = where
+                elif where != first:
+                    checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error
+    if not any(casts):
+        return Setup(xp, reduction, dtype, tuple(given))
     prepared = []
-    for a, chain in zip(arrays.values(), casts):
+    for a, chain in zip(given, casts):
         for to in chain:
             a = xp.astype(a, to)
         prepared.append(a)

@@ -9,7 +9,7 @@ evaluates the value alone.
 from __future__ import annotations
 
 from ._chunks import evaluate, evaluate_sum
-from ._dispatch import as_array, native, own
+from ._dispatch import as_array, divide, native, own
 
 
 def stop_gradient(x):
@@ -47,18 +47,21 @@ def elementwise(value, derivatives, *arrays):
     return evaluate(value, arrays)  # no autodiff to serve
 
 
-def elementwise_sum(value, derivatives, *arrays):
-    """``sum(elementwise(value, derivatives, *arrays))``, the 0-d sum over the arrays' broadcast shape.
+def elementwise_sum(value, derivatives, *arrays, divisor=None):
+    """``sum(elementwise(value, derivatives, *arrays))``, the 0-d sum over the arrays' broadcast shape, divided
+    by the number ``divisor`` where given (a mean: ``0 / 0`` is NaN, without a warning).
 
     Where ``elementwise`` evaluates in pieces (torch on the CPU, NumPy; large
     arrays), each piece is summed as it comes: no full-size array of the values
     is made, and the backward pass writes each gradient straight into its
     buffer.  Elsewhere it is the plain sum, which compilers fuse themselves.
+    On torch the division is part of the one autograd node.
     """
     hook = own(arrays[0], "elementwise_sum")
     if hook is not None:
-        return hook(value, derivatives, *arrays)
-    return as_array(evaluate_sum(value, arrays))
+        return hook(value, derivatives, *arrays, divisor=divisor)
+    s = as_array(evaluate_sum(value, arrays))
+    return s if divisor is None else divide(s, divisor)
 
 
 def custom_vjp(forward, backward, x, *constants):

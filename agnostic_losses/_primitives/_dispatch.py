@@ -136,8 +136,15 @@ def as_array(x):
 def quiet(x):
     """A context in which ``x``'s library computes inf and NaN without a warning, as torch does (NumPy warns):
     None where the library is silent already."""
-    hook = own(x, "quiet")
+    kind = type(x)
+    try:
+        hook = _QUIET[kind]
+    except KeyError:
+        hook = _QUIET[kind] = own(x, "quiet")
     return None if hook is None else hook()
+
+
+_QUIET = {}  # type -> its backend's quiet or None: asked at every call of a loss
 
 
 def divide(a, b):

@@ -46,8 +46,9 @@ def elementwise(value, derivatives, *arrays):
     return f(*arrays)
 
 
-def elementwise_sum(value, derivatives, *arrays):
-    return jnp.sum(elementwise(value, derivatives, *arrays))  # XLA fuses the sum with the values
+def elementwise_sum(value, derivatives, *arrays, divisor=None):
+    s = jnp.sum(elementwise(value, derivatives, *arrays))  # XLA fuses the sum with the values
+    return s if divisor is None else s / divisor
 
 
 def custom_vjp(forward, backward, x, *constants):

@@ -71,9 +71,12 @@ class Chunks:
 
 def result_shape(arrays) -> tuple:
     """The shape ``arrays`` broadcast to (they do: the checks ran)."""
-    first = tuple(arrays[0].shape)
-    if all(a.shape == first for a in arrays[1:]):
-        return first
+    first = arrays[0].shape
+    for a in arrays:  # a loop, not all(): this runs several times in every call of a loss
+        if a.shape != first:
+            break
+    else:
+        return tuple(first)
     shape = ()
     for a in arrays:
         s = tuple(a.shape)

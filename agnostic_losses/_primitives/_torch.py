@@ -52,10 +52,11 @@ def elementwise(value, derivatives, *arrays):
     return apply(value, derivatives, *arrays)
 
 
-def elementwise_sum(value, derivatives, *arrays):
+def elementwise_sum(value, derivatives, *arrays, divisor=None):
     if not records(arrays):
-        return evaluate_sum(value, arrays)
-    return apply_sum(value, derivatives, *arrays)
+        s = evaluate_sum(value, arrays)
+        return s if divisor is None else s / divisor
+    return apply_sum(value, derivatives, divisor, *arrays)
 
 
 def custom_vjp(forward, backward, x, *constants):

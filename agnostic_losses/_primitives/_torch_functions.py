@@ -39,9 +39,10 @@ def records(arrays) -> bool:
         return True
     if not torch.is_grad_enabled():
         return False
-    if compiling():  # Dynamo's own interpreter is on functorch's stack: only requires_grad tells
-        return any(a.requires_grad for a in arrays)
-    return func_transform() or any(a.requires_grad for a in arrays)
+    for a in arrays:  # a loop, not any(): this runs in every call of a loss
+        if a.requires_grad:
+            return True
+    return not compiling() and func_transform()  # Dynamo's own interpreter is on functorch's stack
 
 
 def autograd(arrays) -> bool:
@@ -106,47 +107,71 @@ class Elementwise(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, upstream):
-        arrays = ctx.saved_tensors
-        # The derivatives are fresh arrays that can take the upstream gradient in place, unless
-        # a graph of this backward is recorded (double backward) or a transform wraps them.
-        in_place = not torch.is_grad_enabled() and not compiling() and not func_transform()
-        wanted = ctx.needs_input_grad[2:]
-        chunks = plan(arrays + (upstream,)) if in_place else None
-        if chunks is not None:
-            return (None, None) + _chunked_gradients(ctx.derivatives, wanted, arrays, chunks)
-        grads = [None, None]
-        derivatives = [g if w else None for g, w in zip(ctx.derivatives(wanted, *arrays), wanted)]
-        for x, g in zip(arrays, derivatives):
-            if g is None:
-                grads.append(None)
-                continue
-            fresh = (in_place and g._base is None and sum(g is d for d in derivatives) == 1
-                     and g.dtype == upstream.dtype and g.shape == upstream.shape and all(g is not a for a in arrays))
-            g = g.mul_(upstream) if fresh else g * upstream
-            grads.append(g if g.shape == x.shape else g.sum_to_size(x.shape))
-        return tuple(grads)
+        return (None, None) + _gradients(ctx, upstream, ctx.needs_input_grad[2:])
 
 
 class ElementwiseSum(Elementwise):
-    """``Elementwise``'s values summed (``elementwise_sum``): the forward pass sums them chunk by
-    chunk, the backward pass is ``Elementwise``'s with the upstream gradient spread over the arrays' shape."""
+    """``Elementwise``'s values summed, and divided by ``divisor`` where it is not None (``elementwise_sum``):
+    the forward pass sums them chunk by chunk, the backward pass is ``Elementwise``'s with the upstream gradient
+    (divided) spread over the arrays' shape."""
 
     @staticmethod
-    def forward(value, derivatives, *arrays):
-        return evaluate_sum(value, arrays)
+    def forward(value, derivatives, divisor, *arrays):
+        s = evaluate_sum(value, arrays)
+        return s if divisor is None else s / divisor
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        Elementwise.setup_context(ctx, inputs, output)
-        ctx.out_shape = _pieces.result_shape(inputs[2:])
+        value, derivatives, ctx.divisor, *arrays = inputs
+        Elementwise.setup_context(ctx, (value, derivatives, *arrays), output)
+        ctx.out_shape = _pieces.result_shape(arrays)
 
     @staticmethod
     def backward(ctx, upstream):
-        return Elementwise.backward(ctx, upstream.expand(ctx.out_shape))
+        if ctx.divisor is not None:
+            upstream = upstream / ctx.divisor
+        return (None, None, None) + _gradients(ctx, upstream.expand(ctx.out_shape), ctx.needs_input_grad[3:])
+
+
+def _gradients(ctx, upstream, wanted):
+    """The gradients of ``Elementwise``'s arrays, ``wanted`` (a flag for each), for its ``upstream`` gradient."""
+    arrays = ctx.saved_tensors
+    # The derivatives are fresh arrays that can take the upstream gradient in place, unless
+    # a graph of this backward is recorded (double backward) or a transform wraps them.
+    in_place = not torch.is_grad_enabled() and not compiling() and not func_transform()
+    chunks = plan(arrays + (upstream,)) if in_place else None
+    if chunks is not None:
+        return _chunked_gradients(ctx.derivatives, wanted, arrays, chunks)
+    grads = []
+    derivatives = [g if w else None for g, w in zip(ctx.derivatives(wanted, *arrays), wanted)]
+    for x, g in zip(arrays, derivatives):
+        if g is None:
+            grads.append(None)
+            continue
+        fresh = (in_place and g._base is None and g.dtype == upstream.dtype and g.shape == upstream.shape
+                 and _once(g, derivatives) and not _among(g, arrays))
+        g = g.mul_(upstream) if fresh else g * upstream
+        grads.append(g if g.shape == x.shape else g.sum_to_size(x.shape))
+    return tuple(grads)
+
+
+def _once(x, arrays) -> bool:
+    """Whether ``x`` is exactly one of ``arrays`` (by identity)."""
+    n = 0
+    for a in arrays:
+        n += a is x
+    return n == 1
+
+
+def _among(x, arrays) -> bool:
+    for a in arrays:
+        if a is x:
+            return True
+    return False
 
 
 def _chunked_gradients(derivatives, wanted, arrays, chunks):
-    """The gradients of ``Elementwise.backward``, piece by piece (``chunks`` cuts ``arrays`` and, last, the
+    """The gradients of ``_gradients``, piece by piece (``chunks`` cuts ``arrays`` and, last, the
     upstream gradient): each array's gradient is written into one buffer of its size, or, for an array that
     broadcasts along the cut, summed over the pieces (in float64: thousands of pieces lose no precision)."""
     grads, cuts = [None] * len(arrays), [None] * len(arrays)
@@ -215,14 +240,15 @@ def apply(value, derivatives, *arrays):
     return super(torch.autograd.Function, ElementwiseWithJvp).apply(value, derivatives, *arrays)
 
 
-def apply_sum(value, derivatives, *arrays):
+def apply_sum(value, derivatives, divisor, *arrays):
     """``ElementwiseSum.apply`` where ``apply`` takes its fast path; elsewhere (torch.compile, torch.func
-    transforms, forward mode) the sum of ``apply``'s values."""
+    transforms, forward mode) the sum of ``apply``'s values, divided by ``divisor`` unless it is None."""
     if compiling() or forward_ad_active() or _transforms_active is None or _unwrap_dead_wrappers is None \
             or _transforms_active():
-        return apply(value, derivatives, *arrays).sum()
+        s = apply(value, derivatives, *arrays).sum()
+        return s if divisor is None else s / divisor
     arrays = _unwrap_dead_wrappers(arrays)
-    return super(torch.autograd.Function, ElementwiseSum).apply(value, derivatives, *arrays)
+    return super(torch.autograd.Function, ElementwiseSum).apply(value, derivatives, divisor, *arrays)
 
 
 class CustomVjp(torch.autograd.Function):
