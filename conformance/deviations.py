@@ -328,7 +328,7 @@ def _logits_beyond_the_matmul(call):
     """Everything, where a row's logits ``x W^T`` round by more than 1 in the matmul (``D eps max|x| max|W|``)."""
     x, w = call.arrays.get("input"), call.arrays.get("linear_weight")
     dtype = _float_dtype(call)
-    if x is None or w is None or dtype is None or not x.size or not w.size:
+    if x is None or w is None or dtype is None or not x.ndim or not x.size or not w.size:
         return None
     eps = 2.0 ** -8 if dtype == "bfloat16" else float(np.finfo(dtype).eps)
     with np.errstate(all="ignore"):  # the finite elements: an inf or NaN is judged as torch's
@@ -418,7 +418,8 @@ def _p_norm_range(call):
 
 def _smoothed_one_sample(call):
     x, t = call.arrays.get("input"), call.arrays.get("target")
-    return (call.torch_error is not None and "broadcast shape" in str(call.torch_error) and x is not None
+    return (any("broadcast shape" in str(e) for e in (call.torch_error, call.exact_error) if e is not None)
+            and x is not None
             and x.ndim == 1 and t is not None and t.shape == (1,) and call.dtypes["target"] not in FLOATS)
 
 

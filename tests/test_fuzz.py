@@ -573,6 +573,16 @@ FOUND = [
       "input_lengths": np.array(4), "target_lengths": np.array(3)},
      {"log_probs": "float64", "targets": "float64", "input_lengths": "int64", "target_lengths": "int64"},
      {"reduction": "sum", "blank": 4, "zero_infinity": True}),
+    ("cross_entropy/indices",  # one sample, smoothing and a wider weight: torch's dtype error hid the shape one
+     {"input": np.array([1.04, 2.46, 0.99, -3.91, 2.72]), "target": np.array([4]),
+      "weight": np.array([1.70, 2.46, 1.21, 0.5, 2.72])},
+     {"input": "float32", "target": "int64", "weight": "float64"},
+     {"reduction": "none", "ignore_index": -100, "label_smoothing": 0.25}),
+    ("linear_cross_entropy/probabilities",  # a 0-d input, which torch refuses (a deviation must not fail on it)
+     {"input": np.array(1.0), "linear_weight": np.linspace(-2, 2, 20).reshape(5, 4),
+      "target": np.array([0.49, 0.22, 0.09, 0.08, 0.12])},
+     {"input": "float64", "linear_weight": "float64", "target": "float64"},
+     {"reduction": "none", "label_smoothing": 0.0, "chunk_size": 3}),
 ]
 
 
