@@ -18,23 +18,21 @@ __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
 
 
 def _elementwise(loss, pointwise, input, target, reduction, weight=None, *, legacy=(None, None),
-                 mean_over_weight=False, target_in_input_dtype=False):
+                 mean_over_weight=False, result_of_input=False):
     """The skeleton shared by the four losses: check, the elementwise ``pointwise`` (a pair ``value,
     derivatives`` for ``P.elementwise``) of ``input`` and ``target``, weigh, reduce.
 
     An integer ``target`` is taken in ``input``'s dtype, as torch does.  With
     ``weight``, 'mean' divides by ``sum(weight)`` when ``mean_over_weight``
     (torch's l1 and mse) and by the number of elements otherwise (torch's
-    huber).  ``target_in_input_dtype``: torch's huber computes in ``input``'s
-    dtype whatever ``target``'s.
+    huber).  ``result_of_input``: torch's huber returns ``input``'s dtype (and
+    ``weight``'s) whatever ``target``'s, computed in their promotion.
     """
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=legacy,
-              targets=("target",), result=("input", "weight") if target_in_input_dtype else None)
+              targets=("target",), result=("input", "weight") if result_of_input else None)
     checks.broadcastable(loss, input, target)
     checks.same_shape(loss, "weight", weight, "input", input)
     input, target, weight = s.arrays
-    if target_in_input_dtype and target.dtype != input.dtype:
-        target = s.xp.astype(target, input.dtype)
     return s.finish(reduce_elementwise(*pointwise, (input, target), s.reduction, weight=weight,
                                        mean_over_weight=mean_over_weight))
 
@@ -152,11 +150,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     ``0.5 d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 delta)``, with
     ``d = input - target`` and ``delta > 0``.  With ``weight`` (elementwise,
     ``input``'s shape), ``'mean'`` divides ``sum(weight * loss)`` by the number
-    of elements, as torch does.  The result has ``input``'s dtype, as torch's.
+    of elements, as torch does.  The result has ``input``'s dtype (promoted
+    with ``weight``'s), as torch's, computed in the promotion with ``target``'s.
     """
     checks.positive("huber_loss", "delta", delta)
     return _elementwise("huber_loss", _huber(delta, 1.0), input, target, reduction, weight,
-                        target_in_input_dtype=True)
+                        result_of_input=True)
 
 
 @silent_nonfinite

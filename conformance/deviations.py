@@ -570,6 +570,13 @@ DEVIATIONS += (
         lambda call: call.exact_error is None and any(
             n in call.arrays and call.arrays[n].ndim > 1 for n in ("input_lengths", "target_lengths"))),
     Deviation(
+        "empty-non-integer-indices", ("nll_loss", "multi_margin_loss", "multilabel_margin_loss"), "refuses",
+        "takes a boolean or floating target of class indices where it holds no element (it checks the dtype "
+        "only on data)",
+        "wants integer class indices whatever the target's size, and raises a TypeError otherwise",
+        "one rule for class indices",
+        lambda call: call.torch_error is None and call.dtypes.get("target") in FLOATS + ("bool",)),
+    Deviation(
         "ctc-non-integer-targets", ("ctc_loss",), "refuses",
         "takes boolean and floating targets (read as labels)",
         "wants integer class indices, as every loss with class indices, and raises a TypeError otherwise",

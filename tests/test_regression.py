@@ -182,8 +182,8 @@ def test_integer_target_is_taken_in_input_dtype_as_torch():
         assert_close(ours, theirs.numpy(), "float32", name)
 
 
-def test_huber_computes_in_input_dtype_as_torch():
-    """torch's huber_loss alone casts target to input's dtype: float16 input, float32 target -> float16."""
+def test_huber_returns_input_dtype_as_torch():
+    """torch's huber_loss alone returns input's dtype: float16 input, float32 target -> float16."""
     x, t = X.astype(np.float16), T.astype(np.float32)
     ours = al.huber_loss(x, t)
     theirs = F.huber_loss(torch.tensor(x), torch.tensor(t))
@@ -195,6 +195,14 @@ def test_huber_computes_in_input_dtype_as_torch():
     ours = al.huber_loss(np.zeros(4, np.float16), t, reduction="none")
     theirs = F.huber_loss(torch.zeros(4, dtype=torch.float16), torch.tensor(t), reduction="none")
     np.testing.assert_array_equal(ours, theirs.numpy())
+    # nor to float32: a float64 target a float32 input cannot tell apart from itself still has its difference
+    x, t = np.array([1.2573022e17, 1.5], np.float32), np.array([1.25730221e17, 1.0 + 1e-9])
+    for weight in (None, np.array([0.3, 2.0])):
+        ours = al.huber_loss(x, t, reduction="none", delta=0.5, weight=weight)
+        theirs = F.huber_loss(torch.tensor(x), torch.tensor(t), reduction="none", delta=0.5,
+                              weight=None if weight is None else torch.tensor(weight))
+        assert ours.dtype == (np.float32 if weight is None else np.float64) and ours[0] > 1e8
+        assert_close(ours, theirs.numpy(), "float32")
 
 
 @pytest.mark.parametrize("legacy,reduction", [({"size_average": False}, "sum"), ({"reduce": False}, "none"),
