@@ -352,13 +352,31 @@ def _err(ours, exact, same, dtype, mask, narrowest=None, normwise=False, scale=N
 DIFFERENCES_OF_UNIT_VECTORS = ("triplet_margin_loss", "triplet_margin_with_distance_loss")
 
 
+def _torch_reduction(options):
+    """The reduction torch applies: ``reduction``, or its legacy ``size_average``/``reduce`` pair mapped."""
+    size_average, reduce = (options.get(k) for k in LEGACY)
+    if size_average is None and reduce is None:
+        return options.get("reduction", "mean")
+    return "none" if reduce is False else "mean" if size_average in (None, True) else "sum"
+
+
+def _cosine_gradient_scale(source, options, name, cot):
+    """cosine_embedding_loss's gradient in input1 is ``x2 / (|x1| |x2|) - cos x1 / |x1|^2`` times the row's
+    upstream gradient (in input2 the same, swapped): two terms of size ``1 / |x1|`` that cancel where the
+    vectors are parallel, so each element is judged relative to them."""
+    x = source[name]
+    norm = np.sqrt(np.sum(x * x, axis=-1) + 1e-12)
+    upstream = np.abs(_numpy(cot).astype(np.float64)) if cot is not None else np.float64(1.0)
+    if _torch_reduction(options) == "mean":
+        upstream = upstream / max(math.prod(x.shape[:-1]), 1)
+    with np.errstate(all="ignore"):
+        return np.broadcast_to((upstream / norm)[..., None], x.shape)
+
+
 def _weighted_mean_scale(loss, source, options):
     """For l1_loss and mse_loss's weighted 'mean', ``sum(w l) / sum(w)``: the gradient with respect to a weight,
     ``(l_j - mean) / sum(w)``, rounds relative to ``max(l) / |sum(w)|``, not to the difference."""
-    size_average, reduce = (options.get(k) for k in LEGACY)
-    reduction = options.get("reduction", "mean") if size_average is None and reduce is None else (
-        "mean" if size_average in (None, True) and reduce in (None, True) else "other")  # torch's legacy mapping
-    if loss not in ("l1_loss", "mse_loss") or reduction != "mean":
+    if loss not in ("l1_loss", "mse_loss") or _torch_reduction(options) != "mean":
         return None
     with np.errstate(all="ignore"):
         d = np.abs(source["input"] - source["target"])
@@ -374,9 +392,7 @@ def _reduced_scale(exact_fn, source, wide, options):
     over its count, however much the terms cancel (torch's own error there is luck).  None for 'none', or where
     torch has no unreduced answer; the terms are torch's, unreduced, in float64 (a class-weighted mean divides by
     its weights' sum, not the count: off by their scale, drawn between 0.25 and 2)."""
-    size_average, reduce = (options.get(k) for k in LEGACY)
-    reduction = options.get("reduction", "mean") if size_average is None and reduce is None else (
-        "none" if reduce is False else "mean" if size_average in (None, True) else "sum")  # torch's legacy mapping
+    reduction = _torch_reduction(options)
     if reduction == "none":
         return None
     unreduced = {k: v for k, v in options.items() if k not in LEGACY} | {"reduction": "none"}
@@ -532,10 +548,12 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
             err = _err(g, g_ref, same.grads.get(n) if same.error is None else None, dtypes[n],
                        excused.mask(n, g_ref), narrowest, normwise,
                        _weighted_mean_scale(loss, source, options) if n == "weight" else None)
-            if err > 1 and exact.error is None:  # perhaps a sum over broadcast positions whose terms cancel
+            if err > 1 and exact.error is None:  # perhaps a sum whose terms cancel: judged relative to them
+                scale = (_cosine_gradient_scale(source, options, n, cot) if loss == "cosine_embedding_loss"
+                         and n in ("input1", "input2") else
+                         _broadcast_gradient_scale(exact_fn, source, wide, torch_options, n, cot))
                 err = _err(g, g_ref, same.grads.get(n) if same.error is None else None, dtypes[n],
-                           excused.mask(n, g_ref), narrowest, normwise,
-                           _broadcast_gradient_scale(exact_fn, source, wide, torch_options, n, cot))
+                           excused.mask(n, g_ref), narrowest, normwise, scale)
             if err > 1:
                 problems.append(f"{where}d/d{n} error {err:.3g} x the allowed: ours {g!r}, exact {g_ref!r}")
     return problems
@@ -624,6 +642,14 @@ FOUND = [
     ("kl_div",  # d/dtarget of a broadcast target: the sum of log(t) + 1 - x over x = 1e30, -1e30, 0, 0
      {"input": np.array([[1e30], [-1e30], [0.0], [0.0]]), "target": np.array([[0.0, -0.5, 0.64576145]])},
      {"input": "float64", "target": "float64"}, {"reduction": "mean", "log_target": False}),
+    ("cosine_embedding_loss",  # identical vectors: the gradient of cos is two terms of size 1/|x| that cancel
+     {"input1": np.array([[0.12573022, -0.13210486, 0.64042265], [0.10490012, -0.53566937, 0.36159505],
+                          [1.30400005, 0.94708096, -0.70373524], [-1.26542147, -0.62327446, 0.04132598]]),
+      "input2": np.array([[0.12573022, -0.13210486, 0.64042265], [0.10490012, -0.53566937, 0.36159505],
+                          [1.30400005, 0.94708096, -0.70373524], [-1.26542147, -0.62327446, 0.04132598]]),
+      "target": np.array([-1.0, -1.0, 0.0, 1.0])},
+     {"input1": "float32", "input2": "float32", "target": "float16"},
+     {"reduction": "none", "margin": 0.0, "size_average": None, "reduce": None}),
     ("multilabel_margin_loss",  # an empty boolean target, which torch does not check (deviation)
      {"input": np.zeros((0, 5)), "target": np.zeros((0, 5), np.int64)}, {"input": "float64", "target": "bool"},
      {"reduction": "none"}),
