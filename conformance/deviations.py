@@ -218,14 +218,17 @@ def _ctc_sequences(call, which):
 def _ctc_out_of_range(call):
     """A label outside [0, C) within its length, or a length outside its bounds: torch's kernel reads (and its
     backward writes) out of bounds there."""
+    arrays = dict(call.arrays)
+    for n in ("targets", "input_lengths", "target_lengths"):
+        a = arrays.get(n)
+        if a is not None and a.dtype.kind in "fb":  # torch reads them as integers (ours refuses them)
+            if not np.isfinite(a).all():
+                return True
+            arrays[n] = a.astype(np.int64)
+    call = replace(call, arrays=arrays)
     lp, inputs, lengths = (call.arrays.get(n) for n in ("log_probs", "input_lengths", "target_lengths"))
-    if lp is None or lp.ndim not in (2, 3) or not all(np.issubdtype(a.dtype, np.integer) for a in (inputs, lengths)):
+    if lp is None or lp.ndim not in (2, 3) or inputs is None or lengths is None:
         return False
-    targets = call.arrays.get("targets")
-    if targets is not None and targets.dtype.kind in "fb":  # torch reads them as labels (ours refuses them)
-        if not np.isfinite(targets).all():
-            return True
-        call = replace(call, arrays={**call.arrays, "targets": targets.astype(np.int64)})
     if (inputs < 0).any() or (inputs > lp.shape[0]).any() or (lengths < 0).any():
         return True
     found = _ctc_rows(call)

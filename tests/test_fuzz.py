@@ -621,6 +621,11 @@ FOUND = [
       "input_lengths": np.array(4), "target_lengths": np.array(3)},
      {"log_probs": "float64", "targets": "float64", "input_lengths": "int64", "target_lengths": "int64"},
      {"reduction": "sum", "blank": 4, "zero_infinity": True}),
+    ("ctc_loss/padded",  # labels out of range, an input length given as a float: torch reads both as integers
+     {"log_probs": np.linspace(-3, -0.1, 35).reshape(7, 5), "targets": np.array([1, -1, 5]),
+      "input_lengths": np.array(7.0), "target_lengths": np.array(3)},
+     {"log_probs": "float64", "targets": "int64", "input_lengths": "float64", "target_lengths": "int64"},
+     {"reduction": "mean", "blank": 4, "zero_infinity": True}),
     ("cross_entropy/indices",  # one sample, smoothing and a wider weight: torch's dtype error hid the shape one
      {"input": np.array([1.04, 2.46, 0.99, -3.91, 2.72]), "target": np.array([4]),
       "weight": np.array([1.70, 2.46, 1.21, 0.5, 2.72])},
