@@ -212,7 +212,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return s.finish(out)
 
 
-
 def _clamped_logs(x):
     """``max(log(x), -100)`` and ``max(log(1 - x), -100)``, as torch's BCE kernel."""
     xp = P.array_namespace(x)

@@ -25,13 +25,13 @@ from ._dispatch import (
 )
 from ._indexing import bin_sum, gathers_by_one_hot, mark, searchsorted, sort, take_along_axis, wide_indices
 from ._numerics import (
+    LOSS_EPSILON,
     abs,
     abs_,
     clip,
     cumulative_sum,
     finite_max,
     log_sigmoid,
-    LOSS_EPSILON,
     log_softmax,
     log_softmax_at,
     logsumexp,
