@@ -197,10 +197,14 @@ def _negative_log_likelihood(xp, log_probs, targets, input_lengths, target_lengt
 
 
 def _alphas(log_probs, ext, barred, active, end, keep=False):
-    """The forward recursion: ``(-log p, (alphas, log p))`` (the second with ``keep``).
+    """The forward recursion: ``(-log p, (alphas, log p - offset))`` (the second with ``keep``).
 
     ``alphas[t, n, s]`` is the log-probability of the paths through state s
-    at step t, its emission included; steps past a sequence's length keep its last."""
+    at step t, its emission included, less the largest of that step (their
+    sum, ``offset``, is added back to ``log p``): unshifted, the sums would
+    grow to the size of ``|log p|`` and round by ``eps |log p|``, which ``exp``
+    turns into a relative error of the gradient's shares.  Steps past a
+    sequence's length keep its last."""
     xp = P.array_namespace(log_probs)
     states = ext.shape[1]
     # before t = 0, all probability sits on a virtual state that leads into states 0 and 1
@@ -211,15 +215,20 @@ def _alphas(log_probs, ext, barred, active, end, keep=False):
         log_probs_t, active_t = inputs
         # a gather a step: of all steps at once, its gradient (a scatter-add) is slower under jax.jit
         new = _logsumexp(xp, _entries(xp, alpha, barred)) + P.take_along_axis(log_probs_t, ext, axis=1)
-        alpha = xp.where(active_t, new, alpha)
-        return alpha, alpha if keep else None
+        # clipped: a step whose states are all -inf (an impossible alignment) stays -inf, not NaN
+        top = P.clip(xp.max(new, axis=-1, keepdims=True), float(info.min), float(info.max))
+        alpha = xp.where(active_t, new - top, alpha)
+        return alpha, ((alpha, top) if keep else top)
 
-    alpha, alphas = P.scan(step, alpha, (log_probs, active))
+    info = xp.finfo(log_probs.dtype)
+    alpha, ys = P.scan(step, alpha, (log_probs, active))
+    alphas, tops = ys if keep else (None, ys)
+    offset = xp.sum(xp.where(active, tops, xp.zeros_like(tops)), axis=(0, 2))
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)
     before = xp.squeeze(P.take_along_axis(alpha, P.clip(end - 1, 0, None)[:, None], axis=1), axis=1)
     before = xp.where(end > 0, before, xp.full_like(before, -xp.inf))
     log_p = _logsumexp(xp, xp.stack([last, before], axis=0))
-    return -log_p, ((alphas, log_p) if keep else None)
+    return -(offset + log_p), ((alphas, log_p) if keep else None)
 
 
 def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
@@ -231,9 +240,9 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
     emission ``log_probs[t, n, label of s]``; it passes back to the states it
     was entered from in the proportions of the three terms of that step's
     log-sum-exp, recomputed from ``alphas[t - 1]`` (``_shares``).  These weights are ratios
-    of nearby values, so the posteriors keep float32's precision (the
-    product ``exp(alphas + betas - log p)`` of a backward recursion loses it
-    in proportion to ``|log p|``); the clipped exponentials of
+    of nearby values of the shifted ``alphas`` (``_alphas``), so the posteriors
+    keep float32's precision (the product ``exp(alphas + betas - log p)`` of a
+    backward recursion, torch's, loses it in proportion to ``|log p|``); the clipped exponentials of
     ``_shifted_exponentials`` give terms that are -inf (unreachable states,
     forbidden skips) shares below 4e-35 where autodiff's are 0.  The
     posteriors of each step are added into their classes (``P.bin_sum``), and

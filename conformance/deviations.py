@@ -128,7 +128,7 @@ DEVIATIONS = (
         and call.loss not in ("cross_entropy", "linear_cross_entropy")  # there an integer target is indices
         and all(call.dtypes[n] in FLOATS for n in call.real if n not in TARGETS)
         and any(call.dtypes[n] not in FLOATS for n in call.real if n in TARGETS),
-        reference=lambda call: _targets_in_input_dtype(call)),
+        reference=lambda call: targets_in_input_dtype(call)),
     Deviation(
         "integer-class-indices", ("cross_entropy", "nll_loss", "multi_margin_loss", "multilabel_margin_loss",
                                   "ctc_loss", "linear_cross_entropy"), "accepts",
@@ -315,16 +315,17 @@ def _empty_broadcast(call):
     return {n: np.True_ for n in call.real} if 0 in shape else None
 
 
-def _targets_in_input_dtype(call):
-    """The arrays, each integer or boolean target rounded through the first floating array's dtype, where ours takes
-    it (an int64 beyond float16's range is infinite there, as in torch's ``input - target``); NumPy has no
+def targets_in_input_dtype(call):
+    """The arrays, each integer or boolean real target rounded through the first floating array's dtype, as type
+    promotion takes it into the arithmetic (an int64 beyond float16's range is infinite there, as in torch's
+    ``input - target``; torch's ``1 - target`` in int64 first wraps around at its minimum); NumPy has no
     bfloat16, whose range holds every int64 (its rounding is within its tolerance)."""
-    dtype = next(call.dtypes[n] for n in call.dtypes if call.dtypes[n] in FLOATS and n not in TARGETS)
+    dtype = next((call.dtypes[n] for n in call.dtypes if call.dtypes[n] in FLOATS and n not in TARGETS), None)
     if dtype not in ("float16", "float32"):
         return call.arrays
     with np.errstate(over="ignore"):
-        return {n: a.astype(dtype).astype(np.float64) if n in TARGETS and call.dtypes[n] not in FLOATS else a
-                for n, a in call.arrays.items()}
+        return {n: a.astype(dtype).astype(np.float64) if n in TARGETS and n in call.real
+                and call.dtypes[n] not in FLOATS else a for n, a in call.arrays.items()}
 
 
 def _logits_beyond_the_matmul(call):

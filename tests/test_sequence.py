@@ -13,7 +13,7 @@ import pytest
 
 import agnostic_losses as al
 
-from helpers import assert_close, need
+from helpers import TOLERANCES, assert_close, error, need
 
 torch = need("torch")
 F = torch.nn.functional
@@ -210,16 +210,37 @@ def test_jax_gradient_is_the_backward_recursion(monkeypatch):
         assert_close(np.asarray(batched[i]), np.asarray(one), what=f"vmap of the gradient, {i}")
 
 
-def test_torch_float32_gradient_keeps_its_precision_for_peaked_logits():
-    """From a review: posteriors as ``exp(alpha + beta - log p)`` lost float32 precision in proportion to
-    ``|log p|`` (6e-5 off here, at logits x 100; now 4e-8); the hand-written reverse mode, ratios of nearby values, does not."""
-    logits = (np.random.default_rng(3).standard_normal((10, 2, 6)) * 100).astype(np.float32)
-    args = (torch.tensor([[1, 4, 3], [2, 2, 1]]), torch.tensor([10, 9]), torch.tensor([3, 3]))
+def _peaked():
+    logits = np.random.default_rng(3).standard_normal((10, 2, 6)) * 100
+    return logits, [[1, 4, 3], [2, 2, 1]], [10, 9], [3, 3]
+
+
+def _one_step_of_1e4():
+    logits = np.random.default_rng(4).standard_normal((6, 2, 5))
+    logits[0, :, 0] = 1e4  # every path starts with a log-probability of about -1e4 (found by the fuzz)
+    return logits, [[2, 2, 2], [1, 1, 0]], [4, 5], [1, 2]
+
+
+def _long():
+    logits = np.random.default_rng(5).standard_normal((200, 2, 20)) * 3
+    return logits, np.random.default_rng(6).integers(1, 20, (2, 30)), [200, 180], [30, 25]
+
+
+@pytest.mark.parametrize("case", [_peaked, _one_step_of_1e4, _long], ids=["peaked", "one-step-of-1e4", "long"])
+def test_torch_float32_gradient_keeps_its_precision_where_log_p_is_large(case):
+    """Log-space sums of the size of ``|log p|`` round by ``eps |log p|``; ``exp`` turns that into a relative
+    error of the gradient.  Posteriors as ``exp(alpha + beta - log p)`` (torch's) are 8e-5 off for peaked logits
+    and 3e-4 over 200 steps; unshifted forward variables were 4e-5 off over 200 steps.  The hand-written reverse
+    mode takes ratios of nearby values of forward variables shifted to 0 at each step: float32's precision,
+    against float64 torch, judged normwise as the conformance suite judges gradients through log_softmax."""
+    logits, targets, input_lengths, target_lengths = case()
+    args = (torch.tensor(targets), torch.tensor(input_lengths), torch.tensor(target_lengths))
     grads = []
     for dtype, fn in ((torch.float32, al.ctc_loss), (torch.float64, F.ctc_loss)):
-        x = torch.tensor(logits, dtype=dtype, requires_grad=True)
+        x = torch.tensor(logits.astype(np.float32), dtype=dtype, requires_grad=True)
         grads.append(torch.autograd.grad(fn(x.log_softmax(-1), *args, reduction="sum"), x)[0].numpy())
-    assert_close(grads[0], grads[1], "float32", what="float32 gradient vs float64 torch")
+    err = error(grads[0], grads[1], "float32", normwise=True)
+    assert err <= TOLERANCES["float32"][0], f"float32 gradient vs float64 torch: error {err:.3g}"
 
 
 def test_torch_double_backward_and_batched_gradients_through_the_recursion():
