@@ -206,22 +206,27 @@ def _alphas(log_probs, ext, barred, active, end, keep=False):
     turns into a relative error of the gradient's shares.  Steps past a
     sequence's length keep its last."""
     xp = P.array_namespace(log_probs)
-    states = ext.shape[1]
-    # before t = 0, all probability sits on a virtual state that leads into states 0 and 1
-    alpha = xp.where(xp.arange(states, device=P.device(log_probs)) == 0, xp.zeros_like(barred[0, ...]),
-                     xp.full_like(barred[0, ...], -xp.inf))
+    state = xp.arange(ext.shape[1], device=P.device(log_probs))
+
+    def shifted(alpha, new, active_t):
+        # a step whose largest state is not finite (all -inf, or a NaN or inf log-probability) is not shifted:
+        # its states stay what the paths give, as unshifted (a NaN reaches only the states its paths reach)
+        top = P.shift_max(new, axis=-1)
+        return xp.where(active_t, new - top, alpha), top
 
     def step(alpha, inputs):
-        log_probs_t, active_t = inputs
+        log_probs_t, active_t, start_t = inputs
         # a gather a step: of all steps at once, its gradient (a scatter-add) is slower under jax.jit
         new = _logsumexp(xp, _entries(xp, alpha, barred)) + P.take_along_axis(log_probs_t, ext, axis=1)
-        # clipped: a step whose states are all -inf (an impossible alignment) stays -inf, not NaN
-        top = P.clip(xp.max(new, axis=-1, keepdims=True), float(info.min), float(info.max))
-        alpha = xp.where(active_t, new - top, alpha)
+        alpha, top = shifted(alpha, xp.where(start_t, new, impossible), active_t)
         return alpha, ((alpha, top) if keep else top)
 
-    info = xp.finfo(log_probs.dtype)
-    alpha, ys = P.scan(step, alpha, (log_probs, active))
+    # the first step, as torch's: the paths start in state 0 or 1, the others are -inf whatever their
+    # log-probability (a NaN too); before it, all probability sits on a virtual state 0
+    impossible = xp.full_like(barred[0, ...], -xp.inf)
+    starts = (xp.arange(log_probs.shape[0], device=P.device(log_probs))[:, None, None] > 0) | (state < 2)
+    alpha = xp.where(state == 0, xp.zeros_like(impossible), impossible)
+    alpha, ys = P.scan(step, alpha, (log_probs, active, starts))
     alphas, tops = ys if keep else (None, ys)
     offset = xp.sum(xp.where(active, tops, xp.zeros_like(tops)), axis=(0, 2))
     last = xp.squeeze(P.take_along_axis(alpha, end[:, None], axis=1), axis=1)

@@ -246,6 +246,17 @@ def test_abs_overwrites_where_the_library_can(backend):
         assert out is a  # written in place: no new full-size temporary
 
 
+def test_shift_max_is_the_finite_max_and_zero_elsewhere(backend, generic):
+    """A NaN or an infinity anywhere along the axis (or no finite element) shifts by 0; a constant either way."""
+    x = np.array([[1.0, -3.0, 2.5], [np.nan, 1.0, 7.0], [np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf],
+                  [-np.inf, -4.0, -np.inf]])
+    expected = np.array([[2.5], [0.0], [0.0], [0.0], [-4.0]])
+    np.testing.assert_array_equal(backend.to_numpy(P.shift_max(backend.asarray(x, "float64"), axis=-1)), expected)
+    np.testing.assert_array_equal(backend.to_numpy(P.shift_max(backend.asarray(x.T, "float64"), axis=0)), expected.T)
+    t = torch.tensor(x, requires_grad=True)
+    assert not P.shift_max(t, axis=-1).requires_grad
+
+
 def test_scan_is_a_loop(backend):
     xs = np.arange(12.0).reshape(4, 3)
 

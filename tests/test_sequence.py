@@ -103,6 +103,26 @@ def test_impossible_alignment():
         assert not g_ours[:, 2].any()  # the impossible sequence passes nothing back
 
 
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_a_nan_first_step_reaches_only_the_states_paths_start_in(library):
+    """torch starts the paths in states 0 and 1: the others are -inf at the first step whatever their
+    log-probability, so an impossible sequence's loss is inf though its first step is NaN (log_softmax of a +inf
+    logit, found by the fuzz); a possible one's is NaN."""
+    logits = LOGITS.copy()
+    logits[0, :2, 0] = np.inf
+    lengths = np.array([8, 2, 7])  # sequence 1 needs 2 labels in 2 steps: possible; sequence 0 in 8
+    lp = torch.tensor(logits).log_softmax(-1)
+    args = (TARGETS, lengths, np.array([3, 2, 3]))
+    ref = theirs(lp.numpy(), *args, reduction="none")
+    short = theirs(lp.numpy(), TARGETS, np.array([8, 1, 7]), np.array([3, 2, 3]), reduction="none")
+    assert np.isnan(ref[:2]).all() and np.isinf(short[1])  # torch: NaN where possible, inf where not
+    for lengths, expected in ((lengths, ref), (np.array([8, 1, 7]), short)):
+        data = lp if library == "torch" else lp.numpy()
+        ours = al.ctc_loss(data, *(torch.tensor(a) if library == "torch" else a for a in
+                                   (TARGETS, lengths, np.array([3, 2, 3]))), reduction="none")
+        assert_close(np.asarray(ours), expected)
+
+
 GRADIENT_CASES = {  # (input_lengths, target_lengths, zero_infinity)
     "varied lengths": ([8, 6, 7], [3, 2, 3], False),
     "an empty target and an empty input": ([8, 0, 7], [3, 0, 0], False),

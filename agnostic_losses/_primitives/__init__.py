@@ -36,6 +36,7 @@ from ._numerics import (
     log_softmax_at,
     logsumexp,
     one_where_zero,
+    shift_max,
     sigmoid,
     sign,
     softplus,
@@ -51,7 +52,7 @@ __all__ = [
     "generic_primitives", "using_generic", "value_checks", "host_values",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid",
-    "one_where_zero", "finite_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",
+    "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",
     "take_along_axis", "gathers_by_one_hot", "wide_indices", "mark", "bin_sum", "sort", "searchsorted",
     "scan", "compiles_loops", "chunked", "row_chunk", "Chunks", "result_shape",
 ]

@@ -95,6 +95,15 @@ def finite_max(x, *, axis: int):
     return _safe_max(xp.where(xp.isfinite(x), x, xp.full_like(x, -math.inf)), xp, axis)
 
 
+def shift_max(x, *, axis: int):
+    """The max along ``axis`` (kept), as a constant, and 0 where it is not finite: a shift for log-space sums
+    that never makes ``inf - inf`` nor spreads a NaN over the axis (``x`` holds elements along it)."""
+    fast = native(x, "shift_max")
+    if fast is not None:
+        return fast(x, axis=axis)
+    return _safe_max(x, array_namespace(x), axis)
+
+
 def wide_float(x):
     """float64 where ``x``'s library and device have it (JAX: with x64 enabled; not torch's MPS), else
     ``x``'s own dtype: for sums that must not lose what float32 would."""

@@ -108,6 +108,10 @@ def vector_norm(x, *, ord, axis, keepdims):
     return torch.linalg.vector_norm(x, ord=ord, dim=axis, keepdim=keepdims)  # one pass, no temporary
 
 
+def shift_max(x, *, axis):
+    return torch.nan_to_num(torch.amax(x.detach(), dim=axis, keepdim=True), nan=0.0, posinf=0.0, neginf=0.0)
+
+
 def wide_float(x):
     return x.dtype if x.device.type == "mps" else torch.float64
 
