@@ -32,7 +32,7 @@ class Setup:
 
 
 def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions=REDUCTIONS, targets=(),
-          indices=(), result=None, common=(), working: bool = True) -> Setup:
+          indices=(), result=None, working: bool = True) -> Setup:
     """Check a loss's arguments and prepare its arrays.
 
     Args:
@@ -47,8 +47,6 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
             ``indices`` (integer arrays, checked by the loss, passed as given).
         result: the names whose result type is the loss's dtype (default: all
             but ``indices``).
-        common: names of arrays cast to their common dtype (a formula's
-            in-place updates then keep it).
         working: float16 and bfloat16 arrays are taken in float32, as torch
             computes them.
 
@@ -59,13 +57,13 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
     given = arrays.values()
     traced = compiling()  # torch.compile: no guards on the cache
     try:
-        key = (loss, reduction, reductions, targets, indices, result, common, working,
+        key = (loss, reduction, reductions, targets, indices, result, working,
                *[None if a is None else (type(a), a.dtype) for a in given])
         plan = None if traced else _PLANS.get(key)
     except (TypeError, AttributeError):  # an unhashable option, something that is no array: the checks name it
         key = plan = None
     if plan is None:
-        plan = _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working)
+        plan = _plan(loss, reduction, arrays, reductions, targets, indices, result, working)
         if key is not None and not traced:
             _PLANS[key] = plan
     xp, dtype, casts, placement = plan
@@ -94,7 +92,7 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
 _PLANS: dict = {}
 
 
-def _plan(loss, reduction, arrays, reductions, targets, indices, result, common, working) -> tuple:
+def _plan(loss, reduction, arrays, reductions, targets, indices, result, working) -> tuple:
     """The checks of ``setup`` and what they find, from the arrays' types and dtypes (and, once, devices)."""
     xp = checks.namespace(loss, **arrays)
     checks.floating(loss, xp, **{k: a for k, a in arrays.items() if k not in targets and k not in indices})
@@ -114,12 +112,14 @@ def _plan(loss, reduction, arrays, reductions, targets, indices, result, common,
             if xp.finfo(dtypes[k]).bits < 32:
                 casts[k].append(xp.float32)
                 dtypes[k] = xp.float32
-    if common:  # one dtype, so that a formula's in-place updates keep it
-        to = xp.result_type(*(dtypes[k] for k in common if dtypes[k] is not None))
-        for k in common:
-            if dtypes[k] is not None and dtypes[k] != to:
-                casts[k].append(to)
-                dtypes[k] = to
+    # floating arrays of several dtypes are all computed in their promotion: a formula's in-place updates keep
+    # one dtype, and torch would compute a float32 tensor with a float64 0-d one in float32 (its rule for 0-d
+    # tensors) where the array API computes in float64
+    to = xp.result_type(*(dtypes[k] for k in floats))
+    for k in floats:
+        if dtypes[k] != to:
+            casts[k].append(to)
+            dtypes[k] = to
     return xp, dtype, tuple(tuple(c) for c in casts.values()), placement_function(like)
 
 

@@ -277,7 +277,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """
     loss = "binary_cross_entropy"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
-              targets=("target",), result=("input", "target"), common=("input", "target"))
+              targets=("target",), result=("input", "target"))
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
     if weight is not None:
         checks.broadcastable_to(loss, "weight", weight, "target", target)
@@ -333,8 +333,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """
     loss = "binary_cross_entropy_with_logits"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "pos_weight": pos_weight},
-              legacy=(size_average, reduce), targets=("target",), result=("input", "target"),
-              common=("input", "target", "pos_weight"))  # the formula's in-place updates keep one dtype
+              legacy=(size_average, reduce), targets=("target",), result=("input", "target"))
     checks.shape_is(loss, "target", target, input.shape, "input's shape")
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         if w is not None:
@@ -367,7 +366,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """
     loss = "multilabel_soft_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
-              targets=("target",), result=("input", "target", "weight"), common=("input", "target"))
+              targets=("target",), result=("input", "target", "weight"))
     if input.ndim < 1:
         raise ValueError(f"{loss}: input must have a class axis (the last), got a 0-d array")
     given = {"input": input, "target": target, "weight": weight}  # torch broadcasts all three, without a warning

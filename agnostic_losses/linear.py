@@ -150,8 +150,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     loss = "linear_cross_entropy"
     s = setup(loss, reduction, {"input": input, "linear_weight": linear_weight, "target": target,
                                 "linear_bias": linear_bias, "weight": weight},
-              indices=("target",), working=False,
-              common=("input", "linear_weight", "linear_bias"))  # one dtype for the product
+              indices=("target",), working=False)
     xp = s.xp
     label_smoothing = checks.label_smoothing(loss, label_smoothing)
     if input.ndim not in (1, 2):

@@ -30,7 +30,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             "'batchmean' divides only by the batch size, and aligns with the KL divergence's definition "
             "(torch.nn.functional.kl_div gives the same warning)")
     s = setup("kl_div", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
-              reductions=("none", "mean", "sum", "batchmean"), targets=("target",), common=("input", "target"))
+              reductions=("none", "mean", "sum", "batchmean"), targets=("target",))
     checks.broadcastable("kl_div", input, target, warn=False)  # torch broadcasts these silently
     pointwise = (_kl_log_target, _kl_log_target_derivatives) if log_target else (_kl, _kl_derivatives)
     if reduction != "batchmean":
@@ -132,8 +132,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if not P.is_array(var):
         checks.positive(loss, "var", var, allow_zero=True)
         var = P.array_namespace(input).full_like(input, var) if P.is_array(input) else var
-    s = setup(loss, reduction, {"input": input, "target": target, "var": var}, targets=("target", "var"),
-              common=("input", "target", "var"))
+    s = setup(loss, reduction, {"input": input, "target": target, "var": var}, targets=("target", "var"))
     checks.broadcastable(loss, input, target, warn=False)
     input, target, var = s.arrays
     var = _var_shape(loss, s.xp, var, input)

@@ -682,6 +682,9 @@ FOUND = [
      {"input": np.array([-0.67057236]), "target": np.array([0.66371541]), "weight": np.array([1e30]),
       "pos_weight": np.array([0.3807852])},
      {"input": "float32", "target": "float32", "weight": "float32", "pos_weight": "float32"}, {"reduction": "none"}),
+    ("mse_loss",  # a float64 0-d target: torch's 0-d rule would compute in float32, where (1e30)**2 overflows
+     {"input": np.array([1e30]), "target": np.array(-0.13210486)}, {"input": "float32", "target": "float64"},
+     {"reduction": "none"}),
     ("multilabel_margin_loss",  # an empty boolean target, which torch does not check (deviation)
      {"input": np.zeros((0, 5)), "target": np.zeros((0, 5), np.int64)}, {"input": "float64", "target": "bool"},
      {"reduction": "none"}),

@@ -20,6 +20,7 @@ import agnostic_losses as al
 from agnostic_losses import generic_primitives
 from agnostic_losses._primitives import array_namespace
 
+from conformance import runner
 from helpers import assert_close, error, hessian_diagonal, need, torch_reference
 
 torch = need("torch")
@@ -180,6 +181,21 @@ def test_integer_target_is_taken_in_input_dtype_as_torch():
         theirs = getattr(F, name)(torch.tensor(X, dtype=torch.float32), torch.tensor(t))
         assert ours.dtype == np.float32
         assert_close(ours, theirs.numpy(), "float32", name)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_a_wider_0d_target_is_computed_in_the_promotion(name, backend):
+    """float32 input, float64 0-d target: computed in float64 on every backend (torch's rule for 0-d tensors
+    alone would compute in float32, where (1e30 + 0.13)**2 overflows; found by the fuzz).  The reference is
+    torch's float64 answer (huber_loss returns the input's dtype, torch's rule, after computing in float64)."""
+    x, t = np.array([1e30, 3.0]), np.array(-0.13210486)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the broadcast target
+        ours = getattr(al, name)(backend.asarray(x, "float32"), backend.asarray(t, "float64"), reduction="none")
+        exact = getattr(F, name)(torch.tensor(np.float32(x).astype(np.float64)), torch.tensor(t), reduction="none")
+    dtype = "float32" if name == "huber_loss" else "float64"
+    assert str(ours.dtype).endswith(dtype)
+    assert_close(backend.to_numpy(ours), runner.round_to(exact.numpy(), dtype), dtype)
 
 
 def test_huber_returns_input_dtype_as_torch():

@@ -72,9 +72,12 @@ def test_integer_targets_take_the_first_floating_arrays_dtype(lib, first):
                                   "other": lib.array("float64"), "target": labels},
               targets=("target",), indices=("index",), result=("input", "target"))
     assert s.dtype == lib.dtype(first)  # the target counts in that dtype, not as an integer
-    working = "float32" if first == "float16" else first
-    assert s.arrays[3].dtype == lib.dtype(working)
+    assert s.arrays[3].dtype == lib.dtype("float64")  # then computed in the floating arrays' promotion
     assert np.asarray(s.arrays[3]).tolist() == [3.0, 0.0, 1.0] and labels.dtype == lib.dtype("int32")
+    big = lib.array("int64", (2**62,))  # rounded through the first floating dtype (inf in float16) first
+    s = setup("my_loss", "mean", {"input": lib.array(first), "other": lib.array("float64"), "target": big},
+              targets=("target",))
+    assert np.asarray(s.arrays[2]).tolist() == [float(np.asarray(np.float64(2**62)).astype(first))]
     floats = lib.array("float64")  # a floating target stays as it is
     s = setup("my_loss", "mean", {"input": lib.array("float32"), "target": floats}, targets=("target",))
     assert s.arrays[1] is floats
@@ -87,12 +90,14 @@ def test_indices_are_passed_through_untouched(lib, dtype):
     assert s.arrays[1] is index and s.dtype == lib.dtype("float16")
 
 
-def test_common_casts_the_named_arrays_to_their_common_dtype(lib):
+def test_floating_arrays_of_several_dtypes_are_computed_in_their_promotion(lib):
+    """torch would compute a float32 tensor with a float64 0-d one in float32 (its 0-d rule): cast first."""
     x, t, var = lib.array("float32"), lib.array("float64"), lib.array("float32")
-    s = setup("my_loss", "mean", {"input": x, "target": t, "var": var}, common=("input", "target"))
-    assert dtypes(s) == [lib.dtype("float64"), lib.dtype("float64"), lib.dtype("float32")]
-    assert s.arrays[1] is t and s.arrays[2] is var
-    s = setup("my_loss", "mean", {"input": lib.array("float16"), "target": x}, common=("input", "target"))
+    s = setup("my_loss", "mean", {"input": x, "target": t, "var": var})
+    assert dtypes(s) == [lib.dtype("float64")] * 3 and s.arrays[1] is t
+    s = setup("my_loss", "mean", {"input": x, "var": var})  # one dtype: nothing cast
+    assert s.arrays[0] is x and s.arrays[1] is var
+    s = setup("my_loss", "mean", {"input": lib.array("float16"), "target": x})
     assert dtypes(s) == [lib.dtype("float32")] * 2 and s.arrays[1] is x and s.dtype == lib.dtype("float32")
 
 
@@ -178,11 +183,10 @@ def test_a_non_floating_array_is_a_type_error(lib):
 
 def test_inputs_are_neither_mutated_nor_replaced_where_no_cast_is_needed(lib):
     x, t, w = lib.array("float32"), lib.array("float32", (1.0, -2.0, 0.0)), lib.array("float32")
-    s = setup("my_loss", "mean", {"input": x, "target": t, "weight": w}, targets=("target",),
-              common=("input", "target"))
+    s = setup("my_loss", "mean", {"input": x, "target": t, "weight": w}, targets=("target",))
     assert all(a is b for a, b in zip(s.arrays, (x, t, w)))
     half, labels = lib.array("float16"), lib.array("int64", (3, 0, 1))
-    setup("my_loss", "mean", {"input": half, "target": labels}, targets=("target",), common=("input", "target"))
+    setup("my_loss", "mean", {"input": half, "target": labels}, targets=("target",))
     assert half.dtype == lib.dtype("float16") and np.asarray(half).tolist() == [0.5, 1.5, 3.0]
     assert labels.dtype == lib.dtype("int64") and np.asarray(labels).tolist() == [3, 0, 1]
 
