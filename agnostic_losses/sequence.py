@@ -113,8 +113,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     Args:
         log_probs: ``(T, N, C)`` or unbatched ``(T, C)`` log-probabilities
             (e.g. ``log_softmax`` of logits over C, blank included).
-        targets: class indices, padded ``(N, S)`` (``(S,)`` unbatched) or the
-            N targets concatenated ``(sum(target_lengths),)``.
+        targets: class indices, padded ``(N, S)`` (``(S,)`` or ``(1, S)``
+            unbatched) or the N targets concatenated ``(sum(target_lengths),)``.
         input_lengths, target_lengths: one length per sequence, as an integer
             array, a tuple of ints, or an int when unbatched.  Under
             ``jax.jit`` they may be traced.
@@ -148,9 +148,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     checks.values(loss, "input_lengths", input_lengths, lambda v: (v >= 0) & (v <= steps),
                   f"lengths in [0, {steps}] (T)")
     if not batched:
-        if targets.ndim != 1:
-            raise ValueError(f"{loss}: unbatched targets must have shape (S,), got {tuple(targets.shape)}")
-        targets = xp.expand_dims(targets, axis=0)
+        if targets.ndim == 1:
+            targets = xp.expand_dims(targets, axis=0)
+        elif targets.ndim != 2 or targets.shape[0] != 1:  # (1, S): the one sequence padded, as torch reads it
+            raise ValueError(f"{loss}: unbatched targets must have shape (S,) or (1, S), got {tuple(targets.shape)}")
     elif targets.ndim == 1:
         checks.values(loss, "target_lengths", target_lengths, lambda v: (v >= 0) & (v.sum() == targets.shape[0]),
                       f"lengths >= 0 adding up to the {targets.shape[0]} concatenated targets")

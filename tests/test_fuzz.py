@@ -419,6 +419,30 @@ def _reduced_scale(exact_fn, source, wide, options):
     return scale if math.isfinite(scale) else None
 
 
+def _triplet_value_scale(loss, source, options):
+    """For the triplet losses, the magnitude each value rounds relative to: ``d(a, p) - d(a, n) + margin`` is a
+    difference of two distances (three with ``swap``), each rounding relative to itself, so a loss of 181 from
+    distances of 7e4 is off by their rounding in float32 (torch's own error there is luck); reduced as the loss
+    (their sum, or its mean).  The distances are torch's ``pairwise_distance``, in float64; None for a custom
+    distance function."""
+    import torch
+
+    if loss not in DIFFERENCES_OF_UNIT_VECTORS or options.get("distance_function") is not None:
+        return None
+    a, pos, neg = (torch.from_numpy(np.array(source[n], dtype=np.float64)) for n in ("anchor", "positive", "negative"))
+    norm = {"p": options.get("p", 2.0), "eps": options.get("eps", 1e-6)}
+    try:
+        terms = (torch.nn.functional.pairwise_distance(a, pos, **norm).abs()
+                 + torch.nn.functional.pairwise_distance(a, neg, **norm).abs())
+        if options.get("swap"):
+            terms = terms + torch.nn.functional.pairwise_distance(pos, neg, **norm).abs()
+    except RuntimeError:  # shapes torch refuses: nothing to scale
+        return None
+    terms = terms.nan_to_num(posinf=0.0, nan=0.0).numpy()
+    reduction = _torch_reduction(options)
+    return terms if reduction == "none" else float(terms.sum() / (1 if reduction == "sum" else max(terms.size, 1)))
+
+
 def _broadcast_gradient_scale(exact_fn, source, wide, options, name, cot):
     """For an array that broadcasts against the others, the magnitude each element of its gradient rounds
     relative to: the element is a sum of one term per position it is broadcast to, and each term rounds
@@ -551,9 +575,10 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
         err = _err(ours.value, ref, same.value if same.error is None else None, ours.dtype,
                    excused.mask("value", ref), narrowest, entry.normwise)
         if err > 1 and exact.error is None:  # perhaps a sum whose terms cancel: judged relative to their size
+            scale = _triplet_value_scale(loss, promoted, options)
             err = _err(ours.value, ref, same.value if same.error is None else None, ours.dtype,
                        excused.mask("value", ref), narrowest, entry.normwise,
-                       _reduced_scale(exact_fn, promoted, wide, torch_options))
+                       _reduced_scale(exact_fn, promoted, wide, torch_options) if scale is None else scale)
         if err > 1:
             problems.append(f"{where}value error {err:.3g} x the allowed: ours {ours.value!r}, exact {ref!r}")
         for n, g in ours.grads.items():
@@ -685,6 +710,11 @@ FOUND = [
     ("mse_loss",  # a float64 0-d target: torch's 0-d rule would compute in float32, where (1e30)**2 overflows
      {"input": np.array([1e30]), "target": np.array(-0.13210486)}, {"input": "float32", "target": "float64"},
      {"reduction": "none"}),
+    ("triplet_margin_loss",  # 181 as the difference of two p = 0.5 distances of 7e4, in float32: one ulp of them
+     {"anchor": np.array([[-0.810623899, 0.809107069, 7e4]]), "positive": np.array([[2.0, 1.48682939, 0.0]]),
+      "negative": np.array([[-0.13337153, -0.98107258, -0.41522574]])},
+     {"anchor": "float32", "positive": "float32", "negative": "float32"},
+     {"reduction": "none", "margin": 1.0, "p": 0.5, "swap": False}),
     ("multilabel_margin_loss",  # an empty boolean target, which torch does not check (deviation)
      {"input": np.zeros((0, 5)), "target": np.zeros((0, 5), np.int64)}, {"input": "float64", "target": "bool"},
      {"reduction": "none"}),

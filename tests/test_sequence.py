@@ -58,6 +58,10 @@ def test_concatenated_targets_and_unbatched_input():
         out = al.ctc_loss(one, TARGETS[0], *lengths, reduction="none")
         assert out.shape == ()
         assert_close(out, expected)
+    # the one sequence padded, (1, S): torch reads it as a batch of one (found by the fuzz)
+    padded = np.array([[2, 4, 0, 1]])
+    expected = theirs(one, padded, np.array(8), np.array(2), reduction="none")
+    assert_close(al.ctc_loss(one, padded, 8, 2, reduction="none"), expected)
 
 
 def test_true_gradient_for_a_leaf_and_torchs_through_log_softmax():
