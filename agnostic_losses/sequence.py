@@ -273,7 +273,8 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
         rows = _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes)
     # past a sequence's length a step emits nothing (and passes its states on unchanged)
     weights = xp.where(active, -upstream[:, None], xp.zeros_like(upstream[:, None]))  # (T, N, 1)
-    return rows * weights
+    # an impossible alignment passes nothing back, also where its forward variables hold a NaN (0 NaN is NaN)
+    return xp.where(possible[None, ...], rows * weights, xp.zeros_like(rows))
 
 
 def _shares(xp, alphas, barred):

@@ -125,6 +125,12 @@ def test_a_nan_first_step_reaches_only_the_states_paths_start_in(library):
         ours = al.ctc_loss(data, *(torch.tensor(a) if library == "torch" else a for a in
                                    (TARGETS, lengths, np.array([3, 2, 3]))), reduction="none")
         assert_close(np.asarray(ours), expected)
+    # with zero_infinity the impossible sequence passes nothing back, NaN first step or not (torch: 0)
+    leaf = lp.clone().requires_grad_()
+    args = (torch.tensor(TARGETS), torch.tensor([8, 2, 7]), torch.tensor([3, 3, 3]))  # 3 labels in 2 steps
+    for fn in (al.ctc_loss, F.ctc_loss):
+        (grad,) = torch.autograd.grad(fn(leaf, *args, reduction="none", zero_infinity=True)[1], leaf)
+        assert not grad[:, 1].any()
 
 
 GRADIENT_CASES = {  # (input_lengths, target_lengths, zero_infinity)
