@@ -209,17 +209,15 @@ def _alphas(log_probs, ext, barred, active, end, keep=False):
     xp = P.array_namespace(log_probs)
     state = xp.arange(ext.shape[1], device=P.device(log_probs))
 
-    def shifted(alpha, new, active_t):
-        # a step whose largest state is not finite (all -inf, or a NaN or inf log-probability) is not shifted:
-        # its states stay what the paths give, as unshifted (a NaN reaches only the states its paths reach)
-        top = P.shift_max(new, axis=-1)
-        return xp.where(active_t, new - top, alpha), top
-
     def step(alpha, inputs):
         log_probs_t, active_t, start_t = inputs
         # a gather a step: of all steps at once, its gradient (a scatter-add) is slower under jax.jit
         new = _logsumexp(xp, _entries(xp, alpha, barred)) + P.take_along_axis(log_probs_t, ext, axis=1)
-        alpha, top = shifted(alpha, xp.where(start_t, new, impossible), active_t)
+        new = xp.where(start_t, new, impossible)
+        # a step whose largest state is not finite (all -inf, or a NaN or inf log-probability) is not shifted:
+        # its states stay what the paths give, as unshifted (a NaN reaches only the states its paths reach)
+        top = P.shift_max(new, axis=-1)
+        alpha = xp.where(active_t, new - top, alpha)
         return alpha, ((alpha, top) if keep else top)
 
     # the first step, as torch's: the paths start in state 0 or 1, the others are -inf whatever their

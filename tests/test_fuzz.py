@@ -527,8 +527,8 @@ def check_call(entry, arrays, dtypes, options, libraries=LIBRARIES):
     else:
         same_dtype = same.dtype
     floats = {d for d in dtypes.values() if d in FLOATS}
-    # floating arrays of several dtypes: torch and ours compute parts in the narrower one (huber_loss all of it,
-    # exp(input) in poisson_nll_loss, a norm per vector), each its own parts: judged at its tolerance
+    # floating arrays of several dtypes: torch computes parts in the narrower one (exp(input) in poisson_nll_loss,
+    # a norm per vector; ours computes in their promotion): judged at the narrower one's tolerance
     narrowest = max(floats, key=lambda d: TOLERANCES[d][0]) if len(floats) > 1 else None
     problems = []
     arg_names = list(source) + list(options)
