@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 
-from ._primitives import array_namespace, compiling, host_values, is_array, library_name, placement
+from ._primitives import array_namespace, compiling, host_values, is_array, library_name, placement, value_range
 
 REDUCTIONS = ("none", "mean", "sum")
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -132,8 +132,15 @@ def positive(loss: str, name: str, value, *, allow_zero: bool = False) -> None:
         raise ValueError(f"{loss}: {name} must be {bound}, got {value}")
 
 
-def values(loss: str, name: str, a, ok, expected: str) -> None:
-    """Where ``a``'s data can be read (see ``value_checks``), every element satisfies ``ok``."""
+def values(loss: str, name: str, a, ok, expected: str, *, within=None) -> None:
+    """Where ``a``'s data can be read (see ``value_checks``), every element satisfies ``ok``.
+
+    ``within``: bounds ``(low, high)`` inside which every value satisfies ``ok``; the data's range (one reduction,
+    on the backend) is read first, and the data themselves only where it leaves them."""
+    if within is not None:
+        bounds = value_range(a)
+        if bounds is None or not bounds or within[0] <= bounds[0] and bounds[1] <= within[1]:
+            return
     v = host_values(a)
     if v is not None:
         _every(loss, name, v, ok, expected)
@@ -147,12 +154,13 @@ def _every(loss, name, v, ok, expected):
 
 def indices(loss: str, name: str, a, start: int, stop: int, expected: str, *, also=None) -> bool:
     """Where ``a``'s data can be read, every element is in ``[start, stop)`` or equals ``also``.  Returns whether
-    the data were read and every element is in ``[start, stop)`` (two reductions in that common case)."""
-    v = host_values(a)
-    if v is None:
+    the data were read and every element is in ``[start, stop)`` (one reduction to a range in that common case)."""
+    bounds = value_range(a)
+    if bounds is None:
         return False
-    if not v.size or (v.min() >= start and v.max() < stop):
+    if not bounds or (bounds[0] >= start and bounds[1] < stop):
         return True
+    v = host_values(a)  # an index out of range: the data, to name it
     _every(loss, name, v, (lambda t: (t >= start) & (t < stop)) if also is None else
            (lambda t: ((t >= start) & (t < stop)) | (t == also)), expected)
     return False

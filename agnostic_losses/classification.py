@@ -282,8 +282,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         checks.broadcastable_to(loss, "weight", weight, "target", target)
     in01 = lambda v: (v >= 0) & (v <= 1)  # noqa: E731
-    checks.values(loss, "input", input, in01, "probabilities in [0, 1]")
-    checks.values(loss, "target", target, in01, "probabilities in [0, 1]")
+    checks.values(loss, "input", input, in01, "probabilities in [0, 1]", within=(0, 1))
+    checks.values(loss, "target", target, in01, "probabilities in [0, 1]", within=(0, 1))
     input, target, weight = s.arrays
     return s.finish(reduce_elementwise(_bce, _bce_derivatives, (input, target), s.reduction, weight=weight))
 
@@ -306,12 +306,9 @@ def _bce_logits_derivatives(wanted, x, t, p=None):
     """The partial derivatives of ``_bce_logits``: ``(1 + (p - 1) t) sigmoid(x) - p t`` for ``x``,
     ``log_sigmoid(-x) - p log_sigmoid(x)`` for ``t`` and ``t softplus(-x)`` for ``p``."""
     dx = dt = dp = None
-    if wanted[0]:  # sigmoid(x) = 1 - s for x > 0: no cancellation where sigmoid(x) is near 1 and t is 1
-        xp = P.array_namespace(x)
-        positive = x > 0
-        s = P.sigmoid(xp.where(positive, -x, x))  # sigmoid(-|x|), differentiable at 0
-        c = 1 if p is None else 1 + (p - 1) * t
-        dx = xp.where(positive, (1 - t) - c * s, c * s - (t if p is None else p * t))
+    if wanted[0]:  # (1 - t) sigmoid(x) - p t sigmoid(-x): each sigmoid exact where the other is near 1
+        s = P.sigmoid(-x)  # not updated in place: a double backward reads it
+        dx = P.lerp(P.sigmoid(x), -s if p is None else -p * s, t)
     if wanted[1]:  # torch's form: finite at x = -inf, where (p - 1) softplus(-x) - x is inf - inf
         dt = -x if p is None else P.log_sigmoid(-x) - p * P.log_sigmoid(x)
     if p is None:

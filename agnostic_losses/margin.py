@@ -45,13 +45,12 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     dimensions and broadcast together.
     """
     loss = "margin_ranking_loss"
-    checks.namespace(loss, input1=input1, input2=input2, target=target)
+    s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
+              targets=("target",))
     if not input1.ndim == input2.ndim == target.ndim:
         raise ValueError(f"{loss}: input1, input2 and target must have the same number of dimensions, got "
                          f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}")
     checks.broadcast_shape(loss, input1=input1, input2=input2, target=target)
-    s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
-              targets=("target",))
     x1, x2, y = s.arrays
     return s.finish(_reduce(_hinge_from_zero(-y * (x1 - x2) + margin), s.reduction))
 

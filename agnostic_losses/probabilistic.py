@@ -136,7 +136,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     checks.broadcastable(loss, input, target, warn=False)
     input, target, var = s.arrays
     var = _var_shape(loss, s.xp, var, input)
-    checks.values(loss, "var", var, lambda v: ~(v < 0), "non-negative variances")
+    checks.values(loss, "var", var, lambda v: ~(v < 0), "non-negative variances", within=(0, math.inf))
     out = reduce_elementwise(_gaussian_nll(eps, full), _gaussian_nll_derivatives(eps), (input, target, var),
                              s.reduction)
     return s.finish(out)

@@ -146,7 +146,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     input_lengths = _lengths(loss, xp, "input_lengths", input_lengths, n, batched, log_probs)
     target_lengths = _lengths(loss, xp, "target_lengths", target_lengths, n, batched, log_probs)
     checks.values(loss, "input_lengths", input_lengths, lambda v: (v >= 0) & (v <= steps),
-                  f"lengths in [0, {steps}] (T)")
+                  f"lengths in [0, {steps}] (T)", within=(0, steps))
     if not batched:
         if targets.ndim == 1:
             targets = xp.expand_dims(targets, axis=0)
@@ -161,7 +161,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                          f"(concatenated), got {tuple(targets.shape)}")
     width = targets.shape[1]
     checks.values(loss, "target_lengths", target_lengths, lambda v: (v >= 0) & (v <= width),
-                  f"lengths in [0, {width}] (the padded targets' S)")
+                  f"lengths in [0, {width}] (the padded targets' S)", within=(0, width))
     # what lies past a target's length is padding, of any value: made blank
     targets = xp.where(xp.arange(width, device=P.device(targets))[None, :] < target_lengths[:, None],
                        targets, xp.full_like(targets, blank))

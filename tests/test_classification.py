@@ -57,6 +57,23 @@ def test_extreme_logits_give_finite_values_and_gradients(backend, dtype, magnitu
                 assert_close(value, ref, dtype, f"{name} {variant}")
 
 
+@pytest.mark.parametrize("pos_weight", [None, 2.0])
+def test_logits_gradient_keeps_its_precision_where_sigmoid_is_near_0_or_1(ad_backend, pos_weight):
+    """d/dx of BCE-with-logits in float32 where sigmoid(x) rounds to 1 (t = 1) or is tiny (t = 0): relative to
+    the float64 formula ``(1 + (p - 1) t) sigmoid(x) - p t``, not 0 (``sigmoid(x) - t`` in float32 is 0 there)."""
+    x = np.array([17.0, 25.0, 40.0, -17.0, -25.0, -40.0])
+    t = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    p = 1.0 if pos_weight is None else pos_weight
+    exact = np.where(t == 1, -p / (1 + np.exp(x)), 1 / (1 + np.exp(-x))) / x.size  # the mean's gradient
+    arrays = {"input": x, "target": t}
+    if pos_weight is not None:
+        arrays["pos_weight"] = np.array([pos_weight])
+    fn = lambda input, target, pos_weight=None: al.binary_cross_entropy_with_logits(  # noqa: E731
+        input, target, pos_weight=pos_weight)
+    for variant, (_, g, _) in ad_backend.evaluate(fn, arrays, {}, "float32", ("input",), np.ones(())).items():
+        np.testing.assert_allclose(g["input"], exact, rtol=1e-5, atol=0, err_msg=variant)
+
+
 def test_value_checks_run_on_host_data_and_can_be_switched(backend):
     """Class indices out of range, probabilities outside [0, 1]: clear errors on concrete data."""
     x = backend.asarray(LOGITS, "float32")

@@ -40,6 +40,11 @@ PRIMITIVES = {
     "clip": (lambda x: P.clip(x, min=-1.5, max=2), lambda x: torch.clamp(x, -1.5, 2), {"x": X / 4}),
     "clip_below": (lambda x: P.clip(x, min=-80.0), lambda x: torch.clamp(x, min=-80.0),
                    {"x": np.array([-np.inf, -100.0, -80.5, 3.0, np.inf])}),
+    # torch.lerp: exactly a at w = 0 and b at w = 1, infinite ends included (two-sided form), broadcasting
+    "lerp": (P.lerp, lambda a, b, w: torch.lerp(a, b, w), {"a": np.array([0.25, -3.0, 1.0, 2.0, np.inf, 0.0, 1e-20]),
+                                  "b": np.array([-0.75, 5.0, -1e-20, 2.0, 1.0, -np.inf, 1.0]),
+                                  "w": np.array([0.3, 0.7, 1.0, 0.5, 0.0, 1.0, 0.0])}),
+    "lerp_broadcast": (P.lerp, lambda a, b, w: torch.lerp(a, b, w), {"a": X, "b": Y[0], "w": (X[:, :1] + 15) / 30}),
     # ties: each value's gradient goes to the element the stable sort took it from
     "sort": (lambda x: P.sort(x, axis=-1)[0], lambda x: torch.sort(x, dim=1, stable=True)[0], {"x": np.round(X / 8)}),
     "sort_columns": (lambda x: P.sort(x, axis=0)[0], lambda x: torch.sort(x, dim=0, stable=True)[0],
@@ -370,6 +375,19 @@ def test_bin_sum_is_numpys_add_at(backend, generic):
     got = P.bin_sum(backend.asarray(values, "float64"), backend.asarray(indices[:1], "int64"), 5)
     np.testing.assert_array_equal(backend.to_numpy(got), [[np.bincount(indices[0, j], values[i, j], 5)
                                                            for j in range(2)] for i in range(2)])
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "uint16", "float32"])
+def test_value_range_is_numpys_min_and_max(backend, dtype):
+    """The range the index checks read: NumPy's min and max of the data, () when empty, None where the data
+    are not read (Dask's lazy arrays)."""
+    data = np.array([[7, 3, 250], [0, 12, 9]])
+    got = P.value_range(backend.asarray(data, dtype))
+    if backend.name == "dask":
+        assert got is None
+        return
+    assert got == (0, 250) and all(type(v) is (float if dtype == "float32" else int) for v in got)
+    assert P.value_range(backend.asarray(data[:0], dtype)) == ()
 
 
 def test_narrow_indices_address_more_than_255_classes(backend, generic):

@@ -31,6 +31,7 @@ from ._numerics import (
     clip,
     cumulative_sum,
     finite_max,
+    lerp,
     log_sigmoid,
     log_softmax,
     log_softmax_at,
@@ -45,13 +46,13 @@ from ._numerics import (
 )
 from ._pieces import Chunks, result_shape
 from ._settings import generic_primitives, using_generic, value_checks
-from ._values import host_values
+from ._values import host_values, value_range
 
 __all__ = [
     "array_namespace", "is_array", "library_name", "device", "placement", "placement_function", "as_array", "divide", "quiet", "compiling",
-    "generic_primitives", "using_generic", "value_checks", "host_values",
+    "generic_primitives", "using_generic", "value_checks", "host_values", "value_range",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
-    "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid",
+    "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid", "lerp",
     "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",
     "take_along_axis", "gathers_by_one_hot", "wide_indices", "mark", "bin_sum", "sort", "searchsorted",
     "scan", "compiles_loops", "chunked", "row_chunk", "Chunks", "result_shape",

@@ -67,14 +67,25 @@ def _import_torch():
 
 def own(x, name: str):
     """The function ``name`` of ``x``'s backend module, whatever ``generic_primitives`` says, or None."""
-    return getattr(backend(x), name, None)
+    module = backend(x)
+    key = None if module is None else module.__name__, name  # torch.compile takes no module as a key
+    try:
+        return _OWN[key]
+    except KeyError:  # once per backend and name: getattr's default costs an AttributeError at every miss
+        found = getattr(module, name, None)
+        if not compiling():  # torch.compile traces no store into a global
+            _OWN[key] = found
+        return found
+
+
+_OWN = {}  # (backend module's name or None, name) -> its function or None
 
 
 def native(x, name: str):
     """The fast path ``name`` of ``x``'s backend module, or None (none there, or the generic primitives forced)."""
     if _GENERIC[0]:
         return None
-    return getattr(backend(x), name, None)
+    return own(x, name)
 
 
 def compiling() -> bool:

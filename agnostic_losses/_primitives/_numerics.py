@@ -192,6 +192,18 @@ def sigmoid(x):
     return 1.0 / e
 
 
+def lerp(a, b, w):
+    """``(1 - w) a + w b``, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1`` (``torch.lerp``'s two-sided form: no
+    ``a - a`` or ``b - b`` left over at either end), all three arrays broadcasting together.  No ``where`` on
+    torch, whose CPU ``where`` is an unvectorised loop: ``torch.lerp`` is one vectorised pass."""
+    fast = native(a, "lerp")
+    if fast is not None:
+        return fast(a, b, w)
+    xp = array_namespace(a, b, w)
+    near_a = xp.abs(w) < 0.5  # a + w (b - a), else b + (w - 1) (b - a): no where over a product with an inf
+    return xp.where(near_a, a, b) + xp.where(near_a, w, w - 1) * (b - a)
+
+
 def one_where_zero(x):
     """``where(x == 0, 1, x)``, and its gradient: 1, but 0 where ``x == 0``."""
     fast = native(x, "one_where_zero")

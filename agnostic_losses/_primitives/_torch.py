@@ -138,6 +138,10 @@ def sigmoid(x):
     return torch.sigmoid(x)
 
 
+def lerp(a, b, w):
+    return torch.lerp(a, b, w)
+
+
 def clip(x, min, max):
     """``torch.clamp`` for floating tensors between finite bounds (array-api-compat's ``clip`` checks its
     arguments first, a cost in loops such as ``ctc_loss``'s); None for the rest."""
@@ -197,3 +201,15 @@ def host_values(x, *, always):
         x = x.detach().cpu()
         return (x.float() if x.dtype.itemsize < 4 and x.is_floating_point() else x).numpy()  # NumPy has no bfloat16
     return None
+
+
+def value_range(x, *, always):
+    if func_transform() or not (x.device.type == "cpu" or always):
+        return None
+    if not x.numel():
+        return ()
+    x = x.detach()
+    if not x.dtype.is_floating_point and not x.dtype.is_signed and x.dtype.itemsize > 1:
+        x = x.to(torch.int64)  # no aminmax of uint16-64 (uint64 above 2**63 wraps below 0: "out of range", then read)
+    low, high = torch.aminmax(x)
+    return low.item(), high.item()

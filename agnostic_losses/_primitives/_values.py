@@ -19,3 +19,17 @@ def host_values(x):
         return None
     hook = own(x, "host_values")
     return None if hook is None else hook(x, always=mode == "always")
+
+
+def value_range(x):
+    """``(min, max)`` of ``x``'s elements as Python numbers where value checks may read its data (as
+    ``host_values``), ``()`` for an empty ``x``, else None: the backend's own reduction where it has one (torch:
+    one ``aminmax``, two scalars to the host), else NumPy's of ``host_values``."""
+    mode = value_check_mode()
+    if mode == "never" or compiling():
+        return None
+    hook = own(x, "value_range")
+    if hook is not None:
+        return hook(x, always=mode == "always")
+    v = host_values(x)
+    return None if v is None else (v.min().item(), v.max().item()) if v.size else ()
