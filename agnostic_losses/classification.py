@@ -306,9 +306,8 @@ def _bce_logits_derivatives(wanted, x, t, p=None):
     """The partial derivatives of ``_bce_logits``: ``(1 + (p - 1) t) sigmoid(x) - p t`` for ``x``,
     ``log_sigmoid(-x) - p log_sigmoid(x)`` for ``t`` and ``t softplus(-x)`` for ``p``."""
     dx = dt = dp = None
-    if wanted[0]:  # (1 - t) sigmoid(x) - p t sigmoid(-x): each sigmoid exact where the other is near 1
-        s = P.sigmoid(-x)  # not updated in place: a double backward reads it
-        dx = P.lerp(P.sigmoid(x), -s if p is None else -p * s, t)
+    if wanted[0]:
+        dx = P.elementwise(_bce_logits_slope, _bce_logits_curvature, *((x, t) if p is None else (x, t, p)))
     if wanted[1]:  # torch's form: finite at x = -inf, where (p - 1) softplus(-x) - x is inf - inf
         dt = -x if p is None else P.log_sigmoid(-x) - p * P.log_sigmoid(x)
     if p is None:
@@ -316,6 +315,24 @@ def _bce_logits_derivatives(wanted, x, t, p=None):
     if wanted[2]:
         dp = t * P.softplus(-x)
     return dx, dt, dp
+
+
+def _bce_logits_slope(x, t, p=None):
+    """d/dx of ``_bce_logits`` as ``(1 - t) sigmoid(x) - p t sigmoid(-x)``: each sigmoid exact where the other
+    rounds to 1, and no ``where`` (torch's CPU ``where`` is a scalar loop)."""
+    s = P.sigmoid(-x)
+    return P.lerp(P.sigmoid(x), -s if p is None else -p * s, t)
+
+
+def _bce_logits_curvature(wanted, x, t, p=None):
+    """The slope's derivatives: ``(1 + (p - 1) t) sigmoid(x) sigmoid(-x)`` for ``x`` (the product of the two
+    sigmoids, exact at either end, not the derivative of the one near 1), ``-(sigmoid(x) + p sigmoid(-x))``
+    (-1 without ``p``) for ``t`` and ``-t sigmoid(-x)`` for ``p``."""
+    xp = P.array_namespace(x)
+    s, r = P.sigmoid(x), P.sigmoid(-x)
+    dx = (s * r if p is None else (1 + (p - 1) * t) * s * r) if wanted[0] else None
+    dt = None if not wanted[1] else -xp.ones_like(s) if p is None else -(s + p * r)
+    return (dx, dt) if p is None else (dx, dt, -t * r if wanted[2] else None)
 
 
 @silent_nonfinite

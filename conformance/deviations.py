@@ -453,7 +453,7 @@ DEVIATIONS += (
         "bce-logits-pos-weight-cancellation", ("binary_cross_entropy_with_logits",), "elements",
         "computes the input's gradient as (1 + (p - 1) t) sigmoid(x) - p t, which cancels where p t dwarfs 1 - t "
         "at x > 0 (with p t = 1e34 all of 1 - t is lost: 0 for -9999)",
-        "computes 1 - t - (1 + (p - 1) t) sigmoid(-x) there; not compared where p t > 1e8 |1 - t|",
+        "computes (1 - t) sigmoid(x) - p t sigmoid(-x), each sigmoid exact: not compared where p t > 1e8 |1 - t|",
         "the derivative, without the cancellation",
         _bce_logits_cancellation),
     Deviation(

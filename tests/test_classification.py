@@ -74,6 +74,27 @@ def test_logits_gradient_keeps_its_precision_where_sigmoid_is_near_0_or_1(ad_bac
         np.testing.assert_allclose(g["input"], exact, rtol=1e-5, atol=0, err_msg=variant)
 
 
+@pytest.mark.parametrize("pos_weight", [None, 2.0])
+def test_logits_second_derivative_keeps_its_precision_at_both_ends(ad_backend, pos_weight):
+    """d2/dx2 of BCE-with-logits in float64, ``(1 + (p - 1) t) sigmoid(x) sigmoid(-x)``, to 1e-12 at |x| up to 40
+    and t in {0, 0.5, 1, 2}: the derivative of a sigmoid near 1 (``y (1 - y)``) would lose it."""
+    x = np.repeat([-40.0, -17.0, -5.0, 0.0, 5.0, 17.0, 40.0], 4)
+    t = np.tile([0.0, 0.5, 1.0, 2.0], 7)
+    p = 1.0 if pos_weight is None else pos_weight
+    exact = (1 + (p - 1) * t) / ((1 + np.exp(-x)) * (1 + np.exp(x)))
+    weight = None if pos_weight is None else np.array([pos_weight])
+
+    def fn(x, t):
+        w = None if weight is None else (torch.tensor(weight) if ad_backend.name == "torch"
+                                         else __import__("jax").numpy.asarray(weight))
+        return al.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=w)
+
+    for generic in (False, True):
+        with generic_primitives(generic):
+            np.testing.assert_allclose(hessian_diagonal(ad_backend.name, fn, x, t), exact, rtol=1e-12, atol=0,
+                                       err_msg=f"generic={generic}")
+
+
 def test_value_checks_run_on_host_data_and_can_be_switched(backend):
     """Class indices out of range, probabilities outside [0, 1]: clear errors on concrete data."""
     x = backend.asarray(LOGITS, "float32")

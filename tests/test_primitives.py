@@ -28,6 +28,7 @@ PRIMITIVES = {
     "log_softmax": (lambda x: P.log_softmax(x, axis=1), lambda x: torch.log_softmax(x, 1), {"x": X}),
     "softplus": (P.softplus, torch.nn.functional.softplus, {"x": X}),
     "log_sigmoid": (P.log_sigmoid, torch.nn.functional.logsigmoid, {"x": X}),
+    "sigmoid": (P.sigmoid, torch.sigmoid, {"x": X}),  # generic: differentiable by autograd (exp's output kept)
     # torch.where's gradient: 1, and 0 where x == 0
     "one_where_zero": (P.one_where_zero, lambda x: torch.where(x == 0, 1.0, x),
                        {"x": np.array([0.0, -0.0, 2.5, -3.0, np.inf, -np.inf, 1e-30, np.nan])}),
@@ -40,7 +41,7 @@ PRIMITIVES = {
     "clip": (lambda x: P.clip(x, min=-1.5, max=2), lambda x: torch.clamp(x, -1.5, 2), {"x": X / 4}),
     "clip_below": (lambda x: P.clip(x, min=-80.0), lambda x: torch.clamp(x, min=-80.0),
                    {"x": np.array([-np.inf, -100.0, -80.5, 3.0, np.inf])}),
-    # torch.lerp: exactly a at w = 0 and b at w = 1, infinite ends included (two-sided form), broadcasting
+    # torch.lerp: exactly a at w = 0 and b at w = 1 (two-sided form), NaN at an infinite end, broadcasting
     "lerp": (P.lerp, lambda a, b, w: torch.lerp(a, b, w), {"a": np.array([0.25, -3.0, 1.0, 2.0, np.inf, 0.0, 1e-20]),
                                   "b": np.array([-0.75, 5.0, -1e-20, 2.0, 1.0, -np.inf, 1.0]),
                                   "w": np.array([0.3, 0.7, 1.0, 0.5, 0.0, 1.0, 0.0])}),
@@ -388,6 +389,9 @@ def test_value_range_is_numpys_min_and_max(backend, dtype):
         return
     assert got == (0, 250) and all(type(v) is (float if dtype == "float32" else int) for v in got)
     assert P.value_range(backend.asarray(data[:0], dtype)) == ()
+    if backend.name == "torch":  # dtypes torch's aminmax lacks
+        assert P.value_range(torch.tensor([0.5, 2.0, -1.0]).to(torch.float8_e4m3fn)) == (-1.0, 2.0)
+        assert P.value_range(torch.tensor([2**63 + 2**62, 5], dtype=torch.uint64)) is not None
 
 
 def test_narrow_indices_address_more_than_255_classes(backend, generic):

@@ -151,7 +151,9 @@ def quiet(x):
     try:
         hook = _QUIET[kind]
     except KeyError:
-        hook = _QUIET[kind] = own(x, "quiet")
+        hook = own(x, "quiet")
+        if not compiling():  # torch.compile traces no store into a global
+            _QUIET[kind] = hook
     return None if hook is None else hook()
 
 

@@ -188,14 +188,14 @@ def sigmoid(x):
     if fast is not None:
         return fast(x)
     e = array_namespace(x).exp(-x)
-    e += 1.0
-    return 1.0 / e
+    return 1.0 / (1.0 + e)  # not e += 1: exp's backward reads its output
 
 
 def lerp(a, b, w):
-    """``(1 - w) a + w b``, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1`` (``torch.lerp``'s two-sided form: no
-    ``a - a`` or ``b - b`` left over at either end), all three arrays broadcasting together.  No ``where`` on
-    torch, whose CPU ``where`` is an unvectorised loop: ``torch.lerp`` is one vectorised pass."""
+    """``(1 - w) a + w b``, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1`` where ``a`` and ``b`` are finite
+    (``torch.lerp``'s two-sided form: no ``a - a`` or ``b - b`` left over at either end; an infinite end gives
+    NaN, ``inf + 0 * inf``, as torch's), all three arrays broadcasting together.  No ``where`` on torch, whose CPU
+    ``where`` is an unvectorised loop: ``torch.lerp`` is one vectorised pass."""
     fast = native(a, "lerp")
     if fast is not None:
         return fast(a, b, w)

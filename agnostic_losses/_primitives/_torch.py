@@ -209,7 +209,9 @@ def value_range(x, *, always):
     if not x.numel():
         return ()
     x = x.detach()
-    if not x.dtype.is_floating_point and not x.dtype.is_signed and x.dtype.itemsize > 1:
+    if x.dtype.is_floating_point and x.dtype.itemsize == 1:
+        x = x.float()  # no aminmax of the float8 dtypes
+    elif not x.dtype.is_floating_point and not x.dtype.is_signed and x.dtype.itemsize > 1:
         x = x.to(torch.int64)  # no aminmax of uint16-64 (uint64 above 2**63 wraps below 0: "out of range", then read)
     low, high = torch.aminmax(x)
     return low.item(), high.item()
