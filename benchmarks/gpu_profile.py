@@ -6,7 +6,10 @@ copies among them), their summed device time, and the call's wall time.
 
 Wall time far above the kernels' time means the call is bound by the host (Python, dispatch, launches);
 kernel time far above the peer's, with many kernels, means more passes over the data than torch's fused
-kernel.  ``--variant`` re-times the losses with a module constant set to each value in turn (for instance
+kernel.  With ``--device cpu`` (no GPU lent) it counts what a GPU call would launch: the aten operations that
+compute (those with no aten operation inside them, less views and allocations) as "kernels", with their
+summed CPU time, and the host synchronisations (``.item()``, ``.tolist()``: ``_local_scalar_dense``) as
+"syncs"; the wall time of a small size is then the host's time per call, which bounds a GPU call from below.  ``--variant`` re-times the losses with a module constant set to each value in turn (for instance
 ``agnostic_losses.margin.HINGES_PER_CHUNK_ELSEWHERE=16384,262144``), with the peak memory of
 forward+backward (``torch.cuda.max_memory_allocated`` over the inputs) beside torch's.  Prints a row per
 measurement and writes benchmarks/results/<N>.json (default gpu-profile-<device>).  Benchmarks are not tests: nothing asserts a time.
@@ -30,16 +33,32 @@ from timing import timed  # noqa: E402
 from torch_calls import torch_sides, torch_sync, torch_tensors  # noqa: E402
 
 
+# aten operations that launch no kernel on a GPU: views, allocations, metadata
+NO_KERNEL = {"aten::empty", "aten::empty_strided", "aten::empty_like", "aten::view", "aten::_unsafe_view",
+             "aten::reshape", "aten::as_strided", "aten::expand", "aten::slice", "aten::select", "aten::unsqueeze",
+             "aten::squeeze", "aten::t", "aten::transpose", "aten::permute", "aten::detach", "aten::alias",
+             "aten::lift_fresh", "aten::resolve_conj", "aten::resolve_neg", "aten::_reshape_alias",
+             "aten::unbind", "aten::split", "aten::chunk", "aten::narrow", "aten::result_type",
+             "aten::_local_scalar_dense", "aten::item"}
+
+
 def kernels(call, device):
-    """(kernels launched, their summed time in ms) for one ``call``."""
+    """(kernels launched, their summed time in ms, host synchronisations) for one ``call``; on the CPU the
+    computing aten operations stand for the kernels a GPU would launch."""
     import torch
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
     with profile(activities=activities) as prof:
         call()
-    gpu = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
-    return len(gpu), sum(e.time_range.elapsed_us() for e in gpu) / 1e3
+    events = prof.events()
+    syncs = sum(e.name == "aten::_local_scalar_dense" for e in events)
+    if device == "cuda":
+        gpu = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+    else:
+        gpu = [e for e in events if e.name.startswith("aten::") and e.name not in NO_KERNEL
+               and not any(c.name.startswith("aten::") for c in e.cpu_children)]
+    return len(gpu), sum(e.time_range.elapsed_us() for e in gpu) / 1e3, syncs
 
 
 def measure(bench, size, device):
@@ -50,8 +69,9 @@ def measure(bench, size, device):
     t = timed(fns, size)
     row = {"loss": bench.name, "size": size}
     for side, call in fns.items():
-        n, ms = kernels(call, device)
-        row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} wall ms": t[side] * 1e3,
+        n, ms, syncs = kernels(call, device)
+        row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} syncs": syncs,
+                    f"{side} wall ms": t[side] * 1e3,
                     f"{side} peak MiB": cuda_peak_growth(call) / 2**20 if device == "cuda" else None})
     row["wall ratio"] = t["ours"] / t["peer"]
     torch.cuda.empty_cache() if device == "cuda" else None
