@@ -4,7 +4,8 @@ They run unchanged on NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict
 arrays, and equal ``torch.nn.functional`` in value and gradient.
 """
 
-from . import classification, linear, margin, nn, probabilistic, regression, sequence
+from . import classification, linear, margin, nn, primitives, probabilistic, regression, sequence
+from ._define import loss
 from ._primitives import generic_primitives, value_checks
 from .classification import *  # noqa: F403
 from .linear import *  # noqa: F403
@@ -20,5 +21,5 @@ __version__ = "0.1.0"
 __all__ = [
     *regression.__all__, *classification.__all__, *linear.__all__, *probabilistic.__all__, *margin.__all__, *sequence.__all__,
     *nn.__all__,
-    "generic_primitives", "value_checks",
+    "generic_primitives", "value_checks", "loss",
 ]

@@ -108,8 +108,8 @@ def broadcastable(loss: str, input, target, *, warn: bool = True, names=("input"
 
 
 def broadcastable_to(loss: str, name: str, a, like_name: str, like) -> None:
-    """``a`` broadcasts to ``like``'s shape (without growing it)."""
-    a_shape, shape = tuple(a.shape), tuple(like.shape)
+    """``a`` broadcasts to ``like``'s shape (or to ``like``, a shape), without growing it."""
+    a_shape, shape = tuple(a.shape), like if isinstance(like, tuple) else tuple(like.shape)
     ok = len(a_shape) <= len(shape) and all(m in (1, n) for m, n in zip(reversed(a_shape), reversed(shape)))
     if not ok:
         raise ValueError(f"{loss}: {name} of shape {a_shape} does not broadcast to {like_name}'s shape {shape}")

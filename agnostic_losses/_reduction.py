@@ -45,8 +45,13 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     """Apply ``reduction`` to the elementwise ``loss``.
 
     'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of
-    elements (an empty ``loss`` gives NaN, as in torch, and no warning: ``divide``).  On NumPy the
-    sum is a NumPy scalar: ``Setup.finish`` makes the result an array.
+    elements (an empty ``loss`` gives NaN, as in torch, and no warning: ``divide``).  float16 and
+    bfloat16 losses are summed in float32.  On NumPy the sum is a NumPy scalar: ``Setup.finish``
+    (and :func:`agnostic_losses.loss`) make the result an array.
+
+    >>> loss, w = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0])
+    >>> float(P.reduce(loss, "mean")), float(P.reduce(loss * w, "mean", mean_weights=w))
+    (2.0, 2.25)
     """
     if reduction == "none":
         return loss

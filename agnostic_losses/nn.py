@@ -16,7 +16,6 @@ classes from the same table.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 from . import _checks as checks
@@ -26,7 +25,7 @@ from . import margin as M
 from . import probabilistic as Pr
 from . import regression as R
 from . import sequence as S
-from ._reduction import legacy_reduction
+from ._classes import LossClass, Options, loss_class  # noqa: F401  (Options: agnostic_losses.torch's base too)
 
 
 def _p_is_1_or_2(p):
@@ -89,55 +88,7 @@ TABLE = {
 __all__ = list(TABLE)
 
 
-class Options:
-    """What a loss class does with its options, whatever it derives from (see :func:`make_class`).
-
-    ``_bind`` checks the constructor's arguments and maps ``size_average``/``reduce`` to
-    ``reduction`` with torch's warning; each option is then an attribute of its name, read at
-    every call, so that changing ``loss.reduction`` changes the next call.
-    """
-
-    _fn = None  # the functional form
-    _spec = None  # the constructor: signature and option checks
-    _doc = "See :func:`agnostic_losses.{fn}`; called as ``loss({args})``."
-
-    @classmethod
-    def _bind(cls, args, kwargs) -> dict:
-        bound = inspect.signature(cls._spec).bind(*args, **kwargs)
-        bound.apply_defaults()
-        cls._spec(*bound.args, **bound.kwargs)
-        options = dict(bound.arguments)
-        legacy = options.pop("size_average", None), options.pop("reduce", None)
-        if "reduction" in options:  # a class without a reduction (torch.nn.CosineSimilarity) has no legacy pair
-            options["reduction"] = legacy_reduction(*legacy, options["reduction"])
-        return options
-
-    def _loss(self, *arrays):
-        return self._fn(*arrays, **{k: getattr(self, k) for k in self._options})
-
-    def _shown(self) -> str:
-        """The options that are not arrays, as ``name=value, ...``."""
-        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self._options if not hasattr(getattr(self, k), "shape"))
-
-
-class _Loss(Options):
-    """The base of this module's classes: options as plain attributes."""
-
-    def _init(self, options: dict) -> None:
-        self._options = tuple(options)
-        for name, value in options.items():
-            setattr(self, name, value)
-
-    def __call__(self, *arrays):
-        return self._loss(*arrays)
-
-    forward = __call__
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self._shown()})"
-
-
-class _LinearAtCall(_Loss):
+class _LinearAtCall(LossClass):
     """See :func:`agnostic_losses.linear_cross_entropy`; called as ``loss(input, target, linear_weight, linear_bias=None)``.
 
     torch's class owns a ``torch.nn.Linear`` (its parameters made on ``device``
@@ -190,28 +141,11 @@ class _LinearAtCall(_Loss):
 
 
 def make_class(base: type, name: str, module: str, spec=None) -> type:
-    """The class ``name`` of :data:`TABLE` as a subclass of ``base`` (an :class:`Options`), in ``module``.
-
-    ``spec`` replaces the row's constructor (its signature and checks).  The class's ``__init__``
-    has the constructor's signature, so ``inspect.signature(cls)`` and ``help(cls)`` show torch's.
-    """
+    """The class ``name`` of :data:`TABLE` as a subclass of ``base`` (an :class:`Options`), in ``module``;
+    ``spec`` replaces the row's constructor (its signature and checks)."""
     fn, row_spec = TABLE[name]
-    spec = spec or row_spec
-
-    def __init__(self, *args, **kwargs):
-        self._init(self._bind(args, kwargs))
-
-    parameters = list(inspect.signature(spec).parameters.values())
-    self_ = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    __init__.__signature__ = inspect.Signature([self_, *parameters])
-    __init__.__qualname__ = f"{name}.__init__"
-    arrays = [p.name for p in inspect.signature(fn).parameters.values()
-              if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
-    doc = base._doc.format(name=name, fn=fn.__name__, args=", ".join(arrays))
-    namespace = {"__init__": __init__, "__doc__": doc, "__module__": module, "__qualname__": name,
-                 "_fn": staticmethod(fn), "_spec": staticmethod(spec)}
-    return type(name, (base,), namespace)
+    return loss_class(base, name, module, fn, spec or row_spec)
 
 
-globals().update({name: make_class(_LinearAtCall if name == "LinearCrossEntropyLoss" else _Loss, name, __name__)
+globals().update({name: make_class(_LinearAtCall if name == "LinearCrossEntropyLoss" else LossClass, name, __name__)
                   for name in TABLE})

@@ -27,7 +27,7 @@ import torch
 from . import nn
 from .linear import linear_cross_entropy
 
-__all__ = list(nn.TABLE)
+__all__ = [*nn.TABLE, "module"]
 
 _BUFFERS = ("weight", "pos_weight")  # the constructor's array options, buffers in torch.nn's losses
 
@@ -47,11 +47,28 @@ class _Module(nn.Options, torch.nn.Module):
             else:
                 setattr(self, name, value)
 
-    def forward(self, *arrays):
-        return self._loss(*arrays)
+    def forward(self, *arrays, **at_call):
+        return self._loss(*arrays, **at_call)
 
     def extra_repr(self) -> str:
         return self._shown()
+
+
+def module(loss, name=None) -> type:
+    """The ``torch.nn.Module`` class of ``loss``, a loss made by :func:`agnostic_losses.loss`: its options and
+    ``reduction`` at construction, ``forward(*arrays, weight=None)``.
+
+    >>> import agnostic_losses as al
+    >>> @al.loss
+    ... def squared_log_error(input, target, *, xp):
+    ...     return (xp.log1p(input) - xp.log1p(target)) ** 2
+    >>> SquaredLogError = module(squared_log_error)
+    >>> torch.nn.Sequential(SquaredLogError(reduction="sum"))  # doctest: +ELLIPSIS
+    Sequential(
+      (0): SquaredLogError(reduction='sum')
+    )
+    """
+    return loss.as_class(name, base=_Module)
 
 
 def _linear_spec(in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,

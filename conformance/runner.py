@@ -71,10 +71,12 @@ def error(ours, ref, dtype, normwise=False) -> float:
 
 def round_to(a: np.ndarray, dtype: str) -> np.ndarray:
     """``a`` rounded to ``dtype`` (bfloat16 included), kept as float64; integer arrays as they are."""
-    import torch
-
     if not np.issubdtype(a.dtype, np.floating):
         return a
+    if dtype != "bfloat16":  # NumPy's rounding to nearest even, as torch's
+        return np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64)
+    import torch
+
     return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(getattr(torch, dtype)).double().numpy()
 
 
@@ -222,19 +224,20 @@ def run_case(case: Case, backends) -> list[Result]:
                 continue
             if backend.device not in same:
                 same[backend.device] = _torch_same(case, arrays, backend.device, cotangent)
-            results.append(_check(case, backend, arrays, cotangent, exact, same[backend.device]))
+            results.append(check(case, backend, arrays, cotangent, exact, same[backend.device]))
     return results
 
 
-def _check(case, backend, arrays, cotangent, exact, torch_same) -> Result:
+def check(case, backend, arrays, cotangent, exact, torch_same, ours_fn=None) -> Result:
     """Ours on ``backend`` against the exact answer; torch's own error in the same dtype is the slack.
 
+    ``ours_fn``: the function to check (default: the case's loss of agnostic_losses).
     A value or gradient passes when its error against ``exact`` is within the
     dtype's tolerance, or no larger than torch's own result's error in the
     same dtype and device (torch in float16 may overflow or round where the
     exact answer does not; being as good as torch is the promise).
     """
-    ours_fn = loss_function("ours", case.loss, case.through)
+    ours_fn = ours_fn or loss_function("ours", case.loss, case.through)
     grads = case.grads if backend.differentiates else ()
     result = Result(case.loss, case.id, backend.name, backend.device, case.dtype, False,
                     float("inf"), float("inf") if grads else None)

@@ -13,7 +13,17 @@ from ._dispatch import as_array, divide, native, own
 
 
 def stop_gradient(x):
-    """``x`` as a constant: its value, with no gradient flowing back through it."""
+    """``x`` as a constant: its value, with no gradient flowing back through it.
+
+    On torch ``detach()``, on JAX ``lax.stop_gradient``; the other libraries
+    have no autodiff, and get ``x``.
+
+    >>> import torch
+    >>> x = torch.tensor([2.0], requires_grad=True)
+    >>> (x * P.stop_gradient(x)).backward()
+    >>> x.grad.tolist()  # d/dx of x * c with c = x held constant
+    [2.0]
+    """
     hook = own(x, "stop_gradient")
     return x if hook is None else hook(x)  # NumPy, CuPy, Dask, array-api-strict: no autodiff to stop
 
@@ -35,9 +45,7 @@ def elementwise(value, derivatives, *arrays):
     ``stop_gradient`` alone keeps the gradient at an infinite input
     (``x - sg(x)`` is NaN there).
 
-    >>> import numpy as np
-    >>> from agnostic_losses._primitives import elementwise
-    >>> square = elementwise(lambda x: x * x, lambda wanted, x: (2 * x,), np.array([3.0]))
+    >>> square = P.elementwise(lambda x: x * x, lambda wanted, x: (2 * x,), np.array([3.0]))
     >>> square.tolist()
     [9.0]
     """
@@ -79,6 +87,17 @@ def custom_vjp(forward, backward, x, *constants):
     primitives forced, libraries without autodiff) it is
     ``forward(x, *constants)[0]``, differentiated by the library's own
     autodiff, so ``backward`` must give that same gradient.
+
+    >>> import torch
+    >>> def forward(x, keep=False):
+    ...     return x * x, ((2 * x,) if keep else None)
+    >>> def backward(residuals, upstream, x):
+    ...     (slope,) = residuals
+    ...     return slope * upstream
+    >>> x = torch.tensor([3.0], requires_grad=True)
+    >>> P.custom_vjp(forward, backward, x).sum().backward()
+    >>> x.grad.tolist()
+    [6.0]
     """
     fast = native(x, "custom_vjp")
     out = None if fast is None else fast(forward, backward, x, *constants)

@@ -107,6 +107,9 @@ def array_namespace(*arrays):
 
     All torch tensors: array-api-compat's torch namespace, found without a call into array-api-compat,
     whose cached helpers torch.compile warns about.
+
+    >>> P.array_namespace(np.zeros(1)).__name__
+    'array_api_compat.numpy'
     """
     given = [a for a in arrays if a is not None]
     if given and all(is_torch(a) for a in given):
@@ -162,6 +165,10 @@ _QUIET = {}  # type -> its backend's quiet or None: asked at every call of a los
 
 def divide(a, b):
     """``a / b``, where ``0 / 0`` is NaN and ``x / 0`` inf without a warning, as torch's (a mean over no
-    elements; NumPy warns): the backend's own division where it has one."""
+    elements; NumPy warns): the backend's own division where it has one.
+
+    >>> float(P.divide(np.float64(0.0), 0))
+    nan
+    """
     hook = own(a, "divide")
     return a / b if hook is None else hook(a, b)

@@ -32,6 +32,9 @@ def take_along_axis(x, indices, /, *, axis: int, dense_gradient: bool = False):
     that ``x``'s gradient has a full-size term besides this selection's (a
     hinge's over every element), which lets a compiler fuse the selection's
     gradient into it (see the torch backend).
+
+    >>> P.take_along_axis(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1], [0]]), axis=1).tolist()
+    [[2.0], [3.0]]
     """
     fast = native(x, "take_along_axis")
     if fast is not None:

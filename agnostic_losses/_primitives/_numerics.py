@@ -20,7 +20,11 @@ LOSS_EPSILON = 9.999999960041972e-13
 
 
 def sign(x):
-    """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN)."""
+    """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN).
+
+    >>> P.sign(np.array([-2.0, 0.0, np.nan, 3.0])).tolist()
+    [-1.0, 0.0, 0.0, 1.0]
+    """
     fast = native(x, "sign")
     if fast is not None:
         return fast(x)
@@ -34,6 +38,12 @@ def abs(x):
 
     Generic: ``x * sg(sign(x))``, of value ``|x|`` exactly and derivative
     ``sign(x)`` (``jax.numpy.abs`` has derivative 1 at 0).
+
+    >>> import torch
+    >>> x = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> P.abs(x).sum().backward()
+    >>> x.grad.tolist()  # 0 at the kink, as torch's; on JAX too
+    [-1.0, 0.0, 1.0]
     """
     fast = native(x, "abs")
     if fast is not None:
@@ -55,6 +65,9 @@ def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
     largest magnitude (a constant, as in logsumexp) before the power: no
     under- or overflow of ``|x|^ord``, and float32 gradients as accurate as
     torch's.  The root is not differentiated at 0 (``nonzero_root``).
+
+    >>> P.vector_norm(np.array([[3.0, 4.0], [0.0, 0.0]]), ord=2, axis=-1).tolist()
+    [5.0, 0.0]
     """
     fast = native(x, "vector_norm")
     if fast is not None:
@@ -128,6 +141,9 @@ def logsumexp(x, /, *, axis, keepdims: bool = False):
     No torch fast path: ``torch.logsumexp``'s backward, ``exp(x - result)``,
     loses the gradient's precision when ``|result|`` is large (0.49989 for
     0.5 at 1e4 in float32); differentiating the shifted sum does not.
+
+    >>> float(P.logsumexp(np.array([1000.0, 1000.0]), axis=0))  # 1000 + log 2, no overflow
+    1000.6931471805599
     """
     fast = native(x, "logsumexp")
     if fast is not None:
@@ -139,7 +155,11 @@ def logsumexp(x, /, *, axis, keepdims: bool = False):
 
 
 def log_softmax(x, /, *, axis: int):
-    """``x - logsumexp(x, axis)``, computed from the shifted logits."""
+    """``x - logsumexp(x, axis)``, computed from the shifted logits.
+
+    >>> P.log_softmax(np.array([[0.0, 0.0]]), axis=-1).tolist()
+    [[-0.6931471805599453, -0.6931471805599453]]
+    """
     fast = native(x, "log_softmax")
     if fast is not None:
         return fast(x, axis=axis)
@@ -166,7 +186,11 @@ def log_softmax_at(x, indices, /, *, axis: int):
 
 
 def softplus(x):
-    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0)."""
+    """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0).
+
+    >>> P.softplus(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.6931471805599453, 1000.0]
+    """
     fast = native(x, "softplus")
     if fast is not None:
         return fast(x)
@@ -177,13 +201,21 @@ def softplus(x):
 
 
 def log_sigmoid(x):
-    """``log(sigmoid(x)) == -softplus(-x)``."""
+    """``log(sigmoid(x)) == -softplus(-x)``.
+
+    >>> P.log_sigmoid(np.array([-1000.0, 0.0])).tolist()
+    [-1000.0, -0.6931471805599453]
+    """
     fast = native(x, "log_sigmoid")
     return -softplus(-x) if fast is None else fast(x)
 
 
 def sigmoid(x):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    >>> P.sigmoid(np.array([-30.0, 0.0, 30.0])).round(6).tolist()
+    [0.0, 0.5, 1.0]
+    """
     fast = native(x, "sigmoid")
     if fast is not None:
         return fast(x)
@@ -195,7 +227,11 @@ def lerp(a, b, w):
     """``(1 - w) a + w b``, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1`` where ``a`` and ``b`` are finite
     (``torch.lerp``'s two-sided form: no ``a - a`` or ``b - b`` left over at either end; an infinite end gives
     NaN, ``inf + 0 * inf``, as torch's), all three arrays broadcasting together.  No ``where`` on torch, whose CPU
-    ``where`` is an unvectorised loop: ``torch.lerp`` is one vectorised pass."""
+    ``where`` is an unvectorised loop: ``torch.lerp`` is one vectorised pass.
+
+    >>> P.lerp(np.array([1.0, 1.0]), np.array([3.0, 3.0]), np.array([0.0, 0.25])).tolist()
+    [1.0, 1.5]
+    """
     fast = native(a, "lerp")
     if fast is not None:
         return fast(a, b, w)
@@ -214,7 +250,11 @@ def one_where_zero(x):
 
 
 def clip(x, /, min=None, max=None):
-    """``x`` clipped to [min, max] (Python numbers or None), the standard's ``clip``."""
+    """``x`` clipped to [min, max] (Python numbers or None), the standard's ``clip``.
+
+    >>> P.clip(np.array([-2.0, 0.5, 3.0]), min=0.0, max=1.0).tolist()
+    [0.0, 0.5, 1.0]
+    """
     fast = native(x, "clip")
     out = None if fast is None else fast(x, min, max)
     return array_namespace(x).clip(x, min=min, max=max) if out is None else out

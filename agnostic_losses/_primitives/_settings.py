@@ -51,6 +51,15 @@ def value_checks(mode: str = "always"):
     eager torch CPU tensors, concrete JAX CPU arrays); skipped under tracing,
     on lazy Dask arrays and on GPUs.  'always' also copies device arrays to the
     host (a synchronisation); traced arrays still cannot be read.
+
+    >>> x, t = np.array([1.5]), np.array([1.0])
+    >>> al.binary_cross_entropy(x, t)
+    Traceback (most recent call last):
+        ...
+    ValueError: binary_cross_entropy: input must hold probabilities in [0, 1], got 1.5
+    >>> with al.value_checks("never"):  # not looked for: computed as the data are
+    ...     float(al.binary_cross_entropy(x, t))
+    nan
     """
     if mode not in ("host", "always", "never"):
         raise ValueError(f"value_checks: mode must be 'host', 'always' or 'never', got {mode!r}")

@@ -1,0 +1,235 @@
+"""Your own loss, written once: the decorator that gives a formula this library's contract.
+
+>>> import numpy as np
+>>> import agnostic_losses as al
+>>> @al.loss
+... def charbonnier(input, target, *, eps=1e-3, xp):
+...     d = input - target
+...     return xp.sqrt(d * d + eps * eps)
+>>> float(charbonnier(np.array([0.0, 3.0]), np.array([0.0, -1.0]), eps=0.0, reduction="sum"))
+4.0
+>>> Charbonnier = charbonnier.as_class()
+>>> Charbonnier(eps=0.0, reduction="none")(np.array([1.0, -2.0]), np.zeros(2)).tolist()
+[1.0, 2.0]
+
+The library's own regression losses (``l1_loss`` ... ``smooth_l1_loss``) are made
+by this same decorator.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from . import _checks as checks
+from ._classes import LossClass, loss_class
+from ._primitives import array_namespace
+from ._reduction import reduce, reduce_elementwise
+from ._setup import setup, silent_nonfinite
+
+__all__ = ["loss"]
+
+_P = inspect.Parameter
+
+
+def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=None, indices=(), result=None,
+         mean_over_weight: bool = True):
+    """Make a loss of this library from ``formula``, its per-element (or per-sample) loss.
+
+    ``formula(*arrays, *, <options>, xp)`` receives the arrays positionally,
+    its options by keyword (each with its default), and, where it names a
+    keyword ``xp``, the arrays' namespace (array-API functions: ``xp.sqrt``,
+    ``xp.where``, ...); with :mod:`agnostic_losses.primitives` it returns the
+    loss of each element or each sample.  The loss made from it is called as
+
+        ``name(*arrays, *, <options>, reduction="mean", weight=None)``
+
+    with the arrays positionally or by their names, and gives what every loss
+    of this library gives:
+
+    - **checks**: every array of one library and one device, with a real
+      floating dtype (``targets`` may also be integer or boolean: taken in the
+      first array's dtype, as torch takes an integer target; ``indices`` are
+      integer arrays passed as they are); the arrays broadcast together (a
+      warning where their shapes differ, as torch's); ``reduction`` one of
+      ``'none' | 'mean' | 'sum'``; ``weight`` broadcasts to the formula's
+      output.  Errors are ``TypeError``/``ValueError`` naming the loss and the
+      argument.
+    - **reduction**: ``'none'`` returns the formula's output, ``'sum'`` its
+      sum, ``'mean'`` its mean; with ``weight`` (an array that multiplies the
+      output) ``'mean'`` is ``sum(weight * loss) / sum(weight)`` (broadcast),
+      or ``sum(weight * loss) / n`` with ``mean_over_weight=False``.
+    - **dtypes**: float16 and bfloat16 arrays computed in float32, the result
+      in the arrays' promoted dtype (of those named in ``result``, default
+      all but ``indices``), in the caller's namespace and on its device; a
+      0-d array for ``'mean'`` and ``'sum'``, never a Python float.
+    - **transforms**: the formula is plain array code, so the loss traces
+      under ``jax.jit``, ``jax.vmap``, ``jax.grad`` and
+      ``torch.compile(fullgraph=True)``, and runs lazily on Dask, as long as
+      the formula does (no ``float(x)``, no ``if`` on array values).
+    - NumPy computes inf and NaN without a warning inside it, as torch does.
+
+    Args:
+        formula: the per-element (or per-sample) loss.  Its positional
+            parameters are the arrays (one with a default of ``None`` is
+            optional, and the formula gets ``None`` when it is not given), its
+            keyword-only parameters the options; ``reduction`` and ``weight``
+            are the loss's own.
+        name: the loss's name in errors (default: the formula's).
+        derivatives: for an elementwise formula, its hand-written derivatives,
+            ``derivatives(wanted, *arrays, <options>)`` as in
+            :func:`agnostic_losses.primitives.elementwise`: a kink's convention
+            is then yours on every backend, and ``'mean'``/``'sum'`` are
+            fused with the values (no full-size array of the losses is made on
+            the CPU).  Without it the backends' autodiff differentiates the
+            formula.
+        targets: the arrays that may be integer or boolean (default: every
+            array but the first and the ``indices``).
+        indices: the integer arrays (class indices) passed as they are.
+        result: the arrays whose promoted dtype is the result's.
+        mean_over_weight: whether ``'mean'`` with ``weight`` divides by the
+            sum of the weights (True) or by the number of elements.
+
+    Returns the loss, a function with the signature above, whose
+    ``as_class(name=None)`` makes its torch.nn-style class (options and
+    ``reduction`` at construction, ``loss(*arrays, weight=None)`` at call) that
+    works on every library; :func:`agnostic_losses.torch.module` makes the
+    same as a ``torch.nn.Module``.
+
+    Used bare (``@loss``) or with keywords (``@loss(targets=("target",))``).
+    """
+    if formula is None:
+        return functools.partial(loss, name=name, derivatives=derivatives, targets=targets, indices=indices,
+                                 result=result, mean_over_weight=mean_over_weight)
+    if not callable(formula):
+        raise TypeError(f"loss: the formula must be a function, got {type(formula).__name__}")
+    return _make(formula, name or formula.__name__, derivatives, targets, tuple(indices), result,
+                 mean_over_weight)
+
+
+def _parameters(formula, name):
+    """The formula's arrays (name -> required), its options (name -> default) and whether it takes ``xp``."""
+    arrays, options = {}, {}
+    for p in inspect.signature(formula).parameters.values():
+        if p.kind in (_P.POSITIONAL_ONLY, _P.POSITIONAL_OR_KEYWORD):
+            if p.default is not _P.empty and p.default is not None:
+                raise TypeError(f"loss {name}: array {p.name} may default to None only (an optional array), "
+                                f"got {p.default!r}")
+            arrays[p.name] = p.default is _P.empty
+        elif p.kind is _P.KEYWORD_ONLY and p.name != "xp":
+            options[p.name] = p.default
+        elif p.kind is not _P.KEYWORD_ONLY:
+            star = "*" if p.kind is _P.VAR_POSITIONAL else "**"
+            raise TypeError(f"loss {name}: the formula's parameters must be named arrays and keyword-only "
+                            f"options, got {star}{p.name}")
+    if not arrays:
+        raise TypeError(f"loss {name}: the formula must take at least one array (a positional parameter)")
+    clash = [k for k in (*arrays, *options) if k in ("reduction", "weight")]
+    if clash:
+        raise TypeError(f"loss {name}: {clash[0]!r} is the loss's own argument; name the formula's otherwise")
+    return arrays, options, "xp" in inspect.signature(formula).parameters
+
+
+def _make(formula, name, derivatives, targets, indices, result, mean_over_weight):
+    arrays, options, takes_xp = _parameters(formula, name)
+    names = tuple(arrays)
+    targets = tuple(k for k in names[1:] if k not in indices) if targets is None else tuple(targets)
+    for k in (*targets, *indices, *(result or ())):
+        if k not in names:
+            raise ValueError(f"loss {name}: {k!r} is not one of the formula's arrays {names}")
+    required = tuple(k for k in names if arrays[k])
+    setup_result = None if result is None else (*result, "weight")
+    compared = tuple(k for k in names if k not in indices)  # the arrays that broadcast together
+
+    def call(*args, reduction="mean", weight=None, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"{name}: takes the arrays {', '.join(names)} positionally, got {len(args)} arguments")
+        given = dict(zip(names, args))
+        chosen = dict(options)
+        for k, v in kwargs.items():
+            if k in arrays:
+                if k in given:
+                    raise TypeError(f"{name}: got two values for the array {k}")
+                given[k] = v
+            elif k in chosen:
+                chosen[k] = v
+            else:
+                raise TypeError(f"{name}: unexpected argument {k!r}; its arrays are {', '.join(names)}, its options "
+                                f"{', '.join([*options, 'reduction', 'weight'])}")
+        for k in required:
+            if given.get(k) is None:
+                raise TypeError(f"{name}: the array {k} is required")
+        for k, v in chosen.items():
+            if v is _P.empty:
+                raise TypeError(f"{name}: the option {k} is required")
+        s = setup(name, reduction, {**{k: given.get(k) for k in names}, "weight": weight}, targets=targets,
+                  indices=indices, result=setup_result)
+        *xs, weight = s.arrays
+        _broadcast(name, {k: a for k, a in zip(names, xs) if a is not None and k in compared})
+        if takes_xp:
+            chosen["xp"] = s.xp
+        if derivatives is not None:
+            value = functools.partial(formula, **chosen) if chosen else formula
+            slope = functools.partial(derivatives, **chosen) if chosen else derivatives
+            if weight is not None:
+                shape = checks.broadcast_shape(name, **{k: a for k, a in zip(names, xs) if a is not None})
+                checks.broadcastable_to(name, "weight", weight, "the elementwise loss", shape)
+            return s.finish(reduce_elementwise(value, slope, tuple(a for a in xs if a is not None), s.reduction,
+                                               weight=weight, mean_over_weight=mean_over_weight))
+        out = formula(*xs, **chosen)
+        if weight is None:
+            return s.finish(reduce(out, s.reduction))
+        checks.broadcastable_to(name, "weight", weight, "the elementwise loss", out)
+        xp = array_namespace(out)
+        weights = xp.broadcast_to(weight, out.shape) if s.reduction == "mean" and mean_over_weight else None
+        return s.finish(reduce(out * weight, s.reduction, mean_weights=weights))
+
+    made = silent_nonfinite(call)
+    functools.update_wrapper(made, formula)
+    del made.__wrapped__  # the signature is the loss's, not the formula's
+    if name != formula.__name__:
+        made.__name__ = made.__qualname__ = name
+    made.__signature__ = _signature(names, arrays, options)
+    made.as_class = functools.partial(_as_class, made, options)
+    made.formula = formula
+    return made
+
+
+def _broadcast(name, given):
+    """The arrays broadcast together; where their shapes differ, torch's warning that this is likely a mistake."""
+    shapes = [tuple(a.shape) for a in given.values()]
+    if all(s == shapes[0] for s in shapes):
+        return
+    if len(given) == 2:
+        (first, a), (second, b) = given.items()
+        checks.broadcastable(name, a, b, names=(first, second))
+        return
+    checks.broadcast_shape(name, **given)
+    checks.warn_user(f"{name}: the shapes of {', '.join(f'{k} {s}' for k, s in zip(given, shapes))} differ; "
+                     "they are broadcast, which is likely not intended")
+
+
+def _signature(names, arrays, options):
+    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None) for k in names]
+    parameters += [_P(k, _P.KEYWORD_ONLY, default=v) for k, v in options.items()]
+    parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean"), _P("weight", _P.KEYWORD_ONLY, default=None)]
+    return inspect.Signature(parameters)
+
+
+def _as_class(made, options, name=None, *, base=LossClass):
+    """The torch.nn-style class of ``made``: its options and ``reduction`` at construction, its arrays (and
+    ``weight``) at call; ``base`` the class's base (:mod:`agnostic_losses.torch` passes its ``torch.nn.Module``
+    base)."""
+    name = name or "".join(part[:1].upper() + part[1:] for part in made.__name__.split("_"))
+    doc = f"``{made.__name__}``'s options and ``reduction`` at construction; called as ``loss({{args}}, weight=None)``."
+    return loss_class(base, name, made.__module__, made, _spec(options), doc)
+
+
+def _spec(options):
+    """A constructor of the options (each keyword, with its default) and ``reduction``; nothing to check."""
+    def spec(*args, **kwargs):
+        return None
+
+    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=v) for k, v in options.items()]
+    spec.__signature__ = inspect.Signature([*parameters, _P("reduction", _P.POSITIONAL_OR_KEYWORD, default="mean")])
+    return spec
