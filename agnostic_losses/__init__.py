@@ -4,7 +4,7 @@ They run unchanged on NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict
 arrays, and equal ``torch.nn.functional`` in value and gradient.
 """
 
-from . import classification, linear, margin, nn, primitives, probabilistic, regression, sequence
+from . import classification, linear, margin, metrics, nn, primitives, probabilistic, regression, sequence
 from ._define import loss
 from ._primitives import generic_primitives, value_checks
 from .classification import *  # noqa: F403

@@ -1,0 +1,234 @@
+"""agnostic_losses.metrics: scikit-learn's regression metrics, on every backend.
+
+Values against ``sklearn.metrics`` itself (float64), gradients in ``y_pred``
+against central finite differences of scikit-learn's value away from kinks, and
+this library's conventions at the kinks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+
+from agnostic_losses import metrics as M
+
+from helpers import assert_close, need
+
+RNG = np.random.default_rng(28)
+N, K = 7, 3
+Y_TRUE = {1: RNG.standard_normal(N), 2: RNG.standard_normal((N, K))}
+Y_PRED = {1: RNG.standard_normal(N), 2: RNG.standard_normal((N, K))}
+WEIGHT = RNG.uniform(0.1, 2.0, N)
+SCORES = ("r2_score", "explained_variance_score")
+
+
+def arguments(name, ndim):
+    """The keyword sets of ``name`` to compare with scikit-learn's, for ``ndim``-dimensional targets."""
+    if name == "max_error":
+        return [{}] if ndim == 1 else []
+    out = [{}, {"sample_weight": WEIGHT}, {"multioutput": "raw_values"},
+           {"multioutput": "raw_values", "sample_weight": WEIGHT}]
+    if ndim == 2:
+        out += [{"multioutput": [0.2, 0.3, 0.5]}, {"multioutput": [0.2, 0.3, 0.5], "sample_weight": WEIGHT}]
+    if name in SCORES:
+        out += [{"multioutput": "variance_weighted"}, {"force_finite": False}]
+    if name == "mean_pinball_loss":
+        out += [{"alpha": 0.9}, {"alpha": 0.1, "sample_weight": WEIGHT}]
+    return out
+
+
+def data(name, ndim):
+    y_true, y_pred = Y_TRUE[ndim], Y_PRED[ndim]
+    if "log" in name:  # log1p's domain
+        return np.abs(y_true), np.abs(y_pred)
+    return y_true, y_pred
+
+
+CASES = [(name, ndim, i) for name in M.__all__ for ndim in (1, 2) for i in range(len(arguments(name, ndim)))]
+
+
+def sklearn_metric(name):
+    return getattr(need("sklearn.metrics"), name)
+
+
+def test_signatures_are_sklearns():
+    for name in M.__all__:
+        ours = [(p.name, p.kind, p.default) for p in inspect.signature(getattr(M, name)).parameters.values()]
+        theirs = [(p.name, p.kind, p.default) for p in inspect.signature(sklearn_metric(name)).parameters.values()]
+        assert ours == theirs, name
+
+
+@pytest.mark.parametrize("name,ndim,i", CASES)
+def test_values_are_sklearns_on_every_backend(backend, name, ndim, i):
+    kwargs = arguments(name, ndim)[i]
+    y_true, y_pred = data(name, ndim)
+    expected = np.asarray(sklearn_metric(name)(y_true, y_pred, **kwargs))
+    given = {k: backend.asarray(v, "float64") if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    out = getattr(M, name)(backend.asarray(y_true, "float64"), backend.asarray(y_pred, "float64"), **given)
+    assert type(out) is type(backend.asarray(y_pred, "float64")) and str(out.dtype).endswith("float64")
+    assert tuple(out.shape) == expected.shape
+    assert_close(backend.to_numpy(out), expected, what=f"{name} {kwargs}")
+
+
+def _finite_differences(f, y_pred, h=1e-6):
+    g = np.zeros_like(y_pred)
+    for index in np.ndindex(y_pred.shape):
+        up, down = y_pred.copy(), y_pred.copy()
+        up[index] += h
+        down[index] -= h
+        g[index] = (f(up) - f(down)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name,ndim,i", [c for c in CASES if "raw_values" not in str(arguments(c[0], c[1])[c[2]])])
+def test_gradients_are_finite_differences_of_sklearns_value(ad_backend, name, ndim, i):
+    kwargs = arguments(name, ndim)[i]
+    y_true, y_pred = data(name, ndim)
+    expected = _finite_differences(lambda p: sklearn_metric(name)(y_true, p, **kwargs), y_pred)
+    fn = getattr(M, name)
+    given = {k: ad_backend.asarray(v, "float64") if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    got = ad_backend.evaluate(lambda y_pred, y_true: fn(y_true, y_pred, **given), {"y_pred": y_pred, "y_true": y_true},
+                              {}, "float64", ("y_pred",), np.array(1.0))
+    for variant, (_, grads, _) in got.items():
+        err = np.abs(grads["y_pred"] - expected).max() / max(np.abs(expected).max(), 1e-3)
+        assert err < 1e-5, f"{variant} {name} {kwargs}: {err:.2g}\n{grads['y_pred']}\n{expected}"
+
+
+def test_gradients_at_the_kinks_are_this_librarys():
+    torch = need("torch")
+    y = np.array([1.0, -2.0, 3.0, 0.5])
+    cases = {  # metric of (y_true, y_pred) at y_pred == y_true, and the gradient expected there
+        "mean_absolute_error": (M.mean_absolute_error, np.zeros(4)),  # |d|'(0) = 0
+        "mean_absolute_percentage_error": (M.mean_absolute_percentage_error, np.zeros(4)),
+        "root_mean_squared_error": (M.root_mean_squared_error, np.zeros(4)),  # 0, not NaN
+        "root_mean_squared_log_error": (lambda t, p: M.root_mean_squared_log_error(t, p), np.zeros(4)),
+        "mean_pinball_loss": (lambda t, p: M.mean_pinball_loss(t, p, alpha=0.3), np.full(4, -0.3 / 4)),
+    }
+    for name, (fn, expected) in cases.items():
+        target = np.abs(y) if "log" in name else y
+        for library in ("torch", "jax"):
+            if library == "torch":
+                p = torch.tensor(target, requires_grad=True)
+                (g,) = torch.autograd.grad(fn(torch.tensor(target), p), p)
+                g = g.numpy()
+            else:
+                jax = need("jax")
+                g = np.asarray(jax.grad(lambda p: fn(jax.numpy.asarray(target), p))(jax.numpy.asarray(target)))
+            assert_close(g, expected, what=f"{library} {name}")
+    p = torch.tensor([0.0, 3.0, -3.0], requires_grad=True)  # two elements tie at the maximum: half each
+    (g,) = torch.autograd.grad(M.max_error(torch.zeros(3, dtype=torch.float64), p.double()), p)
+    assert_close(g.numpy(), np.array([0.0, 0.5, -0.5]))
+
+
+def test_scores_follow_sklearn_where_y_true_is_constant():
+    skm = need("sklearn.metrics")
+    constant = np.ones((4, 2))
+    for name in SCORES:
+        for y_pred in (constant, constant + np.array([0.0, 1.0])):
+            for kwargs in ({}, {"force_finite": False}, {"multioutput": "variance_weighted"},
+                           {"multioutput": "raw_values"}):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    expected = np.asarray(getattr(skm, name)(constant, y_pred, **kwargs))
+                    assert_close(getattr(M, name)(constant, y_pred, **kwargs), expected, what=f"{name} {kwargs}")
+    with pytest.warns(UserWarning, match="r2_score: R\\^2 score is not well-defined with less than two samples"):
+        assert np.isnan(M.r2_score(np.ones(1), np.zeros(1)))
+
+
+def test_dtypes_follow_y_pred(backend):
+    y_true, y_pred = Y_TRUE[1], Y_PRED[1]
+    out = M.mean_squared_error(backend.asarray(np.round(y_true * 3), "int64"), backend.asarray(y_pred, "float32"))
+    assert str(out.dtype).endswith("float32")
+    assert_close(backend.to_numpy(out), sklearn_metric("mean_squared_error")(np.round(y_true * 3), y_pred), "float32")
+    if "float16" in backend.dtypes:
+        out = M.r2_score(backend.asarray(y_true, "float16"), backend.asarray(y_pred, "float16"))
+        assert str(out.dtype).endswith("float16")
+        rounded = [backend.to_numpy(backend.asarray(a, "float16")) for a in (y_true, y_pred)]
+        assert_close(backend.to_numpy(out), sklearn_metric("r2_score")(*rounded), "float16")
+    integers = M.max_error(backend.asarray(np.array([3, 2, 7, 1]), "int64"), backend.asarray(np.array([4, 2, 7, 1]),
+                                                                                            "int64"))
+    assert float(backend.to_numpy(integers)) == 1.0 and str(integers.dtype).endswith("float64")
+
+
+def test_transforms():
+    jax = need("jax")
+    jnp = jax.numpy
+    y_true, y_pred = jnp.asarray(Y_TRUE[2]), jnp.asarray(Y_PRED[2])
+    for name in M.__all__:
+        if name == "max_error":
+            continue
+        fn = getattr(M, name)
+        a, b = (jnp.abs(y_true), jnp.abs(y_pred)) if "log" in name else (y_true, y_pred)
+        assert_close(np.asarray(jax.jit(fn)(a, b)), np.asarray(fn(a, b)), what=f"jit {name}")
+        rows = jax.vmap(lambda t, p: fn(t, p, multioutput="raw_values"))(a[None], b[None])
+        assert_close(np.asarray(rows[0]), np.asarray(fn(a, b, multioutput="raw_values")), what=f"vmap {name}")
+    torch = need("torch")
+    p = torch.tensor(Y_PRED[2], requires_grad=True)
+    for name in ("mean_absolute_error", "root_mean_squared_error", "r2_score", "mean_pinball_loss"):
+        fn = getattr(M, name)
+        compiled = torch.compile(lambda t, q: fn(t, q), fullgraph=True, backend="aot_eager")
+        (g,) = torch.autograd.grad(compiled(torch.tensor(Y_TRUE[2]), p), p)
+        (g_eager,) = torch.autograd.grad(fn(torch.tensor(Y_TRUE[2]), p), p)
+        assert_close(g.numpy(), g_eager.numpy(), what=f"torch.compile {name}")
+    da = need("dask.array")
+    lazy = M.r2_score(da.from_array(Y_TRUE[2], chunks=3), da.from_array(Y_PRED[2], chunks=3))
+    assert isinstance(lazy, da.Array)
+    assert_close(lazy.compute(), sklearn_metric("r2_score")(Y_TRUE[2], Y_PRED[2]))
+
+
+def test_bad_input_raises_clear_errors():
+    torch = need("torch")
+    y1, y2 = Y_TRUE[1], Y_TRUE[2]
+    cases = [
+        (lambda: M.mean_squared_error(y1, y1[:5]), ValueError,
+         r"mean_squared_error: y_true and y_pred must have the same number of samples, got 7 and 5"),
+        (lambda: M.mean_squared_error(y2, y2[:, :2]), ValueError,
+         r"mean_squared_error: y_true and y_pred must have the same number of outputs, got 3 and 2"),
+        (lambda: M.mean_squared_error(y2[..., None], y2[..., None]), ValueError,
+         r"mean_squared_error: y_true must have shape \(n_samples,\) or \(n_samples, n_outputs\), got \(7, 3, 1\)"),
+        (lambda: M.mean_absolute_error(y1, y1, sample_weight=np.ones(3)), ValueError,
+         r"mean_absolute_error: sample_weight must have shape \(7,\) \(one weight per sample\), got \(3,\)"),
+        (lambda: M.mean_absolute_error(y2, y2, multioutput="variance_weighted"), ValueError,
+         r"mean_absolute_error: multioutput must be one of 'raw_values', 'uniform_average' or an array"),
+        (lambda: M.r2_score(y2, y2, multioutput=[1.0, 2.0]), ValueError,
+         r"r2_score: multioutput must hold one weight per output \(3\), got shape \(2,\)"),
+        (lambda: M.r2_score(y1, y1, multioutput=[1.0]), ValueError,
+         r"r2_score: multioutput weights are useful only with several outputs"),
+        (lambda: M.r2_score(y2, y2, multioutput={"a": 1}), TypeError,
+         r"r2_score: multioutput must be a string or an array of output weights, got dict"),
+        (lambda: M.max_error(y2, y2), ValueError, r"max_error: multioutput targets are not supported"),
+        (lambda: M.mean_squared_log_error(np.array([0.0, -1.0]), np.zeros(2)), ValueError,
+         r"mean_squared_log_error: y_true must hold values > -1, got -1.0"),
+        (lambda: M.root_mean_squared_log_error(np.zeros(2), np.array([0.0, -3.0])), ValueError,
+         r"root_mean_squared_log_error: y_pred must hold values > -1, got -3.0"),
+        (lambda: M.mean_squared_error(y1, torch.tensor(y1)), TypeError,
+         r"mean_squared_error: all arrays must come from one array library, got y_pred from torch, y_true from numpy"),
+        (lambda: M.mean_squared_error([1.0, 2.0], y1[:2]), TypeError,
+         r"mean_squared_error: y_true must be an array, got list"),
+    ]
+    for call, kind, message in cases:
+        with pytest.raises(kind, match=message):
+            call()
+    assert_close(M.mean_squared_log_error(np.array([-0.5, 1.0]), np.zeros(2)),  # (-1, 0) is allowed, as sklearn
+                 sklearn_metric("mean_squared_log_error")(np.array([-0.5, 1.0]), np.zeros(2)))
+
+
+def test_metrics_import_no_framework():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from agnostic_losses import metrics; "
+            "metrics.r2_score(np.ones(3), np.arange(3.0)); "
+            "print(sorted(m for m in ('torch', 'jax', 'dask', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_mape_divides_by_float64s_eps_where_y_true_is_zero(backend):
+    y_true, y_pred = np.array([1.0, 0.0, 2.4, 7.0]), np.array([1.2, 0.1, 2.4, 8.0])  # sklearn's docstring example
+    out = M.mean_absolute_percentage_error(backend.asarray(y_true, "float64"), backend.asarray(y_pred, "float64"))
+    assert_close(backend.to_numpy(out), sklearn_metric("mean_absolute_percentage_error")(y_true, y_pred))
+    assert float(backend.to_numpy(out)) > 1e14
