@@ -35,7 +35,14 @@ class Options:
             options["reduction"] = legacy_reduction(*legacy, options["reduction"])
         return options
 
+    _at_call = ()  # the keywords a call takes besides the arrays (a user loss's class: weight)
+
     def _loss(self, *arrays, **at_call):
+        for k in at_call:
+            if k not in self._at_call:
+                what = "an option of the constructor" if k in self._options else "no argument of the loss"
+                takes = "".join(f" and {a}=" for a in self._at_call)
+                raise TypeError(f"{type(self).__name__}: {k!r} is {what}; a call takes the arrays{takes}")
         return self._fn(*arrays, **at_call, **{k: getattr(self, k) for k in self._options})
 
     def _shown(self) -> str:
@@ -60,12 +67,13 @@ class LossClass(Options):
         return f"{type(self).__name__}({self._shown()})"
 
 
-def loss_class(base: type, name: str, module: str, fn, spec, doc=None) -> type:
+def loss_class(base: type, name: str, module: str, fn, spec, doc=None, at_call=()) -> type:
     """The class ``name`` of the functional form ``fn`` as a subclass of ``base`` (an :class:`Options`), in
     ``module``.
 
     ``spec`` is the constructor: a function with the class's signature whose body checks the options;
-    ``doc`` a template of the docstring (default ``base._doc``).  The class's ``__init__`` has the
+    ``doc`` a template of the docstring (default ``base._doc``); ``at_call`` the keywords a call takes besides
+    the arrays.  The class's ``__init__`` has the
     constructor's signature, so ``inspect.signature(cls)`` and ``help(cls)`` show it.
     """
 
@@ -80,5 +88,5 @@ def loss_class(base: type, name: str, module: str, fn, spec, doc=None) -> type:
               if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
     doc = (doc or base._doc).format(name=name, fn=fn.__name__, args=", ".join(arrays))
     namespace = {"__init__": __init__, "__doc__": doc, "__module__": module, "__qualname__": name,
-                 "_fn": staticmethod(fn), "_spec": staticmethod(spec)}
+                 "_fn": staticmethod(fn), "_spec": staticmethod(spec), "_at_call": tuple(at_call)}
     return type(name, (base,), namespace)

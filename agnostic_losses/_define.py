@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 from . import _checks as checks
 from ._classes import LossClass, loss_class
-from ._primitives import array_namespace
+from ._primitives import divide, is_array
 from ._reduction import reduce, reduce_elementwise
 from ._setup import setup, silent_nonfinite
 
 __all__ = ["loss"]
 
 _P = inspect.Parameter
+_WEIGHTED_MEANS = ("broadcast", "given", "count")
 
 
 def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=None, indices=(), result=None,
-         mean_over_weight: bool = True):
+         weighted_mean: str = "broadcast"):
     """Make a loss of this library from ``formula``, its per-element (or per-sample) loss.
 
     ``formula(*arrays, *, <options>, xp)`` receives the arrays positionally,
@@ -57,8 +59,8 @@ def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=
       argument.
     - **reduction**: ``'none'`` returns the formula's output, ``'sum'`` its
       sum, ``'mean'`` its mean; with ``weight`` (an array that multiplies the
-      output) ``'mean'`` is ``sum(weight * loss) / sum(weight)`` (broadcast),
-      or ``sum(weight * loss) / n`` with ``mean_over_weight=False``.
+      output) ``'mean'`` is ``sum(weight * loss) / sum(weight)``, the weight
+      broadcast to the output's shape (see ``weighted_mean``).
     - **dtypes**: float16 and bfloat16 arrays computed in float32, the result
       in the arrays' promoted dtype (of those named in ``result``, default
       all but ``indices``), in the caller's namespace and on its device; a
@@ -82,13 +84,15 @@ def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=
             is then yours on every backend, and ``'mean'``/``'sum'`` are
             fused with the values (no full-size array of the losses is made on
             the CPU).  Without it the backends' autodiff differentiates the
-            formula.
+            formula.  With it the options are constants: not differentiated.
         targets: the arrays that may be integer or boolean (default: every
             array but the first and the ``indices``).
         indices: the integer arrays (class indices) passed as they are.
         result: the arrays whose promoted dtype is the result's.
-        mean_over_weight: whether ``'mean'`` with ``weight`` divides by the
-            sum of the weights (True) or by the number of elements.
+        weighted_mean: what ``'mean'`` with ``weight`` divides by: the sum of
+            the weight broadcast to the output ('broadcast'), of the weight as
+            given ('given': torch's ``l1_loss`` and ``mse_loss``), or the
+            number of elements ('count': torch's ``huber_loss``).
 
     Returns the loss, a function with the signature above, whose
     ``as_class(name=None)`` makes its torch.nn-style class (options and
@@ -100,11 +104,11 @@ def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=
     """
     if formula is None:
         return functools.partial(loss, name=name, derivatives=derivatives, targets=targets, indices=indices,
-                                 result=result, mean_over_weight=mean_over_weight)
+                                 result=result, weighted_mean=weighted_mean)
     if not callable(formula):
         raise TypeError(f"loss: the formula must be a function, got {type(formula).__name__}")
-    return _make(formula, name or formula.__name__, derivatives, targets, tuple(indices), result,
-                 mean_over_weight)
+    name = name or getattr(formula, "__name__", None) or type(formula).__name__
+    return _make(formula, name, derivatives, targets, tuple(indices), result, weighted_mean)
 
 
 def _parameters(formula, name):
@@ -130,18 +134,23 @@ def _parameters(formula, name):
     return arrays, options, "xp" in inspect.signature(formula).parameters
 
 
-def _make(formula, name, derivatives, targets, indices, result, mean_over_weight):
+def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     arrays, options, takes_xp = _parameters(formula, name)
     names = tuple(arrays)
     targets = tuple(k for k in names[1:] if k not in indices) if targets is None else tuple(targets)
     for k in (*targets, *indices, *(result or ())):
         if k not in names:
             raise ValueError(f"loss {name}: {k!r} is not one of the formula's arrays {names}")
+    if weighted_mean not in _WEIGHTED_MEANS:
+        raise ValueError(f"loss {name}: weighted_mean must be one of {', '.join(map(repr, _WEIGHTED_MEANS))}, "
+                         f"got {weighted_mean!r}")
     required = tuple(k for k in names if arrays[k])
     setup_result = None if result is None else (*result, "weight")
-    compared = tuple(k for k in names if k not in indices)  # the arrays that broadcast together
+    compared = tuple(i for i, k in enumerate(names) if k not in indices)  # the arrays that broadcast together
+    keys = (*names, "weight")
 
-    def call(*args, reduction="mean", weight=None, **kwargs):
+    def bind(args, kwargs):
+        """The arrays (None where absent) and the options of a call, or the TypeError that names the mistake."""
         if len(args) > len(names):
             raise TypeError(f"{name}: takes the arrays {', '.join(names)} positionally, got {len(args)} arguments")
         given = dict(zip(names, args))
@@ -162,51 +171,93 @@ def _make(formula, name, derivatives, targets, indices, result, mean_over_weight
         for k, v in chosen.items():
             if v is _P.empty:
                 raise TypeError(f"{name}: the option {k} is required")
-        s = setup(name, reduction, {**{k: given.get(k) for k in names}, "weight": weight}, targets=targets,
-                  indices=indices, result=setup_result)
+        return tuple(given.get(k) for k in names), chosen
+
+    # the common call, every array positionally and the options at their defaults, skips the binding
+    plain = not any(v is _P.empty for v in options.values())
+
+    def call(*args, reduction="mean", weight=None, **kwargs):
+        if kwargs or len(args) != len(names) or not plain or any(a is None for a in args):
+            args, chosen = bind(args, kwargs)
+        else:
+            chosen = dict(options) if takes_xp else options
+        s = setup(name, reduction, dict(zip(keys, (*args, weight))), targets=targets, indices=indices,
+                  result=setup_result)
         *xs, weight = s.arrays
-        _broadcast(name, {k: a for k, a in zip(names, xs) if a is not None and k in compared})
+        shape = _broadcast(name, names, xs, compared)
         if takes_xp:
             chosen["xp"] = s.xp
+        by_weight = weight is not None and s.reduction == "mean" and weighted_mean != "count"
         if derivatives is not None:
-            value = functools.partial(formula, **chosen) if chosen else formula
-            slope = functools.partial(derivatives, **chosen) if chosen else derivatives
             if weight is not None:
-                shape = checks.broadcast_shape(name, **{k: a for k, a in zip(names, xs) if a is not None})
                 checks.broadcastable_to(name, "weight", weight, "the elementwise loss", shape)
-            return s.finish(reduce_elementwise(value, slope, tuple(a for a in xs if a is not None), s.reduction,
-                                               weight=weight, mean_over_weight=mean_over_weight))
-        out = formula(*xs, **chosen)
-        if weight is None:
-            return s.finish(reduce(out, s.reduction))
-        checks.broadcastable_to(name, "weight", weight, "the elementwise loss", out)
-        xp = array_namespace(out)
-        weights = xp.broadcast_to(weight, out.shape) if s.reduction == "mean" and mean_over_weight else None
-        return s.finish(reduce(out * weight, s.reduction, mean_weights=weights))
+            value, slope, present = _elementwise(formula, derivatives, chosen, xs)
+            out = reduce_elementwise(value, slope, present, "sum" if by_weight else s.reduction, weight=weight)
+        else:
+            out = formula(*xs, **chosen)
+            if not is_array(out):
+                raise TypeError(f"{name}: the formula must return an array of its arrays' library, got "
+                                f"{type(out).__name__}")
+            if weight is not None:
+                checks.broadcastable_to(name, "weight", weight, "the formula's output", out)
+                out, shape = out * weight, tuple(out.shape)
+            out = reduce(out, "sum" if by_weight else s.reduction)
+        if by_weight:  # the weights' sum: broadcast to the losses' shape, or as given (torch's l1 and mse)
+            total = reduce(weight, "sum")
+            if weighted_mean == "broadcast" and tuple(weight.shape) != tuple(shape):
+                total = total * (math.prod(shape) // max(math.prod(weight.shape), 1))
+            out = divide(out, total)
+        return s.finish(out)
 
     made = silent_nonfinite(call)
     functools.update_wrapper(made, formula)
     del made.__wrapped__  # the signature is the loss's, not the formula's
-    if name != formula.__name__:
-        made.__name__ = made.__qualname__ = name
+    made.__name__ = made.__qualname__ = name
     made.__signature__ = _signature(names, arrays, options)
     made.as_class = functools.partial(_as_class, made, options)
     made.formula = formula
     return made
 
 
-def _broadcast(name, given):
-    """The arrays broadcast together; where their shapes differ, torch's warning that this is likely a mistake."""
+def _elementwise(formula, derivatives, chosen, xs):
+    """``formula`` and ``derivatives`` as functions of the present arrays alone (``P.elementwise`` takes arrays,
+    not None), the options bound, and those arrays."""
+    value = functools.partial(formula, **chosen) if chosen else formula
+    slope = functools.partial(derivatives, **chosen) if chosen else derivatives
+    absent = frozenset(i for i, a in enumerate(xs) if a is None)
+    if not absent:
+        return value, slope, tuple(xs)
+    n = len(xs)
+
+    def filled(present, fill):
+        it = iter(present)
+        return [fill if i in absent else next(it) for i in range(n)]
+
+    def value_of_present(*present):
+        return value(*filled(present, None))
+
+    def slope_of_present(wanted, *present):
+        grads = slope(tuple(filled(wanted, False)), *filled(present, None))
+        return tuple(g for i, g in enumerate(grads) if i not in absent)
+
+    return value_of_present, slope_of_present, tuple(a for a in xs if a is not None)
+
+
+def _broadcast(name, names, xs, compared) -> tuple:
+    """The shape the arrays broadcast to (a ValueError where they do not); where their shapes differ, torch's
+    warning that this is likely a mistake."""
+    given = {names[i]: xs[i] for i in compared if xs[i] is not None}
     shapes = [tuple(a.shape) for a in given.values()]
     if all(s == shapes[0] for s in shapes):
-        return
+        return shapes[0]
     if len(given) == 2:
         (first, a), (second, b) = given.items()
         checks.broadcastable(name, a, b, names=(first, second))
-        return
-    checks.broadcast_shape(name, **given)
+        return checks.broadcast_shape(name, **given)
+    shape = checks.broadcast_shape(name, **given)
     checks.warn_user(f"{name}: the shapes of {', '.join(f'{k} {s}' for k, s in zip(given, shapes))} differ; "
                      "they are broadcast, which is likely not intended")
+    return shape
 
 
 def _signature(names, arrays, options):
@@ -219,10 +270,11 @@ def _signature(names, arrays, options):
 def _as_class(made, options, name=None, *, base=LossClass):
     """The torch.nn-style class of ``made``: its options and ``reduction`` at construction, its arrays (and
     ``weight``) at call; ``base`` the class's base (:mod:`agnostic_losses.torch` passes its ``torch.nn.Module``
-    base)."""
+    base).  Its name is ``name`` (default: the loss's in CamelCase); pickle finds a class by that name in the
+    loss's module, so assign it to a variable of that name there."""
     name = name or "".join(part[:1].upper() + part[1:] for part in made.__name__.split("_"))
     doc = f"``{made.__name__}``'s options and ``reduction`` at construction; called as ``loss({{args}}, weight=None)``."
-    return loss_class(base, name, made.__module__, made, _spec(options), doc)
+    return loss_class(base, name, made.__module__, made, _spec(options), doc, at_call=("weight",))
 
 
 def _spec(options):
@@ -230,6 +282,10 @@ def _spec(options):
     def spec(*args, **kwargs):
         return None
 
-    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=v) for k, v in options.items()]
-    spec.__signature__ = inspect.Signature([*parameters, _P("reduction", _P.POSITIONAL_OR_KEYWORD, default="mean")])
+    defaults = [v is not _P.empty for v in options.values()]
+    # positional where Python allows it: an option without a default after one with a default is keyword-only
+    kind = _P.KEYWORD_ONLY if any(d and not later for d, later in zip(defaults, defaults[1:])) else \
+        _P.POSITIONAL_OR_KEYWORD
+    parameters = [_P(k, kind, default=v) for k, v in options.items()]
+    spec.__signature__ = inspect.Signature([*parameters, _P("reduction", kind, default="mean")])
     return spec

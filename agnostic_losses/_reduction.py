@@ -64,22 +64,20 @@ def reduce(loss, reduction: str, *, mean_weights=None):
     return xp.astype(s, loss.dtype) if s.dtype != loss.dtype else s
 
 
-def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None, mean_over_weight=False):
+def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=None):
     """``reduce(elementwise(value, derivatives, *arrays) * weight, reduction)``, the sum fused with the values,
     for arrays already in working precision (``working_precision``: the sum is taken in their dtype).
 
-    ``weight`` (optional) broadcasts against the values; with it ``'mean'`` divides by ``sum(weight)`` when
-    ``mean_over_weight``, else (and without it) by the number of values.  ``'sum'`` and ``'mean'`` go through
+    ``weight`` (optional) broadcasts against the values; ``'mean'`` divides by the number of values (a mean
+    over the weights is the caller's: ``'sum'``, then its own division).  ``'sum'`` and ``'mean'`` go through
     ``elementwise_sum``: on the CPU no full-size array of the values is made.
     """
     if weight is not None:
         value, derivatives, arrays = _weighted(value), _weighted_derivatives(value, derivatives), (*arrays, weight)
     if reduction == "none":
         return elementwise(value, derivatives, *arrays)
-    by_weight = reduction == "mean" and mean_over_weight and weight is not None
-    count = math.prod(result_shape(arrays)) if reduction == "mean" and not by_weight else None
-    s = elementwise_sum(value, derivatives, *arrays, divisor=count)
-    return divide(s, _accumulate(weight, array_namespace(s))) if by_weight else s
+    count = math.prod(result_shape(arrays)) if reduction == "mean" else None
+    return elementwise_sum(value, derivatives, *arrays, divisor=count)
 
 
 def _weighted(value):

@@ -39,7 +39,7 @@ from ._setup import setup, silent_nonfinite
 __all__ = [
     "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
     "root_mean_squared_log_error", "mean_absolute_percentage_error", "max_error", "mean_pinball_loss",
-    "r2_score", "explained_variance_score",
+    "r2_score", "explained_variance_score", "mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance",
 ]
 
 _MULTIOUTPUT = ("raw_values", "uniform_average")
@@ -331,3 +331,71 @@ def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput=
     spread, centred = d - _sample_mean(xp, d, w), t.y_true - _sample_mean(xp, t.y_true, w)
     return _fraction_explained(t, _sample_mean(xp, spread * spread, w), _sample_mean(xp, centred * centred, w),
                                force_finite)
+
+
+@silent_nonfinite
+def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
+    """Mean Tweedie deviance with ``power`` ``p``, as ``sklearn.metrics.mean_tweedie_deviance`` (one output only).
+
+    ``2 (max(y, 0)^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p))`` of ``y = y_true`` and
+    ``mu = y_pred``; ``p = 0`` the squared error, ``p = 1`` Poisson's ``2 (y log(y / mu) - y + mu)`` (0 log 0 =
+    0), ``p = 2`` Gamma's ``2 (log(mu / y) + y / mu - 1)``.  ``p`` in (0, 1) is refused; the domain (``mu > 0``
+    for ``p < 0`` and ``p >= 1``, ``y >= 0`` for ``1 <= p < 2``, ``y > 0`` for ``p >= 2``) is checked where the
+    data can be read.
+
+    >>> import numpy as np
+    >>> round(float(mean_tweedie_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]), power=1)), 6)
+    1.426062
+    """
+    return _tweedie("mean_tweedie_deviance", y_true, y_pred, sample_weight, power)
+
+
+@silent_nonfinite
+def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
+    """Mean Poisson deviance, :func:`mean_tweedie_deviance` with ``power=1``, as
+    ``sklearn.metrics.mean_poisson_deviance``.
+
+    >>> import numpy as np
+    >>> round(float(mean_poisson_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
+    1.426062
+    """
+    return _tweedie("mean_poisson_deviance", y_true, y_pred, sample_weight, 1)
+
+
+@silent_nonfinite
+def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
+    """Mean Gamma deviance, :func:`mean_tweedie_deviance` with ``power=2``, as
+    ``sklearn.metrics.mean_gamma_deviance``.
+
+    >>> import numpy as np
+    >>> round(float(mean_gamma_deviance(np.array([2.0, 0.5, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
+    1.056853
+    """
+    return _tweedie("mean_gamma_deviance", y_true, y_pred, sample_weight, 2)
+
+
+def _tweedie(metric, y_true, y_pred, sample_weight, power):
+    if isinstance(power, bool) or not isinstance(power, numbers.Real) or 0 < power < 1 or math.isnan(power):
+        raise ValueError(f"{metric}: power must be a real number <= 0 or >= 1, got {power!r}")
+    t = _targets(metric, y_true, y_pred, sample_weight, one_output=True)
+    xp, y, mu = t.xp, t.y_true, t.y_pred
+    why = f" (the Tweedie deviance with power={power})"
+    if power != 0:  # mu > 0; y >= 0 for 1 <= p < 2, y > 0 for p >= 2
+        checks.values(metric, "y_pred", mu, lambda v: ~(v <= 0), "values > 0" + why)
+    if 1 <= power < 2:
+        checks.values(metric, "y_true", y, lambda v: ~(v < 0), "values >= 0" + why)
+    elif power >= 2:
+        checks.values(metric, "y_true", y, lambda v: ~(v <= 0), "values > 0" + why)
+    p = power
+    if p == 0:
+        d = y - mu
+        dev = d * d
+    elif p == 1:
+        zero = y == 0  # y log(y / mu) is 0 there, and so is its derivative in mu
+        dev = 2 * (xp.where(zero, xp.zeros_like(y), y * xp.log(xp.where(zero, xp.ones_like(y), y) / mu)) - y + mu)
+    elif p == 2:
+        dev = 2 * (xp.log(mu / y) + y / mu - 1)
+    else:
+        kept = y if p >= 1 else xp.where(y > 0, y, xp.zeros_like(y))
+        dev = 2 * (kept ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+    return t.setup.finish(xp.reshape(_sample_mean(xp, dev, t.sample_weight), ()))

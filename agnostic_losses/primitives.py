@@ -3,9 +3,12 @@
 The functions this library's own losses are written with, public and stable.
 Each takes and returns arrays of the caller's library (NumPy, PyTorch, JAX,
 CuPy, Dask, array-api-strict), runs its library's fast path where one exists
-and otherwise one implementation written against the standard alone, and
-keeps torch's gradient conventions on every backend that differentiates
-(torch, JAX): at a kink the subgradient is 0, ``|x|'(0) = 0``.  Write a loss
+and otherwise one implementation written against the standard alone.
+``abs``, ``sign``, ``vector_norm`` and the log-space functions keep torch's
+gradient conventions on every backend that differentiates (torch, JAX): at a
+kink the subgradient is 0, ``|x|'(0) = 0``; ``clip`` has its library's own
+gradient at a bound (torch 1, JAX 0.5): write a bound as an explicit
+``xp.where`` where its gradient matters.  Write a loss
 with them and :func:`agnostic_losses.loss`:
 
 >>> import numpy as np

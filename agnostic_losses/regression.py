@@ -106,10 +106,10 @@ def _huber_curvature(wanted, d, *, k, scale):
 # The four losses as losses of ``agnostic_losses.loss``: an integer target is taken in the input's dtype, as
 # torch's; the weighted mean of l1 and mse divides by sum(weight), huber's by the number of elements; torch's
 # huber returns the input's dtype (and the weight's) whatever the target's
-_L1 = loss(_absolute, name="l1_loss", derivatives=_absolute_derivatives, targets=("target",))
-_MSE = loss(_squared, name="mse_loss", derivatives=_squared_derivatives, targets=("target",))
+_L1 = loss(_absolute, name="l1_loss", derivatives=_absolute_derivatives, targets=("target",), weighted_mean="given")
+_MSE = loss(_squared, name="mse_loss", derivatives=_squared_derivatives, targets=("target",), weighted_mean="given")
 _HUBER = loss(_huber, name="huber_loss", derivatives=_huber_derivatives, targets=("target",), result=("input",),
-              mean_over_weight=False)
+              weighted_mean="count")
 _SMOOTH_L1 = loss(_huber, name="smooth_l1_loss", derivatives=_huber_derivatives, targets=("target",))
 _SMOOTH_L1_AT_0 = loss(_absolute, name="smooth_l1_loss", derivatives=_absolute_derivatives, targets=("target",))
 

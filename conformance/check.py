@@ -29,7 +29,7 @@ import numpy as np
 from . import backends as B
 from . import catalogue
 from .catalogue import Case
-from .runner import Result, check, output_shape, round_to
+from .runner import check, output_shape, round_to
 
 # the catalogue's draws a user may name: rng, shape -> float64 array
 DRAWS = {name: getattr(catalogue, name) for name in
@@ -142,8 +142,8 @@ def check_loss(ours, reference, *, arrays: dict, options: dict | None = None, sh
             compared = () if reference_library == "numpy" else tuple(grads if grads is not None else floating)
             case = Case(name, case_id, 0, data, case_options, dtype, compared)
             cotangent, exact, same = _reference(reference, reference_library, case, device)
-            report.results += [check(case, b, data, cotangent, exact, same, ours) for b in chosen
-                               if dtype in b.dtypes]
+            report.results += [check(case, b, data, cotangent, exact, same, ours, infinite_slack=False)
+                               for b in chosen if dtype in b.dtypes]
     return report
 
 
@@ -168,6 +168,14 @@ def _drawn(draws, shape, seed):
 def _reference(reference, library, case, device):
     """``(cotangent, exact, same)``: the exact answer rounded to the case's dtype, and the reference in that dtype
     on ``device`` (torch only: the slack of a case), None where it cannot compute it."""
+    try:
+        return _reference_answers(reference, library, case, device)
+    except TypeError as exc:
+        raise TypeError(f"check_loss: the reference must take the loss's arguments (arrays, options and reduction "
+                        f"by keyword); calling it for {case.id} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _reference_answers(reference, library, case, device):
     if library == "numpy":
         value = np.asarray(reference(**case.arrays, **case.options), dtype=np.float64)
         return np.ones(value.shape), (round_to(value, case.dtype), {}), None

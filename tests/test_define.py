@@ -120,10 +120,21 @@ def test_stated_derivatives_are_fused_with_the_reduction_at_any_size(backend, re
     assert_close(backend.to_numpy(out), {"none": per, "sum": per.sum(), "mean": per.sum() / w.sum()}[reduction])
 
 
-def test_mean_over_weight_false_divides_by_the_number_of_elements():
-    made = al.loss(charbonnier.formula, name="per_element_mean", mean_over_weight=False)
-    out = made(X, T, weight=W)
-    assert_close(out, (charbonnier_numpy(X, T) * W).mean())
+@pytest.mark.parametrize("stated", [False, True])
+def test_weighted_means_divide_by_the_broadcast_weights_or_as_asked(stated):
+    """input (4, 1) against target (4, 3): the losses are (4, 3), the weight (4, 1) broadcasts to them."""
+    derivatives = (lambda wanted, input, target, *, eps: tuple(
+        (input - target) / charbonnier.formula(input, target, eps=eps, xp=np) * (1 if i == 0 else -1)
+        if w else None for i, w in enumerate(wanted))) if stated else None
+    x, w = X[:, :1], W[:, :1]
+    per = charbonnier_numpy(x, T) * w
+    for weighted_mean, divisor in (("broadcast", np.broadcast_to(w, per.shape).sum()), ("given", w.sum()),
+                                   ("count", per.size)):
+        made = al.loss(lambda input, target, *, eps=1e-3: charbonnier.formula(input, target, eps=eps, xp=np),
+                       name="made", derivatives=derivatives, weighted_mean=weighted_mean)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the shapes differ
+            assert_close(made(x, T, weight=w), per.sum() / divisor, what=weighted_mean)
 
 
 def test_weight_broadcasts_and_a_per_sample_formula_reduces_what_it_returns():
@@ -228,7 +239,7 @@ def test_bad_input_raises_clear_errors():
         (lambda: charbonnier(X, T, delta=1.0), TypeError,
          r"charbonnier: unexpected argument 'delta'; its arrays are input, target, its options eps, reduction, weight"),
         (lambda: charbonnier(X, T, weight=np.ones(4)), ValueError,
-         r"charbonnier: weight of shape \(4,\) does not broadcast to the elementwise loss's shape \(4, 3\)"),
+         r"charbonnier: weight of shape \(4,\) does not broadcast to the formula's output's shape \(4, 3\)"),
         (lambda: pinball(X, T), TypeError, r"pinball: the option q is required"),
         (lambda: charbonnier([1.0], T), TypeError, r"charbonnier: input must be an array, got list"),
     ]
@@ -397,3 +408,67 @@ def test_check_loss_takes_a_numpy_reference_for_values():
     with pytest.raises(ValueError, match=r"check_loss: arrays\['input'\] must be a function \(rng, shape\) -> array "
                                          r"or one of normal, positive"):
         check_loss(charbonnier, reference, arrays={"input": "gaussian", "target": "normal"})
+
+
+def test_optional_arrays_keep_their_places_with_stated_derivatives():
+    def value(input, target, shift=None, scale=None):
+        d = input - target
+        d = d if shift is None else d + shift
+        return d * d if scale is None else d * d * scale
+
+    def derivatives(wanted, input, target, shift=None, scale=None):
+        d = input - target + (0.0 if shift is None else shift)
+        g = 2 * d * (1.0 if scale is None else scale)
+        return (g if wanted[0] else None, -g if wanted[1] else None, g if wanted[2] else None,
+                d * d if wanted[3] else None)
+
+    stated = al.loss(value, name="stated", derivatives=derivatives)
+    plain = al.loss(value, name="plain")
+    torch = need("torch")
+    for given in ({}, {"scale": W}, {"shift": T}, {"shift": T, "scale": W}):
+        assert_close(stated(X, T, **given, reduction="none"), plain(X, T, **given, reduction="none"), what=str(given))
+        x = torch.tensor(X, requires_grad=True)
+        (g,) = torch.autograd.grad(stated(x, torch.tensor(T), **{k: torch.tensor(v) for k, v in given.items()}), x)
+        (g_plain,) = torch.autograd.grad(plain(x, torch.tensor(T), **{k: torch.tensor(v) for k, v in given.items()}),
+                                         x)
+        assert_close(g.numpy(), g_plain.numpy(), what=f"d/dinput {given}")
+
+
+def test_classes_take_weight_at_call_and_options_in_any_order():
+    @al.loss
+    def shifted(input, target, *, a=1.0, b, xp):
+        return (input - target + a) * b
+
+    Shifted = shifted.as_class()
+    assert str(inspect.signature(Shifted)) == "(*, a=1.0, b, reduction='mean')"
+    assert_close(Shifted(b=2.0, reduction="sum")(X, T, weight=W), ((X - T + 1.0) * 2.0 * W).sum())
+    with pytest.raises(TypeError, match=r"Shifted: 'a' is an option of the constructor; a call takes the arrays "
+                                        r"and weight="):
+        Shifted(b=1.0)(X, T, a=3.0)
+    with pytest.raises(TypeError, match=r"MSELoss: 'weight' is no argument of the loss; a call takes the arrays$"):
+        al.MSELoss()(X, T, weight=W)  # torch.nn.MSELoss's forward has no weight either
+
+
+def test_check_loss_gives_no_slack_where_the_reference_overflows():
+    """A user's reference is no promise: where it overflows in float32 (log cosh at 100), ours is held to the
+    exact answer all the same."""
+    from conformance import check_loss
+
+    torch = need("torch")
+
+    def reference(input, target, reduction="mean"):
+        out = torch.log(torch.cosh(input - target))
+        return {"none": out, "mean": out.mean(), "sum": out.sum()}[reduction]
+
+    @al.loss
+    def clipped(input, target, *, xp):  # wrong past |d| = 20
+        d = input - target
+        return xp.where(xp.abs(d) < 20, d + P.softplus(-2.0 * d) - np.log(2.0), xp.zeros_like(d))
+
+    report = check_loss(clipped, reference, arrays={"input": "normal", "target": "normal"}, backends=["numpy"],
+                        edges=[{"input": np.array([100.0, 0.5]), "target": np.array([0.0, 0.0])}])
+    failed = {(r.case.split("|")[0], r.dtype) for r in report.failures}
+    assert failed == {("clipped[edge0", "float64"), ("clipped[edge0", "float32")}, report
+    with pytest.raises(TypeError, match=r"check_loss: the reference must take the loss's arguments"):
+        check_loss(clipped, lambda input, target: reference(input, target), arrays={"input": "normal",
+                                                                                    "target": "normal"})

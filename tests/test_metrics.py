@@ -23,12 +23,14 @@ Y_TRUE = {1: RNG.standard_normal(N), 2: RNG.standard_normal((N, K))}
 Y_PRED = {1: RNG.standard_normal(N), 2: RNG.standard_normal((N, K))}
 WEIGHT = RNG.uniform(0.1, 2.0, N)
 SCORES = ("r2_score", "explained_variance_score")
+TWEEDIE = ("mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance")
+ONE_OUTPUT = ("max_error", *TWEEDIE)  # 1-D targets only, no multioutput
 
 
 def arguments(name, ndim):
     """The keyword sets of ``name`` to compare with scikit-learn's, for ``ndim``-dimensional targets."""
-    if name == "max_error":
-        return [{}] if ndim == 1 else []
+    if name in ONE_OUTPUT:
+        return ([{}] + ([{"sample_weight": WEIGHT}] if name in TWEEDIE else [])) if ndim == 1 else []
     out = [{}, {"sample_weight": WEIGHT}, {"multioutput": "raw_values"},
            {"multioutput": "raw_values", "sample_weight": WEIGHT}]
     if ndim == 2:
@@ -42,8 +44,8 @@ def arguments(name, ndim):
 
 def data(name, ndim):
     y_true, y_pred = Y_TRUE[ndim], Y_PRED[ndim]
-    if "log" in name:  # log1p's domain
-        return np.abs(y_true), np.abs(y_pred)
+    if "log" in name or name in TWEEDIE:  # log1p's domain; the deviances' (power 0 by default, Poisson, Gamma)
+        return np.abs(y_true) + 0.1, np.abs(y_pred) + 0.1
     return y_true, y_pred
 
 
@@ -158,7 +160,7 @@ def test_transforms():
     jnp = jax.numpy
     y_true, y_pred = jnp.asarray(Y_TRUE[2]), jnp.asarray(Y_PRED[2])
     for name in M.__all__:
-        if name == "max_error":
+        if name in ONE_OUTPUT:
             continue
         fn = getattr(M, name)
         a, b = (jnp.abs(y_true), jnp.abs(y_pred)) if "log" in name else (y_true, y_pred)
@@ -232,3 +234,61 @@ def test_mape_divides_by_float64s_eps_where_y_true_is_zero(backend):
     out = M.mean_absolute_percentage_error(backend.asarray(y_true, "float64"), backend.asarray(y_pred, "float64"))
     assert_close(backend.to_numpy(out), sklearn_metric("mean_absolute_percentage_error")(y_true, y_pred))
     assert float(backend.to_numpy(out)) > 1e14
+
+
+TWEEDIE_POWERS = (-1.5, 0, 1, 1.5, 2, 3)
+
+
+def tweedie_data(power):
+    rng = np.random.default_rng(11)
+    y, mu = rng.uniform(0.1, 3, N), rng.uniform(0.1, 3, N)
+    if power < 0:
+        return y - 1.5, mu  # any y
+    if power < 2:
+        y[2] = 0.0  # y log(y / mu) = 0 at y = 0
+    return y, mu
+
+
+@pytest.mark.parametrize("power", TWEEDIE_POWERS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_tweedie_deviances_are_sklearns(backend, power, weighted):
+    skm = need("sklearn.metrics")
+    y, mu = tweedie_data(power)
+    kwargs = {"sample_weight": WEIGHT} if weighted else {}
+    given = {k: backend.asarray(v, "float64") for k, v in kwargs.items()}
+    calls = [("mean_tweedie_deviance", {"power": power})]
+    calls += [("mean_poisson_deviance", {})] if power == 1 else [("mean_gamma_deviance", {})] if power == 2 else []
+    for name, options in calls:
+        out = getattr(M, name)(backend.asarray(y, "float64"), backend.asarray(mu, "float64"), **given, **options)
+        assert tuple(out.shape) == ()
+        assert_close(backend.to_numpy(out), getattr(skm, name)(y, mu, **kwargs, **options), what=name)
+
+
+@pytest.mark.parametrize("power", TWEEDIE_POWERS)
+def test_tweedie_gradients_are_finite_differences_of_sklearns(ad_backend, power):
+    skm = need("sklearn.metrics")
+    y, mu = tweedie_data(power)
+    expected = _finite_differences(lambda m: skm.mean_tweedie_deviance(y, m, power=power), mu)
+    got = ad_backend.evaluate(lambda mu, y: M.mean_tweedie_deviance(y, mu, power=power), {"mu": mu, "y": y}, {},
+                              "float64", ("mu",), np.array(1.0))
+    for variant, (_, grads, _) in got.items():
+        assert np.abs(grads["mu"] - expected).max() < 1e-6 * max(1.0, np.abs(expected).max()), variant
+
+
+def test_tweedie_domains_and_powers_are_checked():
+    y, mu = tweedie_data(1)
+    cases = [
+        (lambda: M.mean_tweedie_deviance(y, mu, power=0.5), r"mean_tweedie_deviance: power must be a real number "
+                                                          r"<= 0 or >= 1, got 0.5"),
+        (lambda: M.mean_tweedie_deviance(y - 1, mu, power=1), r"mean_tweedie_deviance: y_true must hold values >= 0 "
+                                                             r"\(the Tweedie deviance with power=1\), got -"),
+        (lambda: M.mean_gamma_deviance(y, mu), r"mean_gamma_deviance: y_true must hold values > 0 \(the Tweedie "
+                                               r"deviance with power=2\), got 0.0"),
+        (lambda: M.mean_tweedie_deviance(y, -mu, power=-1), r"mean_tweedie_deviance: y_pred must hold values > 0"),
+        (lambda: M.mean_poisson_deviance(np.ones((3, 2)), np.ones((3, 2))), r"mean_poisson_deviance: multioutput "
+                                                                            r"targets are not supported"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    M.mean_tweedie_deviance(y - 5, -mu, power=0)  # the squared error: any values
