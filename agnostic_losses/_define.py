@@ -173,14 +173,15 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
                 raise TypeError(f"{name}: the option {k} is required")
         return tuple(given.get(k) for k in names), chosen
 
-    # the common call, every array positionally and the options at their defaults, skips the binding
+    # the common call (every array positionally, options by keyword, none required) skips the binding
     plain = not any(v is _P.empty for v in options.values())
+    n = len(names)
 
     def call(*args, reduction="mean", weight=None, **kwargs):
-        if kwargs or len(args) != len(names) or not plain or any(a is None for a in args):
-            args, chosen = bind(args, kwargs)
+        if len(args) == n and plain and kwargs.keys() <= options.keys() and all(a is not None for a in args):
+            chosen = {**options, **kwargs} if kwargs or takes_xp else options
         else:
-            chosen = dict(options) if takes_xp else options
+            args, chosen = bind(args, kwargs)
         s = setup(name, reduction, dict(zip(keys, (*args, weight))), targets=targets, indices=indices,
                   result=setup_result)
         *xs, weight = s.arrays
@@ -246,10 +247,17 @@ def _elementwise(formula, derivatives, chosen, xs):
 def _broadcast(name, names, xs, compared) -> tuple:
     """The shape the arrays broadcast to (a ValueError where they do not); where their shapes differ, torch's
     warning that this is likely a mistake."""
+    shape = None
+    for i in compared:
+        if xs[i] is not None:
+            if shape is None:
+                shape = tuple(xs[i].shape)
+            elif tuple(xs[i].shape) != shape:
+                break
+    else:
+        return shape
     given = {names[i]: xs[i] for i in compared if xs[i] is not None}
     shapes = [tuple(a.shape) for a in given.values()]
-    if all(s == shapes[0] for s in shapes):
-        return shapes[0]
     if len(given) == 2:
         (first, a), (second, b) = given.items()
         checks.broadcastable(name, a, b, names=(first, second))
