@@ -32,6 +32,7 @@ __all__ = ["loss"]
 
 _P = inspect.Parameter
 _WEIGHTED_MEANS = ("broadcast", "given", "count")
+_NONE = type(None)
 
 
 def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=None, indices=(), result=None,
@@ -178,13 +179,13 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     n = len(names)
 
     def call(*args, reduction="mean", weight=None, **kwargs):
-        if len(args) == n and plain and kwargs.keys() <= options.keys() and all(a is not None for a in args):
+        if len(args) == n and plain and kwargs.keys() <= options.keys() and _NONE not in map(type, args):
             chosen = {**options, **kwargs} if kwargs or takes_xp else options
         else:
             args, chosen = bind(args, kwargs)
         s = setup(name, reduction, dict(zip(keys, (*args, weight))), targets=targets, indices=indices,
                   result=setup_result)
-        *xs, weight = s.arrays
+        xs, weight = s.arrays[:-1], s.arrays[-1]
         shape = _broadcast(name, names, xs, compared)
         if takes_xp:
             chosen["xp"] = s.xp
