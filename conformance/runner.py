@@ -75,7 +75,8 @@ def round_to(a: np.ndarray, dtype: str) -> np.ndarray:
     if not np.issubdtype(a.dtype, np.floating):
         return a
     if dtype != "bfloat16":  # NumPy rounds once, to nearest even (torch's float64 to float16 goes through float32)
-        return np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64)
+        with np.errstate(over="ignore"):  # what overflows the dtype is inf, as in torch
+            return np.asarray(a, dtype=np.float64).astype(dtype).astype(np.float64)
     import torch
 
     return torch.from_numpy(np.asarray(a, dtype=np.float64)).to(getattr(torch, dtype)).double().numpy()
