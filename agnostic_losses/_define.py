@@ -216,7 +216,7 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     del made.__wrapped__  # the signature is the loss's, not the formula's
     made.__name__ = made.__qualname__ = name
     made.__signature__ = _signature(names, arrays, options)
-    made.as_class = functools.partial(_as_class, made, options)
+    made.as_class = functools.partial(as_class, made, options)
     made.formula = formula
     return made
 
@@ -276,14 +276,14 @@ def _signature(names, arrays, options):
     return inspect.Signature(parameters)
 
 
-def _as_class(made, options, name=None, *, base=LossClass):
+def as_class(made, options, name=None, *, base=LossClass, module=None):
     """The torch.nn-style class of ``made``: its options and ``reduction`` at construction, its arrays (and
     ``weight``) at call; ``base`` the class's base (:mod:`agnostic_losses.torch` passes its ``torch.nn.Module``
-    base).  Its name is ``name`` (default: the loss's in CamelCase); pickle finds a class by that name in the
-    loss's module, so assign it to a variable of that name there."""
+    base) in ``module`` (default: the loss's).  Its name is ``name`` (default: the loss's in CamelCase); pickle
+    finds a class by that name in its module, so assign it to a variable of that name there."""
     name = name or "".join(part[:1].upper() + part[1:] for part in made.__name__.split("_"))
     doc = f"``{made.__name__}``'s options and ``reduction`` at construction; called as ``loss({{args}}, weight=None)``."
-    return loss_class(base, name, made.__module__, made, _spec(options), doc, at_call=("weight",))
+    return loss_class(base, name, module or made.__module__, made, _spec(options), doc, at_call=("weight",))
 
 
 def _spec(options):

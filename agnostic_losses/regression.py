@@ -1,4 +1,5 @@
-"""The regression losses of torch.nn: L1, MSE, Huber and smooth L1.
+"""The regression losses of torch.nn (L1, MSE, Huber and smooth L1), and those torch lacks (MAPE, MSLE, RMSE,
+log-cosh, pinball), with their classes.
 
 Each is an elementwise function of ``d = input - target`` (broadcast as torch
 does, with a warning when the shapes differ), optionally multiplied by an
@@ -15,10 +16,13 @@ import math
 
 from . import _checks as checks
 from . import _primitives as P
-from ._define import loss
+from ._define import as_class, loss
+from ._primitives._numerics import nonzero_root
 from ._reduction import legacy_reduction
 
-__all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss"]
+__all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss",
+           "mape_loss", "msle_loss", "rmse_loss", "log_cosh_loss", "pinball_loss",
+           "MAPELoss", "MSLELoss", "RMSELoss", "LogCoshLoss", "PinballLoss"]
 
 
 def _torch_rules(made, input, target, reduction, weight=None, *, legacy=(None, None), **options):
@@ -162,3 +166,107 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta == 0:
         return _torch_rules(_SMOOTH_L1_AT_0, input, target, reduction, legacy=(size_average, reduce))
     return _torch_rules(_SMOOTH_L1, input, target, reduction, legacy=(size_average, reduce), k=beta, scale=beta)
+
+
+# --- the regression losses torch lacks: scikit-learn's metrics as torch-style losses, and optax's log-cosh -----
+
+_FLOAT64_EPS = 2.220446049250313e-16  # scikit-learn's MAPE denominator floor, whatever the dtype
+
+
+@loss(targets=("target",))
+def mape_loss(input, target, *, xp):
+    """Mean absolute percentage error, ``|input - target| / max(|target|, eps)`` with float64's ``eps``.
+
+    Its ``'mean'`` equals ``sklearn.metrics.mean_absolute_percentage_error(target, input)`` on 1-D arrays
+    (``weight`` as its ``sample_weight``); a fraction, not a percentage.  The gradient at ``input == target``
+    is 0 (torch's convention at a kink).
+
+    >>> import numpy as np
+    >>> round(float(mape_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
+    0.327381
+    """
+    return P.abs(input - target) / xp.maximum(xp.abs(target), _FLOAT64_EPS)
+
+
+@loss(targets=("target",))
+def log_cosh_loss(input, target, *, xp):
+    """``log(cosh(input - target))``, computed as ``logaddexp(d, -d) - log 2`` (no overflow at large ``|d|``), as
+    ``optax.losses.log_cosh``: about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
+
+    >>> import numpy as np
+    >>> log_cosh_loss(np.array([0.0, 1000.0]), np.zeros(2), reduction="none").round(6).tolist()
+    [0.0, 999.306853]
+    """
+    d = input - target
+    return xp.logaddexp(d, -d) - math.log(2.0)
+
+
+@loss(targets=("target",))
+def pinball_loss(input, target, *, quantile=0.5, xp):
+    """The pinball (quantile) loss of ``d = target - input``: ``quantile * d`` where ``d >= 0``, else
+    ``(quantile - 1) * d``.
+
+    Its ``'mean'`` equals ``sklearn.metrics.mean_pinball_loss(target, input, alpha=quantile)`` on 1-D arrays,
+    gradient included: ``-quantile`` at ``d == 0`` (scikit-learn's formula's first branch).
+
+    >>> import numpy as np
+    >>> round(float(pinball_loss(np.array([0.0, 2, 3]), np.array([1.0, 2, 3]), quantile=0.1)), 6)
+    0.033333
+    """
+    d = target - input
+    return xp.where(d >= 0, quantile * d, (quantile - 1.0) * d)
+
+
+def _squared_log(input, target, *, xp):
+    d = xp.log1p(input) - xp.log1p(target)
+    return d * d
+
+
+_MSLE = loss(_squared_log, name="msle_loss", targets=("target",))
+
+
+def msle_loss(input, target, *, reduction="mean", weight=None):
+    """Mean squared logarithmic error, ``(log(1 + input) - log(1 + target))^2``.
+
+    Its ``'mean'`` equals ``sklearn.metrics.mean_squared_log_error(target, input)`` on 1-D arrays; values
+    ``<= -1`` are a ``ValueError`` where the data can be read (``value_checks``).
+
+    >>> import numpy as np
+    >>> round(float(msle_loss(np.array([2.5, 5, 4, 8]), np.array([3.0, 5, 2.5, 7]))), 6)
+    0.039755
+    """
+    if P.is_array(input) and P.is_array(target):
+        for name, a in (("input", input), ("target", target)):
+            checks.values("msle_loss", name, a, lambda v: ~(v <= -1), "values > -1")
+    return _MSLE(input, target, reduction=reduction, weight=weight)
+
+
+def rmse_loss(input, target, *, reduction="mean", weight=None):
+    """Root mean squared error, ``sqrt(mean(weight * (input - target)^2))`` (``'sum'``: the root of the sum;
+    ``'none'``: ``|input - target|``), with gradient 0 at zero error (not NaN).
+
+    Its ``'mean'`` equals ``sklearn.metrics.root_mean_squared_error(target, input)`` on 1-D arrays
+    (``weight`` as its ``sample_weight``).
+
+    >>> import numpy as np
+    >>> round(float(rmse_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
+    0.612372
+    """
+    if reduction == "none":
+        return _ABSOLUTE(input, target, reduction="none", weight=weight)
+    squared = _SQUARED(input, target, reduction=reduction, weight=weight)
+    return nonzero_root(squared, P.array_namespace(squared).sqrt)
+
+
+# l1_loss's and mse_loss's formulas with this library's weighted mean (the weight broadcast)
+_ABSOLUTE = loss(_absolute, name="rmse_loss", derivatives=_absolute_derivatives, targets=("target",))
+_SQUARED = loss(_squared, name="rmse_loss", derivatives=_squared_derivatives, targets=("target",))
+msle_loss.as_class = functools.partial(as_class, msle_loss, {})
+rmse_loss.as_class = functools.partial(as_class, rmse_loss, {})
+
+CLASSES = ("MAPELoss", "MSLELoss", "RMSELoss", "LogCoshLoss", "PinballLoss")  # agnostic_losses.torch's too
+MAPELoss = mape_loss.as_class("MAPELoss")
+MSLELoss = msle_loss.as_class("MSLELoss")
+RMSELoss = rmse_loss.as_class("RMSELoss")
+LogCoshLoss = log_cosh_loss.as_class("LogCoshLoss")
+PinballLoss = pinball_loss.as_class("PinballLoss")

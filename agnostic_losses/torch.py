@@ -25,9 +25,10 @@ import math
 import torch
 
 from . import nn
+from . import regression
 from .linear import linear_cross_entropy
 
-__all__ = [*nn.TABLE, "module"]
+__all__ = [*nn.TABLE, *regression.CLASSES, "module"]
 
 _BUFFERS = ("weight", "pos_weight")  # the constructor's array options, buffers in torch.nn's losses
 
@@ -54,9 +55,10 @@ class _Module(nn.Options, torch.nn.Module):
         return self._shown()
 
 
-def module(loss, name=None) -> type:
+def module(loss, name=None, module_name=None) -> type:
     """The ``torch.nn.Module`` class of ``loss``, a loss made by :func:`agnostic_losses.loss`: its options and
-    ``reduction`` at construction, ``forward(*arrays, weight=None)``.
+    ``reduction`` at construction, ``forward(*arrays, weight=None)``; ``name`` and ``module_name`` are where
+    pickle finds it (default: the loss's name in CamelCase, in the loss's module).
 
     >>> import agnostic_losses as al
     >>> @al.loss
@@ -68,7 +70,7 @@ def module(loss, name=None) -> type:
       (0): SquaredLogError(reduction='sum')
     )
     """
-    return loss.as_class(name, base=_Module)
+    return loss.as_class(name, base=_Module, module=module_name)
 
 
 def _linear_spec(in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
@@ -115,3 +117,6 @@ class _LinearModule(_Module):
 globals().update({name: nn.make_class(_Module, name, __name__) for name in nn.TABLE
                   if name != "LinearCrossEntropyLoss"})
 LinearCrossEntropyLoss = nn.make_class(_LinearModule, "LinearCrossEntropyLoss", __name__, spec=_linear_spec)
+
+# the classes of the losses torch lacks, as Modules of this module
+globals().update({name: module(getattr(regression, name)._fn, name, __name__) for name in regression.CLASSES})

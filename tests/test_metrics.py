@@ -292,3 +292,96 @@ def test_tweedie_domains_and_powers_are_checked():
         with pytest.raises(ValueError, match=message):
             call()
     M.mean_tweedie_deviance(y - 5, -mu, power=0)  # the squared error: any values
+
+
+# --- the torch-style losses of these metrics (agnostic_losses.mape_loss ...) ---------------------------------
+
+LOSSES = {  # loss -> (the metric its 'mean' equals, the metric's options, data)
+    "mape_loss": ("mean_absolute_percentage_error", {}, lambda: (Y_PRED[1], Y_TRUE[1])),
+    "msle_loss": ("mean_squared_log_error", {}, lambda: (np.abs(Y_PRED[1]), np.abs(Y_TRUE[1]))),
+    "rmse_loss": ("root_mean_squared_error", {}, lambda: (Y_PRED[1], Y_TRUE[1])),
+    "pinball_loss": ("mean_pinball_loss", {"alpha": 0.8}, lambda: (Y_PRED[1], Y_TRUE[1])),
+}
+
+
+def _loss_options(name, metric_options):
+    return {"quantile": metric_options["alpha"]} if "alpha" in metric_options else {}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_losses_mean_is_the_sklearn_metric(backend, name, weighted):
+    import agnostic_losses as al
+
+    metric, options, data = LOSSES[name]
+    x, t = data()
+    kwargs = {"sample_weight": WEIGHT} if weighted else {}
+    expected = sklearn_metric(metric)(t, x, **kwargs, **options)
+    weight = {"weight": backend.asarray(WEIGHT, "float64")} if weighted else {}
+    out = getattr(al, name)(backend.asarray(x, "float64"), backend.asarray(t, "float64"), **weight,
+                            **_loss_options(name, options))
+    assert_close(backend.to_numpy(out), expected, what=name)
+    cls = getattr(al, {"mape_loss": "MAPELoss", "msle_loss": "MSLELoss", "rmse_loss": "RMSELoss",
+                       "pinball_loss": "PinballLoss"}[name])
+    by_class = cls(**_loss_options(name, options))(backend.asarray(x, "float64"), backend.asarray(t, "float64"),
+                                                  **weight)
+    assert_close(backend.to_numpy(by_class), expected, what=f"{name} class")
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_losses_gradients_are_finite_differences_of_the_metric(ad_backend, name):
+    import agnostic_losses as al
+
+    metric, options, data = LOSSES[name]
+    x, t = data()
+    expected = _finite_differences(lambda p: sklearn_metric(metric)(t, p, **options), x)
+    fn = getattr(al, name)
+    got = ad_backend.evaluate(lambda input, target: fn(input, target, **_loss_options(name, options)),
+                              {"input": x, "target": t}, {}, "float64", ("input",), np.array(1.0))
+    for variant, (_, grads, _) in got.items():
+        assert np.abs(grads["input"] - expected).max() < 1e-6 * max(1.0, np.abs(expected).max()), variant
+
+
+def test_log_cosh_loss_is_optaxs():
+    import agnostic_losses as al
+
+    jax, optax = need("jax"), need("optax")
+    jnp = jax.numpy
+    x = np.concatenate([Y_PRED[1] * 3, [0.0, 400.0, -1000.0]])
+    t = np.concatenate([Y_TRUE[1], [0.0, 0.0, 5.0]])
+    ref = optax.losses.log_cosh(jnp.asarray(x), jnp.asarray(t))
+    ref_grad = jax.grad(lambda p: optax.losses.log_cosh(p, jnp.asarray(t)).sum())(jnp.asarray(x))
+    assert_close(np.asarray(al.log_cosh_loss(x, t, reduction="none")), np.asarray(ref))
+    assert_close(np.asarray(jax.grad(lambda p: al.log_cosh_loss(p, jnp.asarray(t), reduction="sum"))(jnp.asarray(x))),
+                 np.asarray(ref_grad))
+    torch = need("torch")
+    p = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(al.log_cosh_loss(p, torch.tensor(t), reduction="sum"), p)
+    assert_close(g.numpy(), np.asarray(ref_grad))
+
+
+def test_losses_kinks_reductions_and_errors():
+    import agnostic_losses as al
+
+    torch = need("torch")
+    y = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
+    for name, fn, expected in (("rmse_loss", al.rmse_loss, [0.0, 0.0, 0.0]),
+                               ("mape_loss", al.mape_loss, [0.0, 0.0, 0.0]),
+                               ("pinball_loss", lambda a, b: al.pinball_loss(a, b, quantile=0.3), [-0.1] * 3)):
+        p = y.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(p, y), p)
+        assert_close(g.numpy(), np.array(expected), what=name)
+    x, t = Y_PRED[1], Y_TRUE[1]
+    assert_close(al.rmse_loss(x, t, reduction="none"), np.abs(x - t))
+    assert_close(al.rmse_loss(x, t, reduction="sum"), np.sqrt(((x - t) ** 2).sum()))
+    assert_close(al.msle_loss(np.abs(x), np.abs(t), reduction="sum"),
+                 ((np.log1p(np.abs(x)) - np.log1p(np.abs(t))) ** 2).sum())
+    with pytest.raises(ValueError, match=r"msle_loss: target must hold values > -1, got -2.0"):
+        al.msle_loss(np.zeros(2), np.array([0.0, -2.0]))
+    with pytest.raises(ValueError, match=r"rmse_loss: reduction must be one of 'none', 'mean', 'sum', got 'avg'"):
+        al.rmse_loss(x, t, reduction="avg")
+    tl = need("agnostic_losses.torch")
+    module = tl.PinballLoss(quantile=0.3)
+    assert isinstance(module, torch.nn.Module) and repr(module) == "PinballLoss(quantile=0.3, reduction='mean')"
+    assert_close(module(torch.tensor(x), torch.tensor(t)).numpy(),
+                 sklearn_metric("mean_pinball_loss")(t, x, alpha=0.3))
