@@ -12,8 +12,8 @@
 >>> Charbonnier(eps=0.0, reduction="none")(np.array([1.0, -2.0]), np.zeros(2)).tolist()
 [1.0, 2.0]
 
-The library's own regression losses (``l1_loss`` ... ``smooth_l1_loss``) are made
-by this same decorator.
+The library's own regression losses (``l1_loss`` ... ``smooth_l1_loss``, and
+``mape_loss`` ... ``pinball_loss``) are made by this same decorator.
 """
 
 from __future__ import annotations

@@ -472,3 +472,15 @@ def test_check_loss_gives_no_slack_where_the_reference_overflows():
     with pytest.raises(TypeError, match=r"check_loss: the reference must take the loss's arguments"):
         check_loss(clipped, lambda input, target: reference(input, target), arrays={"input": "normal",
                                                                                     "target": "normal"})
+
+
+@pytest.mark.parametrize("module", ["agnostic_losses._define", "agnostic_losses.metrics", "agnostic_losses.regression",
+                                    "agnostic_losses.torch", "conformance.check"])
+def test_the_modules_examples_run(module):
+    import doctest
+    import importlib
+
+    if module in ("agnostic_losses.torch", "conformance.check"):
+        need("torch")
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, result
