@@ -23,13 +23,19 @@ n_outputs)`` (the same); ``sample_weight`` of shape ``(n_samples,)``, weighting
 the mean over samples; ``multioutput`` 'raw_values' (one value per output),
 'uniform_average' (their mean) or an array of ``n_outputs`` weights (their
 weighted mean).  An integer ``y_true`` is taken in ``y_pred``'s dtype; an
-integer ``y_pred`` in float64 (as scikit-learn computes it).
+integer ``y_pred`` in float64 (as scikit-learn computes it; float32 where the
+library has no float64: JAX without x64).  Where the data can be read (see
+``value_checks``), they must be finite, and weights must not sum to 0, as
+scikit-learn's checks say.  float16 and bfloat16 are computed in float32
+(scikit-learn computes float16 in float16, so an overflow there is not ours).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+
+import numpy as np
 
 from . import _checks as checks
 from . import _primitives as P
@@ -64,7 +70,8 @@ def _targets(metric, y_true, y_pred, sample_weight=None, multioutput="uniform_av
     if P.is_array(y_pred):
         xp = P.array_namespace(y_pred)
         if xp.isdtype(y_pred.dtype, ("integral", "bool")):  # scikit-learn computes integers in float64
-            y_pred = xp.astype(y_pred, P.wide_float(y_pred))
+            wide = P.wide_float(y_pred)  # the integer dtype itself where the library has no float64 (JAX, no x64)
+            y_pred = xp.astype(y_pred, wide if xp.isdtype(wide, "real floating") else xp.float32)
     s = setup(metric, "none", {"y_pred": y_pred, "y_true": y_true, "sample_weight": sample_weight},
               targets=("y_true", "sample_weight"), result=("y_pred",))
     xp = s.xp
@@ -84,6 +91,12 @@ def _targets(metric, y_true, y_pred, sample_weight=None, multioutput="uniform_av
     if sample_weight is not None and tuple(sample_weight.shape) != (y_true.shape[0],):
         raise ValueError(f"{metric}: sample_weight must have shape ({y_true.shape[0]},) (one weight per sample), "
                          f"got {tuple(sample_weight.shape)}")
+    if y_true.shape[0] == 0:
+        raise ValueError(f"{metric}: y_true and y_pred must hold at least one sample, got 0")
+    for name, a in (("y_true", y_true), ("y_pred", y_pred), ("sample_weight", sample_weight)):
+        if a is not None:
+            checks.values(metric, name, a, _finite, "finite values (scikit-learn refuses NaN and inf)")
+    _not_zero_sum(metric, "sample_weight", sample_weight)
     outputs = y_true.shape[1]
     if one_output and outputs != 1:
         raise ValueError(f"{metric}: multioutput targets are not supported (scikit-learn's neither), got "
@@ -113,7 +126,20 @@ def _output_weights(metric, xp, weights, outputs, like):
     if tuple(weights.shape) != (outputs,):
         raise ValueError(f"{metric}: multioutput must hold one weight per output ({outputs}), got shape "
                          f"{tuple(weights.shape)}")
+    _not_zero_sum(metric, "multioutput", weights)
     return weights
+
+
+def _finite(v):
+    return np.isfinite(v)
+
+
+def _not_zero_sum(metric, name, weights):
+    """Where the data can be read, ``weights`` do not sum to 0 (a weighted mean of nothing: scikit-learn's error)."""
+    v = None if weights is None else P.host_values(weights)
+    if v is not None and v.sum() == 0:
+        raise ValueError(f"{metric}: {name} must not sum to 0 (the weights of a mean), got {v.reshape(-1)[:5].tolist()}"
+                         f"{' ...' if v.size > 5 else ''}")
 
 
 def _sample_mean(xp, a, sample_weight):
@@ -135,6 +161,11 @@ def _over_outputs(t: _Targets, errors, weights=None):
     else:
         weights = t.multioutput
     return t.setup.finish(P.divide(xp.sum(errors * weights), xp.sum(weights)))
+
+
+def _constant(xp, value, like):
+    """``value`` as a 0-d array of ``like``'s dtype and device (torch.compile traces no Python scalar there)."""
+    return xp.asarray(value, dtype=like.dtype, device=P.device(like))
 
 
 def _above(metric, name, a, bound):
@@ -236,7 +267,7 @@ def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multio
     """
     t = _targets("mean_absolute_percentage_error", y_true, y_pred, sample_weight, multioutput)
     xp = t.xp
-    relative = P.abs(t.y_pred - t.y_true) / xp.maximum(xp.abs(t.y_true), _EPSILON)
+    relative = P.abs(t.y_pred - t.y_true) / xp.maximum(xp.abs(t.y_true), _constant(xp, _EPSILON, t.y_true))
     return _over_outputs(t, _sample_mean(xp, relative, t.sample_weight))
 
 
@@ -265,11 +296,17 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5, multiout
     >>> float(mean_pinball_loss(np.array([1.0, 2, 3]), np.array([0.0, 2, 3]), alpha=0.1))
     0.03333333333333333
     """
+    checks.option_in("mean_pinball_loss", "alpha", alpha, 0.0, 1.0)
     t = _targets("mean_pinball_loss", y_true, y_pred, sample_weight, multioutput)
     xp = t.xp
     d = t.y_true - t.y_pred
     loss = xp.where(d >= 0, alpha * d, (alpha - 1.0) * d)
     return _over_outputs(t, _sample_mean(xp, loss, t.sample_weight))
+
+
+def _is_bool(metric, name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{metric}: {name} must be True or False, got {value!r}")
 
 
 def _fraction_explained(t: _Targets, numerator, denominator, force_finite):
@@ -304,6 +341,8 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     >>> round(float(r2_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
     0.948608
     """
+    multioutput = "uniform_average" if multioutput is None else multioutput  # scikit-learn 1.9 still takes None
+    _is_bool("r2_score", "force_finite", force_finite)
     t = _targets("r2_score", y_true, y_pred, sample_weight, multioutput, allowed=_SCORES_MULTIOUTPUT)
     xp = t.xp
     if t.y_pred.shape[0] < 2:
@@ -324,6 +363,7 @@ def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput=
     >>> round(float(explained_variance_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
     0.957173
     """
+    _is_bool("explained_variance_score", "force_finite", force_finite)
     t = _targets("explained_variance_score", y_true, y_pred, sample_weight, multioutput,
                  allowed=_SCORES_MULTIOUTPUT)
     xp, w = t.xp, t.sample_weight
@@ -375,8 +415,8 @@ def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
 
 
 def _tweedie(metric, y_true, y_pred, sample_weight, power):
-    if isinstance(power, bool) or not isinstance(power, numbers.Real) or 0 < power < 1 or math.isnan(power):
-        raise ValueError(f"{metric}: power must be a real number <= 0 or >= 1, got {power!r}")
+    if isinstance(power, bool) or not isinstance(power, numbers.Real) or 0 < power < 1 or not math.isfinite(power):
+        raise ValueError(f"{metric}: power must be a finite real number <= 0 or >= 1, got {power!r}")
     t = _targets(metric, y_true, y_pred, sample_weight, one_output=True)
     xp, y, mu = t.xp, t.y_true, t.y_pred
     why = f" (the Tweedie deviance with power={power})"

@@ -185,13 +185,15 @@ def mape_loss(input, target, *, xp):
     >>> round(float(mape_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
     0.327381
     """
-    return P.abs(input - target) / xp.maximum(xp.abs(target), _FLOAT64_EPS)
+    floor = xp.asarray(_FLOAT64_EPS, dtype=target.dtype, device=P.device(target))  # an array: torch.compile
+    return P.abs(input - target) / xp.maximum(xp.abs(target), floor)
 
 
 @loss(targets=("target",))
 def log_cosh_loss(input, target, *, xp):
     """``log(cosh(input - target))``, computed as ``logaddexp(d, -d) - log 2`` (no overflow at large ``|d|``), as
-    ``optax.losses.log_cosh``: about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
+    ``optax.losses.log_cosh`` (float16 and bfloat16 in float32, where optax computes in their own precision):
+    about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
 
     >>> import numpy as np
     >>> log_cosh_loss(np.array([0.0, 1000.0]), np.zeros(2), reduction="none").round(6).tolist()
@@ -213,6 +215,7 @@ def pinball_loss(input, target, *, quantile=0.5, xp):
     >>> round(float(pinball_loss(np.array([0.0, 2, 3]), np.array([1.0, 2, 3]), quantile=0.1)), 6)
     0.033333
     """
+    checks.option_in("pinball_loss", "quantile", quantile, 0.0, 1.0)
     d = target - input
     return xp.where(d >= 0, quantile * d, (quantile - 1.0) * d)
 
@@ -243,7 +246,7 @@ def msle_loss(input, target, *, reduction="mean", weight=None):
 
 def rmse_loss(input, target, *, reduction="mean", weight=None):
     """Root mean squared error, ``sqrt(mean(weight * (input - target)^2))`` (``'sum'``: the root of the sum;
-    ``'none'``: ``|input - target|``), with gradient 0 at zero error (not NaN).
+    ``'none'``: the errors ``weight * |input - target|``), with gradient 0 at zero error (not NaN).
 
     Its ``'mean'`` equals ``sklearn.metrics.root_mean_squared_error(target, input)`` on 1-D arrays
     (``weight`` as its ``sample_weight``).

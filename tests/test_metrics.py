@@ -169,7 +169,8 @@ def test_transforms():
         assert_close(np.asarray(rows[0]), np.asarray(fn(a, b, multioutput="raw_values")), what=f"vmap {name}")
     torch = need("torch")
     p = torch.tensor(Y_PRED[2], requires_grad=True)
-    for name in ("mean_absolute_error", "root_mean_squared_error", "r2_score", "mean_pinball_loss"):
+    for name in ("mean_absolute_error", "root_mean_squared_error", "r2_score", "mean_pinball_loss",
+                 "mean_absolute_percentage_error"):
         fn = getattr(M, name)
         compiled = torch.compile(lambda t, q: fn(t, q), fullgraph=True, backend="aot_eager")
         (g,) = torch.autograd.grad(compiled(torch.tensor(Y_TRUE[2]), p), p)
@@ -210,10 +211,24 @@ def test_bad_input_raises_clear_errors():
          r"mean_squared_error: all arrays must come from one array library, got y_pred from torch, y_true from numpy"),
         (lambda: M.mean_squared_error([1.0, 2.0], y1[:2]), TypeError,
          r"mean_squared_error: y_true must be an array, got list"),
+        (lambda: M.r2_score(y1, y1 + 1, sample_weight=np.zeros(N)), ValueError,
+         r"r2_score: sample_weight must not sum to 0 \(the weights of a mean\), got \[0.0, 0.0, 0.0, 0.0, 0.0\] ..."),
+        (lambda: M.r2_score(y2, y2, multioutput=[1.0, -1.0, 0.0]), ValueError, r"r2_score: multioutput must not sum to 0"),
+        (lambda: M.mean_pinball_loss(y1, y1, alpha=1.5), ValueError, r"mean_pinball_loss: alpha must be in \[0.0, 1.0\]"),
+        (lambda: M.mean_squared_error(np.array([np.nan, 1.0]), np.ones(2)), ValueError,
+         r"mean_squared_error: y_true must hold finite values \(scikit-learn refuses NaN and inf\), got nan"),
+        (lambda: M.mean_absolute_error(np.ones(2), np.array([1.0, np.inf])), ValueError,
+         r"mean_absolute_error: y_pred must hold finite values"),
+        (lambda: M.mean_squared_error(np.ones(0), np.ones(0)), ValueError,
+         r"mean_squared_error: y_true and y_pred must hold at least one sample, got 0"),
+        (lambda: M.r2_score(y1, y1, force_finite=None), TypeError, r"r2_score: force_finite must be True or False"),
+        (lambda: M.mean_tweedie_deviance(y1, y1, power=float("inf")), ValueError,
+         r"mean_tweedie_deviance: power must be a finite real number <= 0 or >= 1, got inf"),
     ]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message):
             call()
+    assert_close(M.r2_score(y2, Y_PRED[2], multioutput=None), sklearn_metric("r2_score")(y2, Y_PRED[2], multioutput=None))
     assert_close(M.mean_squared_log_error(np.array([-0.5, 1.0]), np.zeros(2)),  # (-1, 0) is allowed, as sklearn
                  sklearn_metric("mean_squared_log_error")(np.array([-0.5, 1.0]), np.zeros(2)))
 
@@ -278,8 +293,8 @@ def test_tweedie_gradients_are_finite_differences_of_sklearns(ad_backend, power)
 def test_tweedie_domains_and_powers_are_checked():
     y, mu = tweedie_data(1)
     cases = [
-        (lambda: M.mean_tweedie_deviance(y, mu, power=0.5), r"mean_tweedie_deviance: power must be a real number "
-                                                          r"<= 0 or >= 1, got 0.5"),
+        (lambda: M.mean_tweedie_deviance(y, mu, power=0.5), r"mean_tweedie_deviance: power must be a finite real "
+                                                          r"number <= 0 or >= 1, got 0.5"),
         (lambda: M.mean_tweedie_deviance(y - 1, mu, power=1), r"mean_tweedie_deviance: y_true must hold values >= 0 "
                                                              r"\(the Tweedie deviance with power=1\), got -"),
         (lambda: M.mean_gamma_deviance(y, mu), r"mean_gamma_deviance: y_true must hold values > 0 \(the Tweedie "
@@ -385,3 +400,14 @@ def test_losses_kinks_reductions_and_errors():
     assert isinstance(module, torch.nn.Module) and repr(module) == "PinballLoss(quantile=0.3, reduction='mean')"
     assert_close(module(torch.tensor(x), torch.tensor(t)).numpy(),
                  sklearn_metric("mean_pinball_loss")(t, x, alpha=0.3))
+
+
+def test_integer_y_pred_is_computed_in_float32_on_jax_without_x64():
+    import subprocess
+    import sys
+
+    need("jax")
+    code = ("import jax.numpy as jnp; from agnostic_losses import metrics; "
+            "out = metrics.mean_absolute_error(jnp.asarray([1, 2]), jnp.asarray([1, 3])); print(out.dtype, float(out))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["float32", "0.5"]
