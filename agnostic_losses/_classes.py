@@ -22,6 +22,7 @@ class Options:
 
     _fn = None  # the functional form
     _spec = None  # the constructor: signature and option checks
+    _at_call = ()  # the keywords a call takes besides the arrays (a user loss's class: weight)
     _doc = "See :func:`agnostic_losses.{fn}`; called as ``loss({args})``."
 
     @classmethod
@@ -34,8 +35,6 @@ class Options:
         if "reduction" in options:  # a class without a reduction (torch.nn.CosineSimilarity) has no legacy pair
             options["reduction"] = legacy_reduction(*legacy, options["reduction"])
         return options
-
-    _at_call = ()  # the keywords a call takes besides the arrays (a user loss's class: weight)
 
     def _loss(self, *arrays, **at_call):
         for k in at_call:
@@ -51,7 +50,7 @@ class Options:
 
 
 class LossClass(Options):
-    """The base of this module's classes: options as plain attributes."""
+    """The base of the plain classes, which work on every array library: options as plain attributes."""
 
     def _init(self, options: dict) -> None:
         self._options = tuple(options)
@@ -73,8 +72,8 @@ def loss_class(base: type, name: str, module: str, fn, spec, doc=None, at_call=(
 
     ``spec`` is the constructor: a function with the class's signature whose body checks the options;
     ``doc`` a template of the docstring (default ``base._doc``); ``at_call`` the keywords a call takes besides
-    the arrays.  The class's ``__init__`` has the
-    constructor's signature, so ``inspect.signature(cls)`` and ``help(cls)`` show it.
+    the arrays.  The class's ``__init__`` has the constructor's signature, so ``inspect.signature(cls)`` and
+    ``help(cls)`` show it.
     """
 
     def __init__(self, *args, **kwargs):
