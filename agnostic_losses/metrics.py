@@ -35,8 +35,6 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
-
 from . import _checks as checks
 from . import _primitives as P
 from ._primitives._numerics import nonzero_root
@@ -131,7 +129,8 @@ def _output_weights(metric, xp, weights, outputs, like):
 
 
 def _finite(v):
-    return np.isfinite(v)
+    """Of the host data (NumPy): neither NaN nor infinite, without importing NumPy here."""
+    return (v == v) & (abs(v) != math.inf)
 
 
 def _not_zero_sum(metric, name, weights):
@@ -305,7 +304,8 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5, multiout
 
 
 def _is_bool(metric, name, value):
-    if not isinstance(value, (bool, np.bool_)):
+    if not (isinstance(value, bool) or getattr(value, "dtype", None) is not None and value.dtype.kind == "b"
+            and value.ndim == 0):  # a NumPy bool too
         raise TypeError(f"{metric}: {name} must be True or False, got {value!r}")
 
 
