@@ -18,15 +18,15 @@ REDUCTIONS = ("none", "mean", "sum")
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def warn_user(message: str) -> None:
-    """A UserWarning attributed to the first caller outside this package, as torch's point at the user's
-    line; none under torch.compile, which cannot trace ``warnings.warn``."""
+def warn_user(message: str, category: type = UserWarning) -> None:
+    """A warning (a UserWarning unless ``category`` names another) attributed to the first caller outside this
+    package, as torch's point at the user's line; none under torch.compile, which cannot trace ``warnings.warn``."""
     if compiling():
         return
     level, frame = 2, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         level, frame = level + 1, frame.f_back
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def namespace(loss: str, **arrays):

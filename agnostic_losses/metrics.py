@@ -1,7 +1,9 @@
-"""scikit-learn's regression metrics on every backend: the same names, arguments and values, differentiable.
+"""scikit-learn's regression and probabilistic classification metrics on every backend: the same names, arguments
+and values, differentiable.
 
-Each function has the name, the arguments (``y_true, y_pred``, keyword-only
-options) and the defaults of ``sklearn.metrics`` 1.9 and computes what it
+Each function has the name, the arguments (``y_true, y_pred``; ``y_true,
+y_proba`` for :func:`log_loss` and :func:`brier_score_loss`; ``y_true,
+pred_decision`` for :func:`hinge_loss`; keyword-only options) and the defaults of ``sklearn.metrics`` 1.9 and computes what it
 computes, but returns an array of ``y_pred``'s library, dtype and device (0-d,
 or 1-D for ``multioutput='raw_values'``) instead of a Python float, imports no
 framework, is differentiable in ``y_pred`` through autodiff on torch and JAX
@@ -17,7 +19,7 @@ bfloat16 are computed in float32.
 >>> metrics.mean_absolute_error(y_true, y_pred, multioutput="raw_values").tolist()
 [0.5, 1.0]
 
-Conventions shared by every metric here (scikit-learn's ``_check_reg_targets``):
+Conventions shared by the regression metrics (scikit-learn's ``_check_reg_targets``):
 ``y_true`` and ``y_pred`` of shape ``(n_samples,)`` or ``(n_samples,
 n_outputs)`` (the same); ``sample_weight`` of shape ``(n_samples,)``, weighting
 the mean over samples; ``multioutput`` 'raw_values' (one value per output),
@@ -28,6 +30,14 @@ library has no float64: JAX without x64).  Where the data can be read (see
 ``value_checks``), they must be finite, and weights must not sum to 0, as
 scikit-learn's checks say.  float16 and bfloat16 are computed in float32
 (scikit-learn computes float16 in float16, so an overflow there is not ours).
+
+The classification metrics take ``y_true`` as labels (numbers or strings, an
+array of any library or a sequence, as scikit-learn's) and find the classes on
+the host as scikit-learn's ``LabelBinarizer`` does: ``y_true`` is read (from a
+GPU too) whatever ``value_checks`` says, and where it cannot be (under
+``jax.jit``, ``jax.vmap``, ``torch.compile``, or a lazy Dask array) ``labels``
+(or ``pos_label``) must name the classes.  Only the prediction is
+differentiable.
 """
 
 from __future__ import annotations
@@ -41,9 +51,10 @@ from ._primitives._numerics import nonzero_root
 from ._setup import setup, silent_nonfinite
 
 __all__ = [
+    "log_loss", "brier_score_loss", "hinge_loss",
     "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
-    "root_mean_squared_log_error", "mean_absolute_percentage_error", "max_error", "mean_pinball_loss",
-    "r2_score", "explained_variance_score", "mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance",
+    "root_mean_squared_log_error", "mean_absolute_percentage_error", "median_absolute_error", "max_error",
+    "mean_pinball_loss", "r2_score", "explained_variance_score", "mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance",
 ]
 
 _MULTIOUTPUT = ("raw_values", "uniform_average")
@@ -271,6 +282,42 @@ def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multio
 
 
 @silent_nonfinite
+def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", sample_weight=None):
+    """Median absolute error, the median over samples of ``|y_pred - y_true|``, as
+    ``sklearn.metrics.median_absolute_error``.
+
+    With ``sample_weight``, the weighted median of scikit-learn's
+    ``_weighted_percentile(..., average=True)`` (NumPy's 'averaged_inverted_cdf'
+    method): the smallest error whose cumulative weight reaches half the total,
+    averaged with the next error that carries weight where the cumulative weight
+    meets the half exactly (within the dtype's eps).  The gradient reaches the
+    one or two errors the median is taken from (of tied errors, the first in
+    the samples' order), and is 0 at a zero error.
+
+    >>> import numpy as np
+    >>> float(median_absolute_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
+    0.5
+    """
+    t = _targets("median_absolute_error", y_true, y_pred, sample_weight, multioutput)
+    xp = t.xp
+    errors, order = P.sort(P.abs(t.y_pred - t.y_true), axis=0)
+    n = errors.shape[0]
+    if t.sample_weight is None:
+        return _over_outputs(t, (errors[(n - 1) // 2, :] + errors[n // 2, :]) / 2)
+    weights = P.take_along_axis(xp.broadcast_to(t.sample_weight[:, None], errors.shape), order, axis=0)
+    cdf = P.cumulative_sum(weights, axis=0)
+    half = cdf[-1:, :] / 2
+    # the first sorted error whose cumulative weight reaches the half, and the first after it with more weight
+    at = xp.clip(xp.sum(P.wide_indices(cdf < half), axis=0, keepdims=True), 0, n - 1)
+    cdf_at = P.take_along_axis(cdf, at, axis=0)
+    after = xp.sum(P.wide_indices(cdf <= cdf_at), axis=0, keepdims=True)
+    after = xp.where(after > n - 1, at, after)
+    low, high = P.take_along_axis(errors, at, axis=0), P.take_along_axis(errors, after, axis=0)
+    median = xp.where(cdf_at - half > xp.finfo(errors.dtype).eps, low, (low + high) / 2)
+    return _over_outputs(t, median[0, :])
+
+
+@silent_nonfinite
 def max_error(y_true, y_pred):
     """The largest absolute error, ``max(|y_true - y_pred|)``, as ``sklearn.metrics.max_error`` (one output only).
 
@@ -439,3 +486,306 @@ def _tweedie(metric, y_true, y_pred, sample_weight, power):
         kept = y if p >= 1 else xp.where(y > 0, y, xp.zeros_like(y))
         dev = 2 * (kept ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
     return t.setup.finish(xp.reshape(_sample_mean(xp, dev, t.sample_weight), ()))
+
+
+# -- Classification: the labels are read on the host, as scikit-learn's LabelBinarizer reads them; the
+# -- probabilities and decision values are the differentiable arrays.
+
+def _prediction(metric, name, prediction, sample_weight, ndims=(1, 2)):
+    """``prediction`` (an integer one in float64, as scikit-learn's ``check_array``) and ``sample_weight`` checked
+    and prepared: ``(setup, prediction, sample_weight)``."""
+    if P.is_array(prediction):
+        xp = P.array_namespace(prediction)
+        if xp.isdtype(prediction.dtype, ("integral", "bool")):
+            wide = P.wide_float(prediction)
+            prediction = xp.astype(prediction, wide if xp.isdtype(wide, "real floating") else xp.float32)
+    s = setup(metric, "none", {name: prediction, "sample_weight": sample_weight}, targets=("sample_weight",),
+              result=(name,))
+    prediction, sample_weight = s.arrays
+    if prediction.ndim not in ndims:
+        raise ValueError(f"{metric}: {name} must have shape (n_samples,) or (n_samples, n_classes), got "
+                         f"{tuple(prediction.shape)}")
+    if prediction.shape[0] == 0:
+        raise ValueError(f"{metric}: {name} must hold at least one sample, got 0")
+    if sample_weight is not None and tuple(sample_weight.shape) != (prediction.shape[0],):
+        raise ValueError(f"{metric}: sample_weight must have shape ({prediction.shape[0]},) (one weight per "
+                         f"sample), got {tuple(sample_weight.shape)}")
+    for label, a in ((name, prediction), ("sample_weight", sample_weight)):
+        if a is not None:
+            checks.values(metric, label, a, _finite, "finite values (scikit-learn refuses NaN and inf)")
+    _not_zero_sum(metric, "sample_weight", sample_weight)
+    return s, prediction, sample_weight
+
+
+class _Labels:
+    """``y_true`` of a classification metric: the array (or sequence) as given, its values as a Python list where
+    they can be read (None where traced or lazy), its number of samples, and whether it holds one-hot rows."""
+
+    __slots__ = ("given", "values", "n", "indicator")
+
+    def __init__(self, metric, y_true):
+        if isinstance(y_true, (list, tuple)):
+            values = list(y_true)
+            shape = (len(values), len(values[0])) if values and isinstance(values[0], (list, tuple)) else (len(values),)
+        elif P.is_array(y_true):
+            v = P.host_data(y_true)  # the labels are data the metric needs, read whatever value_checks says
+            values, shape = None if v is None else v.tolist(), tuple(y_true.shape)
+        else:
+            raise TypeError(f"{metric}: y_true must be an array or a sequence of labels, got {type(y_true).__name__}")
+        if len(shape) not in (1, 2):
+            raise ValueError(f"{metric}: y_true must have shape (n_samples,), or (n_samples, n_classes) of 0 and 1, "
+                             f"got {shape}")
+        self.given, self.values, self.n, self.indicator = y_true, values, shape[0], len(shape) == 2
+
+    def classes(self, metric, labels):
+        """The sorted classes: of ``labels`` where given, else found in ``y_true`` (a one-hot ``y_true``'s columns)."""
+        if labels is not None:
+            return _label_list(metric, labels)
+        if self.indicator:
+            return list(range(len(self.values[0]) if self.values else self.given.shape[1]))
+        if self.values is None:
+            raise ValueError(f"{metric}: labels must be given where y_true cannot be read (traced by jax.jit or "
+                             "torch.compile, or a lazy Dask array)")
+        return sorted(set(self.values))
+
+    def one_hot(self, metric, xp, classes, like):
+        """``y_true`` as ``(n_samples, len(classes))`` rows of 0 and 1 of ``like``'s library, dtype and device."""
+        where = P.device(like)
+        if self.indicator:
+            rows = self.given if _same_library(self.given, like) else xp.asarray(self.values, device=where)
+            return xp.astype(rows, like.dtype)
+        if _same_library(self.given, like) and xp.isdtype(self.given.dtype, "numeric") and all(
+                isinstance(c, numbers.Real) and not isinstance(c, bool) for c in classes):
+            table = xp.asarray(classes, dtype=self.given.dtype, device=where)
+            return xp.astype(self.given[:, None] == table[None, :], like.dtype)
+        position = {c: i for i, c in enumerate(classes)}
+        codes = xp.asarray([position.get(v, -1) for v in self.values], device=where)
+        return xp.astype(codes[:, None] == xp.arange(len(classes), device=where)[None, :], like.dtype)
+
+    def not_in(self, metric, labels, classes):
+        """Where ``y_true`` can be read, every label is one of ``classes`` (the ``labels`` given: scikit-learn's
+        error)."""
+        if self.values is not None and not self.indicator:
+            unknown = set(self.values) - set(classes)
+            if unknown:
+                raise ValueError(f"{metric}: y_true contains values {sorted(unknown)} not belonging to the passed "
+                                 f"labels {labels}")
+
+
+def _label_list(metric, labels):
+    if P.is_array(labels):
+        v = P.host_data(labels)
+        if v is None:
+            raise ValueError(f"{metric}: labels must be readable on the host (not traced), got {type(labels).__name__}")
+        labels = v.tolist()
+    if not isinstance(labels, (list, tuple)):
+        raise TypeError(f"{metric}: labels must be an array or a sequence of class labels, got "
+                        f"{type(labels).__name__}")
+    return sorted(set(labels))
+
+
+def _same_library(a, like):
+    return P.is_array(a) and P.library_name(a) == P.library_name(like)
+
+
+def _n_samples(metric, name, y: _Labels, prediction):
+    if y.n != prediction.shape[0]:
+        raise ValueError(f"{metric}: y_true and {name} must have the same number of samples, got {y.n} and "
+                         f"{prediction.shape[0]}")
+
+
+def _probability_checks(metric, y_proba):
+    """Where the data can be read: probabilities in [0, 1] (scikit-learn's errors)."""
+    checks.values(metric, "y_proba", y_proba, lambda v: ~(v > 1) & ~(v < 0), "probabilities in [0, 1]",
+                  within=(0.0, 1.0))
+
+
+def _multiclass(metric, y: _Labels, y_proba, labels):
+    """scikit-learn's ``_validate_multiclass_probabilistic_prediction``: ``(one-hot y_true, y_proba as
+    (n_samples, n_classes))``, a binary ``y_proba`` of one column completed by ``1 - y_proba``."""
+    xp = P.array_namespace(y_proba)
+    _probability_checks(metric, y_proba)
+    _n_samples(metric, "y_proba", y, y_proba)
+    classes = y.classes(metric, labels)
+    if labels is not None:
+        given = labels.tolist() if P.is_array(labels) else list(labels)
+        if given != classes:
+            checks.warn_user(f"{metric}: labels passed were {given}, but the columns of y_proba are taken to be the "
+                             f"sorted labels {classes}")
+        y.not_in(metric, labels, classes)
+    if len(classes) == 1:
+        raise ValueError(f"{metric}: y_true contains only one label ({classes[0]!r}); pass all the expected classes "
+                         "as labels" if labels is None else
+                         f"{metric}: labels must hold at least two labels, got {classes}")
+    if y_proba.ndim == 1:
+        y_proba = y_proba[:, None]
+    if y_proba.shape[1] == 1:
+        y_proba = xp.concat((1 - y_proba, y_proba), axis=1)
+    if len(classes) != y_proba.shape[1]:
+        raise ValueError(f"{metric}: y_true and y_proba hold different numbers of classes: {len(classes)} "
+                         f"({classes}) and {y_proba.shape[1]}; pass the classes as labels" if labels is None else
+                         f"{metric}: labels hold {len(classes)} classes and y_proba {y_proba.shape[1]}")
+    sums = P.host_values(xp.sum(y_proba, axis=1))
+    if sums is not None and (abs(sums - 1) > math.sqrt(xp.finfo(y_proba.dtype).eps)).any():
+        checks.warn_user(f"{metric}: the rows of y_proba do not sum to one; pass probabilities")
+    return y.one_hot(metric, xp, classes, y_proba), y_proba
+
+
+def _average(xp, losses, sample_weight, normalize=True):
+    """scikit-learn's ``_average``: the (weighted) mean of the per-sample ``losses``, or their (weighted) sum."""
+    weighted = losses if sample_weight is None else losses * sample_weight
+    if not normalize:
+        return xp.sum(weighted)
+    return xp.mean(losses) if sample_weight is None else P.divide(xp.sum(weighted), xp.sum(sample_weight))
+
+
+@silent_nonfinite
+def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None, y_pred="deprecated"):
+    """Log loss (cross-entropy of predicted probabilities), ``-mean(sum_c y_c log(clip(p_c, eps, 1 - eps)))`` with
+    the dtype's ``eps``, as ``sklearn.metrics.log_loss``.
+
+    Args:
+        y_true: ``(n_samples,)`` labels (numbers or strings; an array of any
+            library, or a sequence), or ``(n_samples, n_classes)`` one-hot rows.
+        y_proba: ``(n_samples, n_classes)`` probabilities, the columns in the
+            sorted order of the classes; or ``(n_samples,)`` the probability of
+            the greater of two classes.  Differentiable.
+        normalize: the mean over samples (else their sum).
+        sample_weight: ``(n_samples,)``.
+        labels: all the classes, where ``y_true`` may miss some (required where
+            ``y_true`` cannot be read: under ``jax.jit``, ``torch.compile``, Dask).
+        y_pred: ``y_proba``'s old name (scikit-learn deprecated it in 1.9).
+
+    The classes are found on the host (``y_true`` is read, even from a GPU);
+    probabilities outside [0, 1] are an error and rows that do not sum to 1 a
+    warning where the data can be read (see ``value_checks``).  The gradient at
+    a clipped probability is 0.
+
+    >>> import numpy as np
+    >>> round(float(log_loss(["spam", "ham", "ham", "spam"], np.array([[.1, .9], [.9, .1], [.8, .2], [.35, .65]]))), 6)
+    0.216162
+    """
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError("log_loss: pass y_proba only (y_pred is its deprecated name), got both")
+        checks.warn_user("log_loss: y_pred was renamed to y_proba in scikit-learn 1.9; pass y_proba", FutureWarning)
+        y_proba = y_pred
+    _is_bool("log_loss", "normalize", normalize)
+    y = _Labels("log_loss", y_true)
+    s, y_proba, sample_weight = _prediction("log_loss", "y_proba", y_proba, sample_weight)
+    xp = s.xp
+    one_hot, y_proba = _multiclass("log_loss", y, y_proba, labels)
+    eps = xp.finfo(y_proba.dtype).eps
+    clipped = P.clip(y_proba, eps, 1 - eps)
+    return s.finish(_average(xp, -xp.sum(one_hot * xp.log(clipped), axis=1), sample_weight, normalize))
+
+
+@silent_nonfinite
+def brier_score_loss(y_true, y_proba, *, sample_weight=None, pos_label=None, labels=None, scale_by_half="auto"):
+    """Brier score, ``mean(sum_c (y_c - p_c)^2)``, times 1/2 for two classes, as ``sklearn.metrics.brier_score_loss``.
+
+    Binary (``y_proba`` of shape ``(n_samples,)``: the probability of
+    ``pos_label``): ``mean((y == pos_label) - p)^2``; ``pos_label`` defaults to 1
+    where ``y_true``'s labels are {0, 1} or {-1, 1} (or one of them), else to the
+    greatest label (numbers) or must be given (strings, or a ``y_true`` that
+    cannot be read).  Multiclass (``(n_samples, n_classes)``): the classes as
+    :func:`log_loss` finds them (``labels``).  ``scale_by_half``: 'auto' halves
+    the sum for fewer than three columns (the binary score in [0, 1]).
+
+    >>> import numpy as np
+    >>> round(float(brier_score_loss(np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.8, 0.3]))), 6)
+    0.0375
+    """
+    metric = "brier_score_loss"
+    if not (isinstance(scale_by_half, str) and scale_by_half == "auto"):
+        _is_bool(metric, "scale_by_half", scale_by_half)
+    y = _Labels(metric, y_true)
+    s, y_proba, sample_weight = _prediction(metric, "y_proba", y_proba, sample_weight)
+    xp = s.xp
+    if y_proba.ndim == 1 or y_proba.shape[1] == 1:
+        y_proba = xp.reshape(y_proba, (-1,))
+        _binary_checks(metric, y, y_proba)
+        positive = _positive(metric, xp, y, pos_label, y_proba)
+        one_hot, y_proba = xp.stack((1 - positive, positive), axis=1), xp.stack((1 - y_proba, y_proba), axis=1)
+    else:
+        one_hot, y_proba = _multiclass(metric, y, y_proba, labels)
+    d = one_hot - y_proba
+    score = _average(xp, xp.sum(d * d, axis=1), sample_weight)
+    half = y_proba.shape[1] < 3 if isinstance(scale_by_half, str) else scale_by_half
+    return s.finish(score * 0.5 if half else score)
+
+
+def _binary_checks(metric, y: _Labels, y_proba):
+    """scikit-learn's ``_validate_binary_probabilistic_prediction``: one column of labels, at most two of them."""
+    if y.indicator:
+        raise ValueError(f"{metric}: y_true must be 1-D labels with a 1-D y_proba, got one-hot rows")
+    _n_samples(metric, "y_proba", y, y_proba)
+    _probability_checks(metric, y_proba)
+    if y.values is not None:
+        found = set(y.values)
+        if any(isinstance(v, float) and not v.is_integer() for v in found) or len(found) > 2:
+            raise ValueError(f"{metric}: y_true must hold at most two labels (binary) with a 1-D y_proba, got "
+                             f"{sorted(found)[:5]}")
+
+
+def _positive(metric, xp, y: _Labels, pos_label, like):
+    """``y_true == pos_label`` as 0 and 1 of ``like``'s dtype, ``pos_label`` found as scikit-learn finds it."""
+    if pos_label is None:
+        if y.values is None:
+            raise ValueError(f"{metric}: pos_label must be given where y_true cannot be read (traced by jax.jit or "
+                             "torch.compile, or a lazy Dask array)")
+        found = sorted(set(y.values))
+        if any(isinstance(v, str) for v in found):
+            raise ValueError(f"{metric}: y_true takes values in {found} and pos_label is not given: make y_true "
+                             "take values in {0, 1} or {-1, 1}, or pass pos_label")
+        pos_label = 1 if found in ([0, 1], [-1, 1], [0], [-1], [1]) else found[-1]
+    return y.one_hot(metric, xp, [pos_label], like)[:, 0]
+
+
+@silent_nonfinite
+def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None):
+    """Average hinge loss, ``mean(max(1 - margin, 0))``, as ``sklearn.metrics.hinge_loss``.
+
+    Binary (``pred_decision`` of shape ``(n_samples,)``): ``margin = y
+    pred_decision`` with ``y`` +1 for the greater of ``y_true``'s two labels and
+    -1 for the other (-1 for all where ``y_true`` holds one label, as
+    scikit-learn's ``LabelBinarizer``).  Multiclass (more than two classes in
+    ``labels`` or ``y_true``; ``(n_samples, n_classes)``, Crammer-Singer): the
+    true class's decision less the greatest other one.  The gradient at the
+    hinge (``margin == 1``) is 0, as torch's margin losses', and a tie for the
+    greatest other decision shares it equally.  This is scikit-learn's averaged
+    metric; ``agnostic_losses.hinge_loss`` is optax's elementwise loss.
+
+    >>> import numpy as np
+    >>> round(float(hinge_loss(np.array([-1, 1, 1]), np.array([-2.18, 2.36, 0.09]))), 6)
+    0.303333
+    """
+    metric = "hinge_loss"
+    y = _Labels(metric, y_true)
+    s, pred_decision, sample_weight = _prediction(metric, "pred_decision", pred_decision, sample_weight)
+    xp = s.xp
+    _n_samples(metric, "pred_decision", y, pred_decision)
+    if y.indicator:
+        raise ValueError(f"{metric}: y_true must be 1-D labels, got one-hot rows")
+    classes = y.classes(metric, labels)
+    if len(classes) > 2:
+        if pred_decision.ndim != 2 or pred_decision.shape[1] != len(classes):
+            raise ValueError(f"{metric}: with {len(classes)} classes pred_decision must have shape (n_samples, "
+                             f"{len(classes)}), got {tuple(pred_decision.shape)}" +
+                             ("; pass all the labels" if labels is None else ""))
+        if labels is not None:
+            y.not_in(metric, labels, classes)
+        true = y.one_hot(metric, xp, classes, pred_decision) != 0
+        lowest = xp.full_like(pred_decision, -math.inf)
+        margin = (xp.sum(xp.where(true, pred_decision, xp.zeros_like(pred_decision)), axis=1)
+                  - xp.max(xp.where(true, lowest, pred_decision), axis=1))
+    else:
+        if pred_decision.ndim == 2 and pred_decision.shape[1] != 1:
+            raise ValueError(f"{metric}: with two classes pred_decision must have shape (n_samples,), got "
+                             f"{tuple(pred_decision.shape)}")
+        pred_decision = xp.reshape(pred_decision, (-1,))
+        found = classes if y.values is None else sorted(set(y.values))  # scikit-learn's signs come from y_true
+        sign = 2 * y.one_hot(metric, xp, found[1:], pred_decision)[:, 0] - 1 if len(found) == 2 else -1
+        margin = sign * pred_decision
+    z = 1 - margin
+    return s.finish(_average(xp, xp.where(z > 0, z, xp.zeros_like(z)), sample_weight))

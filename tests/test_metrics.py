@@ -15,7 +15,7 @@ import pytest
 
 from agnostic_losses import metrics as M
 
-from helpers import assert_close, need
+from helpers import assert_close, finite_differences, need
 
 RNG = np.random.default_rng(28)
 N, K = 7, 3
@@ -25,6 +25,8 @@ WEIGHT = RNG.uniform(0.1, 2.0, N)
 SCORES = ("r2_score", "explained_variance_score")
 TWEEDIE = ("mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance")
 ONE_OUTPUT = ("max_error", *TWEEDIE)  # 1-D targets only, no multioutput
+CLASSIFICATION = ("log_loss", "brier_score_loss", "hinge_loss")  # tests/test_metrics_classification.py
+REGRESSION = [name for name in M.__all__ if name not in CLASSIFICATION]
 
 
 def arguments(name, ndim):
@@ -49,7 +51,7 @@ def data(name, ndim):
     return y_true, y_pred
 
 
-CASES = [(name, ndim, i) for name in M.__all__ for ndim in (1, 2) for i in range(len(arguments(name, ndim)))]
+CASES = [(name, ndim, i) for name in REGRESSION for ndim in (1, 2) for i in range(len(arguments(name, ndim)))]
 
 
 def sklearn_metric(name):
@@ -75,21 +77,11 @@ def test_values_are_sklearns_on_every_backend(backend, name, ndim, i):
     assert_close(backend.to_numpy(out), expected, what=f"{name} {kwargs}")
 
 
-def _finite_differences(f, y_pred, h=1e-6):
-    g = np.zeros_like(y_pred)
-    for index in np.ndindex(y_pred.shape):
-        up, down = y_pred.copy(), y_pred.copy()
-        up[index] += h
-        down[index] -= h
-        g[index] = (f(up) - f(down)) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("name,ndim,i", [c for c in CASES if "raw_values" not in str(arguments(c[0], c[1])[c[2]])])
 def test_gradients_are_finite_differences_of_sklearns_value(ad_backend, name, ndim, i):
     kwargs = arguments(name, ndim)[i]
     y_true, y_pred = data(name, ndim)
-    expected = _finite_differences(lambda p: sklearn_metric(name)(y_true, p, **kwargs), y_pred)
+    expected = finite_differences(lambda p: sklearn_metric(name)(y_true, p, **kwargs), y_pred)
     fn = getattr(M, name)
     given = {k: ad_backend.asarray(v, "float64") if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     got = ad_backend.evaluate(lambda y_pred, y_true: fn(y_true, y_pred, **given), {"y_pred": y_pred, "y_true": y_true},
@@ -105,6 +97,7 @@ def test_gradients_at_the_kinks_are_this_librarys():
     cases = {  # metric of (y_true, y_pred) at y_pred == y_true, and the gradient expected there
         "mean_absolute_error": (M.mean_absolute_error, np.zeros(4)),  # |d|'(0) = 0
         "mean_absolute_percentage_error": (M.mean_absolute_percentage_error, np.zeros(4)),
+        "median_absolute_error": (M.median_absolute_error, np.zeros(4)),
         "root_mean_squared_error": (M.root_mean_squared_error, np.zeros(4)),  # 0, not NaN
         "root_mean_squared_log_error": (lambda t, p: M.root_mean_squared_log_error(t, p), np.zeros(4)),
         "mean_pinball_loss": (lambda t, p: M.mean_pinball_loss(t, p, alpha=0.3), np.full(4, -0.3 / 4)),
@@ -159,7 +152,7 @@ def test_transforms():
     jax = need("jax")
     jnp = jax.numpy
     y_true, y_pred = jnp.asarray(Y_TRUE[2]), jnp.asarray(Y_PRED[2])
-    for name in M.__all__:
+    for name in REGRESSION:
         if name in ONE_OUTPUT:
             continue
         fn = getattr(M, name)
@@ -283,7 +276,7 @@ def test_tweedie_deviances_are_sklearns(backend, power, weighted):
 def test_tweedie_gradients_are_finite_differences_of_sklearns(ad_backend, power):
     skm = need("sklearn.metrics")
     y, mu = tweedie_data(power)
-    expected = _finite_differences(lambda m: skm.mean_tweedie_deviance(y, m, power=power), mu)
+    expected = finite_differences(lambda m: skm.mean_tweedie_deviance(y, m, power=power), mu)
     got = ad_backend.evaluate(lambda mu, y: M.mean_tweedie_deviance(y, mu, power=power), {"mu": mu, "y": y}, {},
                               "float64", ("mu",), np.array(1.0))
     for variant, (_, grads, _) in got.items():
@@ -349,7 +342,7 @@ def test_losses_gradients_are_finite_differences_of_the_metric(ad_backend, name)
 
     metric, options, data = LOSSES[name]
     x, t = data()
-    expected = _finite_differences(lambda p: sklearn_metric(metric)(t, p, **options), x)
+    expected = finite_differences(lambda p: sklearn_metric(metric)(t, p, **options), x)
     fn = getattr(al, name)
     got = ad_backend.evaluate(lambda input, target: fn(input, target, **_loss_options(name, options)),
                               {"input": x, "target": t}, {}, "float64", ("input",), np.array(1.0))

@@ -46,11 +46,11 @@ from ._numerics import (
 )
 from ._pieces import Chunks, result_shape
 from ._settings import generic_primitives, using_generic, value_checks
-from ._values import host_values, value_range
+from ._values import host_data, host_values, value_range
 
 __all__ = [
     "array_namespace", "is_array", "library_name", "device", "placement", "placement_function", "as_array", "divide", "quiet", "compiling",
-    "generic_primitives", "using_generic", "value_checks", "host_values", "value_range",
+    "generic_primitives", "using_generic", "value_checks", "host_values", "host_data", "value_range",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid", "lerp",
     "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",

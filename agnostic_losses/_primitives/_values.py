@@ -21,6 +21,15 @@ def host_values(x):
     return None if hook is None else hook(x, always=mode == "always")
 
 
+def host_data(x):
+    """``x`` as a NumPy array, read from any device, where its data exist (what a result needs, such as a
+    classification metric's labels, whatever ``value_checks`` says), else None: traced arrays, lazy Dask arrays."""
+    if compiling():
+        return None
+    hook = own(x, "host_values")
+    return None if hook is None else hook(x, always=True)
+
+
 def value_range(x):
     """``(min, max)`` of ``x``'s elements as Python numbers where value checks may read its data (as
     ``host_values``), ``()`` for an empty ``x``, else None: the backend's own reduction where it has one (torch:
