@@ -47,14 +47,17 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
+from ._crps import crps_ensemble, crps_normal
 from ._primitives._numerics import nonzero_root
 from ._setup import setup, silent_nonfinite
 
 __all__ = [
-    "log_loss", "brier_score_loss", "hinge_loss",
     "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
     "root_mean_squared_log_error", "mean_absolute_percentage_error", "median_absolute_error", "max_error",
-    "mean_pinball_loss", "r2_score", "explained_variance_score", "mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance",
+    "mean_pinball_loss", "r2_score", "explained_variance_score", "mean_tweedie_deviance", "mean_poisson_deviance",
+    "mean_gamma_deviance",
+    "log_loss", "brier_score_loss", "hinge_loss",
+    "crps_normal", "crps_ensemble",
 ]
 
 _MULTIOUTPUT = ("raw_values", "uniform_average")

@@ -23,7 +23,7 @@ with them and :func:`agnostic_losses.loss`:
 | | |
 |---|---|
 | autodiff | :func:`stop_gradient`, :func:`elementwise` (a value with its stated derivatives), :func:`custom_vjp` (a hand-written reverse mode) |
-| numerics | :func:`logsumexp`, :func:`log_softmax`, :func:`softplus`, :func:`log_sigmoid`, :func:`sigmoid`, :func:`abs` (kink-safe), :func:`sign`, :func:`clip`, :func:`lerp`, :func:`vector_norm`, :func:`divide` |
+| numerics | :func:`logsumexp`, :func:`log_softmax`, :func:`softplus`, :func:`log_sigmoid`, :func:`sigmoid`, :func:`abs` (kink-safe), :func:`sign`, :func:`clip`, :func:`lerp`, :func:`vector_norm`, :func:`divide`, :func:`erf` |
 | indexing | :func:`take_along_axis` |
 | reductions | :func:`reduce` (``'none' / 'mean' / 'sum'``, weighted) |
 | namespaces | :func:`array_namespace` |
@@ -40,6 +40,7 @@ from ._primitives import (
     custom_vjp,
     divide,
     elementwise,
+    erf,
     generic_primitives,
     lerp,
     log_sigmoid,
@@ -57,6 +58,6 @@ from ._reduction import reduce
 
 __all__ = [
     "stop_gradient", "elementwise", "custom_vjp",
-    "logsumexp", "log_softmax", "softplus", "log_sigmoid", "sigmoid", "abs", "sign", "clip", "lerp", "vector_norm",
+    "logsumexp", "log_softmax", "softplus", "log_sigmoid", "sigmoid", "abs", "sign", "clip", "lerp", "vector_norm", "erf",
     "divide", "take_along_axis", "reduce", "array_namespace", "generic_primitives", "value_checks",
 ]

@@ -26,7 +26,8 @@ SCORES = ("r2_score", "explained_variance_score")
 TWEEDIE = ("mean_tweedie_deviance", "mean_poisson_deviance", "mean_gamma_deviance")
 ONE_OUTPUT = ("max_error", *TWEEDIE)  # 1-D targets only, no multioutput
 CLASSIFICATION = ("log_loss", "brier_score_loss", "hinge_loss")  # tests/test_metrics_classification.py
-REGRESSION = [name for name in M.__all__ if name not in CLASSIFICATION]
+SCORES_OF_FORECASTS = ("crps_normal", "crps_ensemble")  # scoringrules': tests/test_crps.py
+REGRESSION = [name for name in M.__all__ if name not in CLASSIFICATION + SCORES_OF_FORECASTS]
 
 
 def arguments(name, ndim):
@@ -58,10 +59,12 @@ def sklearn_metric(name):
     return getattr(need("sklearn.metrics"), name)
 
 
-def test_signatures_are_sklearns():
+def test_signatures_are_the_oracles():
     for name in M.__all__:
         ours = [(p.name, p.kind, p.default) for p in inspect.signature(getattr(M, name)).parameters.values()]
-        theirs = [(p.name, p.kind, p.default) for p in inspect.signature(sklearn_metric(name)).parameters.values()]
+        oracle = getattr(need("scoringrules"), name) if name in SCORES_OF_FORECASTS else sklearn_metric(name)
+        theirs = [(p.name, p.kind, p.default) for p in inspect.signature(oracle).parameters.values()
+                  if p.name != "backend"]  # scoringrules' choice of its own backend
         assert ours == theirs, name
 
 

@@ -30,6 +30,7 @@ from ._numerics import (
     abs_,
     clip,
     cumulative_sum,
+    erf,
     finite_max,
     lerp,
     log_sigmoid,
@@ -53,7 +54,7 @@ __all__ = [
     "generic_primitives", "using_generic", "value_checks", "host_values", "host_data", "value_range",
     "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid", "lerp",
-    "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum",
+    "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum", "erf",
     "take_along_axis", "gathers_by_one_hot", "wide_indices", "mark", "bin_sum", "sort", "searchsorted",
     "scan", "compiles_loops", "chunked", "row_chunk", "Chunks", "result_shape",
 ]

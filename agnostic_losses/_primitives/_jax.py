@@ -147,6 +147,10 @@ def log_softmax(x, *, axis):
     return jax.nn.log_softmax(x, axis=axis)
 
 
+def erf(x):
+    return jax.lax.erf(x)
+
+
 def softplus(x):
     return jax.nn.softplus(x)
 

@@ -200,6 +200,59 @@ def softplus(x):
     return xp.where(positive, x, xp.zeros_like(x)) + xp.log1p(xp.exp(minus_abs))
 
 
+# Cephes' rational approximations (Moshier, ndtr.c; the ones SciPy's erf compiled for years): erf on |x| <= 1,
+# erfc on 1 < |x| < 8 and on |x| >= 8, each with a relative error near float64's eps
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3, 7.00332514112805075473e3,
+          5.55923013010394962768e4)
+_ERF_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
+          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0, 4.86371970985681366614e1,
+           1.96520832956077098242e2, 5.26445194995477358631e2, 9.34528527171957607540e2, 1.02755188689515710272e3,
+           5.57535335369399327526e2)
+_ERFC_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3, 1.65666309194161350182e3,
+           5.57535340817727675546e2)
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0, 6.16021097993053585195e0,
+           7.40974269950448939160e0, 2.97886665372100240670e0)
+_ERFC_S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+
+
+def _polynomial(x, coefficients):
+    """Horner's rule, the coefficients from the highest power."""
+    out = x * 0 + coefficients[0]
+    for c in coefficients[1:]:
+        out = out * x + c
+    return out
+
+
+def erf(x):
+    """The error function ``2 / sqrt(pi) int_0^x exp(-t^2) dt``, to float64's precision; derivative
+    ``2 / sqrt(pi) exp(-x^2)``.
+
+    The standard has none: torch's and JAX's own, else Cephes' rational
+    approximations (those SciPy's ``erf`` long used), differentiable by autodiff.
+
+    >>> [round(v, 15) for v in P.erf(np.array([-1.0, 0.0, 0.5, 3.0])).tolist()]
+    [-0.842700792949715, 0.0, 0.520499877813047, 0.999977909503001]
+    """
+    fast = native(x, "erf")
+    return _cephes_erf(x) if fast is None else fast(x)
+
+
+def _cephes_erf(x):
+    xp = array_namespace(x)
+    a = xp.abs(x)
+    small = a <= 1
+    near = xp.where(small, x, xp.zeros_like(x))  # each branch evaluated where it is finite and used
+    far = xp.where(small, xp.ones_like(x) * 2, xp.minimum(a, xp.ones_like(x) * 30))  # erfc(30) underflows to 0
+    inside = near * _polynomial(near * near, _ERF_T) / _polynomial(near * near, _ERF_U)
+    tail = xp.exp(-far * far) * xp.where(far < 8, _polynomial(far, _ERFC_P) / _polynomial(far, _ERFC_Q),
+                                         _polynomial(far, _ERFC_R) / _polynomial(far, _ERFC_S))
+    outside = xp.where(x < 0, tail - 1, 1 - tail)
+    return xp.where(small, inside, outside)
+
+
 def log_sigmoid(x):
     """``log(sigmoid(x)) == -softplus(-x)``.
 

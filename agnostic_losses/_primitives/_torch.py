@@ -124,6 +124,10 @@ def log_softmax_at(x, indices, *, axis):
     return take_along_axis(torch.log_softmax(x, dim=axis), indices, axis=axis)  # the fused kernel, then the pick
 
 
+def erf(x):
+    return torch.special.erf(x)
+
+
 def softplus(x):
     """``F.softplus``, which returns ``x`` itself past its ``threshold``: 20 in float32 (``log1p(exp(-20))``
     is below half an ulp of 20) and 40 in float64 (torch's default of 20 would be 1e-10 off there)."""
