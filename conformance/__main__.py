@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import backends as B
-from . import catalogue, report, runner
+from . import catalogue, oracles, report, runner
 
 
 def _list(text):
@@ -68,6 +68,11 @@ def main(argv=None) -> int:
         p.error("torch is the reference and must be installed (pip install torch)")
 
     cases = catalogue.cases(args.loss, args.dtype)
+    for loss in dict.fromkeys(c.loss for c in cases):
+        reason = oracles.missing(loss)
+        if reason:
+            print(f"skipping {loss}: {reason}", file=sys.stderr)
+            cases = [c for c in cases if c.loss != loss]
     print(f"{len(cases)} cases x {len(chosen)} backends ({', '.join(map(repr, chosen))})", file=sys.stderr)
     results = runner.run(cases, chosen, generic=args.generic, jobs=args.jobs)
     rows = report.summarize(results)

@@ -1,14 +1,18 @@
 """The catalogue of conformance cases: data, not code.
 
 Each :class:`Loss` entry names a loss (the same name in ``torch.nn.functional``
-and ``agnostic_losses``), how to draw its arrays, its options, its optional
-arrays, the shapes to try and its edge cases.  :func:`cases` expands every
+and ``agnostic_losses``; or, for what torch.nn lacks, a name of
+``conformance/oracles.py``'s ``ORACLES``, which says which library defines it),
+how to draw its arrays, its options, its optional arrays, the shapes to try and
+its edge cases.  :func:`cases` expands every
 entry into cases: every combination of options x shapes x optional arrays
 present or not x dtype, plus every edge case at a few shapes.  Every case
 draws its data from a seed derived from its id, so a case is reproducible from
 its id alone.
 
-Adding a loss is one entry in ``CATALOGUE``.
+Adding a loss of torch.nn is one entry in ``TORCH_CATALOGUE``; adding one
+that another library defines is one entry in ``ORACLE_CATALOGUE`` and its
+oracle (the library's function and an independent torch formula) in ``ORACLES``.
 """
 
 from __future__ import annotations
@@ -382,6 +386,7 @@ class Loss:
     through: tuple = ()  # arrays passed through log_softmax (last axis) before the loss, on both sides
     ours_only: tuple = ()  # options torch's function does not take (the runner leaves them out of its call)
     normwise: bool = False  # outputs of a matrix product: compared normwise (see tolerances.py)
+    dtypes: tuple = ()  # the dtypes it runs in, where not all (an oracle that computes float16 its own way)
 
 
 @dataclass(frozen=True)
@@ -490,7 +495,7 @@ LINEAR_LOGITS_1E3 = Edge("logits_1e3", _large_linear_logits)
 
 REGRESSION = {"input": normal, "target": normal}
 
-CATALOGUE = (
+TORCH_CATALOGUE = (  # judged against torch.nn.functional
     Loss("l1_loss", REGRESSION, optional={"weight": positive},
          edges=(TIE_AT_ZERO, EXTREME, NONFINITE, SCALED, ZERO_WEIGHT)),
     Loss("mse_loss", REGRESSION, optional={"weight": positive},
@@ -576,6 +581,95 @@ CATALOGUE = (
 )
 
 
+# --- losses and metrics judged against an oracle other than torch.nn (conformance/oracles.py) ---------------
+# float64 and float32 only: scikit-learn computes float16 in float16, ours in float32.
+
+ORACLE_DTYPES = ("float64", "float32")
+N, K = 6, 3  # samples; outputs (2-D targets)
+
+
+def _metric_ties(arrays, options, rng):
+    """y_pred == y_true at every other element (the kink of |d|), on a grid every dtype holds exactly."""
+    t = dyadic(rng, arrays["y_true"].shape)
+    return {**arrays, "y_true": t, "y_pred": np.where(_every_other(t.shape), t, t + 0.5)}
+
+
+METRIC_TIES = Edge("y_pred=y_true", _metric_ties)
+
+
+def _regression_metric(name, draw=normal, options=None, scores=False, edges=()):
+    """Two entries of a scikit-learn regression metric: 1-D targets, and K outputs with ``multioutput``
+    (raw, averaged, weighted; 'variance_weighted' too for the scores); each with and without sample_weight."""
+    outputs = ("uniform_average", "raw_values", (0.2, 0.3, 0.5)) + (("variance_weighted",) if scores else ())
+    common = dict(optional={"sample_weight": positive}, dtypes=ORACLE_DTYPES, edges=edges)
+    return (Loss(f"metrics.{name}", {"y_true": draw, "y_pred": draw}, options=dict(options or {}), variant="1-D",
+                 shapes=({"y_true": (N,)},), edge_shapes=({"y_true": (N,)},), **common),
+            Loss(f"metrics.{name}", {"y_true": draw, "y_pred": draw}, variant="outputs",
+                 options={"multioutput": outputs, **(options or {})},
+                 shapes=({"y_true": (N, K), "sample_weight": (N,)},),
+                 edge_shapes=({"y_true": (N, K), "sample_weight": (N,)},), **common))
+
+
+def _one_output_metric(name, draw, options=None):
+    shapes = ({"y_true": (N,)},)
+    return Loss(f"metrics.{name}", {"y_true": draw, "y_pred": draw}, options=dict(options or {}),
+                optional={"sample_weight": positive}, shapes=shapes, edge_shapes=shapes, dtypes=ORACLE_DTYPES)
+
+
+def _classification_metric(name, prediction, variant, options, classes=C):
+    shape = (N, classes) if variant == "multiclass" else (N,)
+    shapes = ({"y_true": (N,), prediction[0]: shape},)
+    return Loss(f"metrics.{name}", {"y_true": class_indices(classes), prediction[0]: prediction[1]},
+                options=options, optional={"sample_weight": positive}, variant=variant, shapes=shapes,
+                edge_shapes=shapes, dtypes=ORACLE_DTYPES)
+
+
+CLASSES = tuple(range(C))
+TORCH_STYLE_SHAPES = ((5,), (4, 3), {"input": (4, 3), "weight": (3,)})
+ESTIMATORS = ("qd", "nrg", "fair", "pwm", "akr", "akr_circperm", "int")
+
+ORACLE_CATALOGUE = (
+    *_regression_metric("mean_absolute_error", edges=(METRIC_TIES,)),
+    *_regression_metric("mean_squared_error"),
+    *_regression_metric("root_mean_squared_error"),
+    *_regression_metric("mean_squared_log_error", positive),
+    *_regression_metric("root_mean_squared_log_error", positive),
+    *_regression_metric("mean_absolute_percentage_error", edges=(METRIC_TIES,)),
+    *_regression_metric("median_absolute_error", edges=(METRIC_TIES,)),
+    *_regression_metric("mean_pinball_loss", options={"alpha": (0.5, 0.1, 0.9)}, edges=(METRIC_TIES,)),
+    *_regression_metric("r2_score", scores=True, options={"force_finite": (True, False)}),
+    *_regression_metric("explained_variance_score", scores=True, options={"force_finite": (True, False)}),
+    Loss("metrics.max_error", {"y_true": normal, "y_pred": normal}, options={}, shapes=((N,),),
+         edge_shapes=((N,),), dtypes=ORACLE_DTYPES),
+    _one_output_metric("mean_tweedie_deviance", positive, {"power": (0, 1, 1.5, 2, 3, -0.5)}),
+    _one_output_metric("mean_poisson_deviance", positive),
+    _one_output_metric("mean_gamma_deviance", positive),
+    _classification_metric("log_loss", ("y_proba", probabilities), "multiclass",
+                           {"labels": (CLASSES,), "normalize": (True, False)}),
+    _classification_metric("log_loss", ("y_proba", unit), "binary", {"labels": ((0, 1),)}, classes=2),
+    _classification_metric("brier_score_loss", ("y_proba", probabilities), "multiclass",
+                           {"labels": (CLASSES,), "scale_by_half": ("auto", True)}),
+    _classification_metric("brier_score_loss", ("y_proba", unit), "binary",
+                           {"pos_label": (1,), "scale_by_half": ("auto", False)}, classes=2),
+    _classification_metric("hinge_loss", ("pred_decision", normal), "multiclass", {"labels": (CLASSES,)}),
+    _classification_metric("hinge_loss", ("pred_decision", normal), "binary", {"labels": ((0, 1),)}, classes=2),
+    Loss("metrics.crps_normal", {"obs": normal, "mu": normal, "sigma": positive}, options={},
+         shapes=((5,), (2, 3), {"obs": (2, 3), "mu": (3,), "sigma": ()}), edge_shapes=((2, 3),),
+         dtypes=ORACLE_DTYPES),
+    Loss("metrics.crps_ensemble", {"obs": normal, "fct": normal}, options={"estimator": ESTIMATORS},
+         optional={"ens_w": positive}, dtypes=ORACLE_DTYPES,
+         shapes=({"obs": (4,), "fct": (4, 6), "ens_w": (4, 6)}, {"obs": (), "fct": (7,), "ens_w": (7,)}),
+         edge_shapes=({"obs": (4,), "fct": (4, 6), "ens_w": (4, 6)},)),
+    *(Loss(name, {"input": draw, "target": draw}, options={"reduction": REDUCTIONS, **options},
+           optional={"weight": positive}, shapes=TORCH_STYLE_SHAPES, edge_shapes=TORCH_STYLE_SHAPES[1:2],
+           edges=(TIE_AT_ZERO,) if draw is normal else (), dtypes=ORACLE_DTYPES)
+      for name, draw, options in (("log_cosh_loss", normal, {}), ("mape_loss", normal, {}),
+                                  ("msle_loss", positive, {}), ("rmse_loss", normal, {}),
+                                  ("pinball_loss", normal, {"quantile": (0.5, 0.1, 0.9)}))),
+)
+CATALOGUE = TORCH_CATALOGUE + ORACLE_CATALOGUE
+
+
 def loss_names():
     return list(dict.fromkeys(entry.name for entry in CATALOGUE))
 
@@ -623,7 +717,7 @@ def cases(losses=None, dtypes=DTYPES):
         subsets = [()] + [(n,) for n in entry.optional]
         for values in itertools.product(*(entry.options[k] for k in keys)):
             options = dict(zip(keys, values))
-            for dtype in dtypes:
+            for dtype in (d for d in dtypes if not entry.dtypes or d in entry.dtypes):
                 for shape in entry.edge_shapes if dtype in LOW_PRECISION else entry.shapes:
                     for subset in subsets:
                         out.append(_make(entry, shape, options, subset, None, dtype))

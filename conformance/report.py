@@ -8,6 +8,7 @@ import json
 import platform
 from collections import defaultdict
 
+from .oracles import reference
 from .tolerances import TOLERANCES
 
 PACKAGES = ("agnostic-losses", "array-api-compat", "numpy", "torch", "jax", "jaxlib",
@@ -62,7 +63,7 @@ def summarize(results) -> list[dict]:
         row["value_error"][r.dtype] = max(row["value_error"].get(r.dtype, 0.0), r.value_error)
         if r.grad_error is not None:
             row["grad_error"][r.dtype] = max(row["grad_error"].get(r.dtype, 0.0), r.grad_error)
-    return [{"loss": loss, "backend": backend, "device": device, **row}
+    return [{"loss": loss, "reference": reference(loss), "backend": backend, "device": device, **row}
             for (loss, backend, device), row in rows.items()]
 
 
@@ -73,8 +74,9 @@ def _errors(errs: dict) -> str:
 
 
 def _table(rows):
-    head = ["loss", "backend", "passed", "worst value error", "worst gradient error"]
-    body = [[r["loss"], f"{r['backend']} ({r['device']})", f"{r['passed']}/{r['total']}",
+    head = ["loss", "reference", "backend", "passed", "worst value error", "worst gradient error"]
+    body = [[r["loss"], r.get("reference", reference(r["loss"])), f"{r['backend']} ({r['device']})",
+             f"{r['passed']}/{r['total']}",
              _errors(r["value_error"]), _errors(r["grad_error"])] for r in rows]
     return head, body
 
@@ -98,7 +100,7 @@ def markdown(rows, env, generic) -> str:
     v = env["versions"]
     cupy = next((f", cupy {v[k]}" for k in v if k.startswith("cupy")), "")
     lines = [
-        f"Conformance against torch.nn.functional, {env['date']}, {env['machine']}"
+        f"Conformance against torch.nn.functional and the reference named per loss, {env['date']}, {env['machine']}"
         f"{', ' + env['gpu'] if env.get('gpu') else ''}, "
         f"Python {env['python']}, torch {v.get('torch', '-')}, jax {v.get('jax', '-')}, "
         f"numpy {v.get('numpy', '-')}{cupy}; primitives: {'generic' if generic else 'native'}.",
@@ -116,8 +118,9 @@ def pivot(rows) -> str:
     backends = list(dict.fromkeys(f"{r['backend']} ({r['device']})" for r in rows))
     cells = {(r["loss"], f"{r['backend']} ({r['device']})"): f"{r['passed']}/{r['total']}" for r in rows}
     losses = list(dict.fromkeys(r["loss"] for r in rows))
-    lines = ["| loss | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
-    lines += [f"| {loss} | " + " | ".join(cells.get((loss, b), "-") for b in backends) + " |" for loss in losses]
+    lines = ["| loss | reference | " + " | ".join(backends) + " |", "|---|---|" + "---|" * len(backends)]
+    lines += [f"| {loss} | {reference(loss)} | " + " | ".join(cells.get((loss, b), "-") for b in backends) + " |"
+              for loss in losses]
     worst = {}
     for r in rows:
         for kind in ("value_error", "grad_error"):

@@ -1,9 +1,11 @@
-"""Run catalogue cases on backends and compare them with torch.nn.
+"""Run catalogue cases on backends and compare them with torch.nn (or another oracle).
 
 For each case the exact answer is ``torch.nn.functional`` in float64 on the
 CPU (on the case's inputs rounded to its dtype; its results rounded to that
 dtype), and the yardstick is ``torch.nn.functional`` on the backend's device in
-the case's dtype.  Ours must have torch's output dtype and shape, and match the
+the case's dtype.  An entry of ``oracles.ORACLES`` takes its exact value from
+its oracle library (scikit-learn, scoringrules, optax) and its exact gradients
+from the oracle's torch formula, with no yardstick (no slack).  Ours must have torch's output dtype and shape, and match the
 exact answer in value and in the gradient of every differentiable array (a
 vector-Jacobian product with a seeded random cotangent) within the dtype's
 tolerance, or at least as closely as torch's own result does.
@@ -27,6 +29,7 @@ from agnostic_losses import _primitives as P
 
 from . import backends as B
 from .catalogue import Case
+from .oracles import ORACLES
 from .tolerances import TOLERANCES
 
 
@@ -89,7 +92,9 @@ def _rounded(case: Case) -> dict:
 
 def loss_function(library: str, loss: str, through: tuple = (), rounding: str = ""):
     """See ``_loss_function``; a loss with nothing passed through is looked up afresh each time
-    (a test may replace it)."""
+    (a test may replace it).  An oracle's entry: ours, or (as 'torch') the oracle's torch formula."""
+    if loss in ORACLES:
+        return ORACLES[loss].ours if library == "ours" else ORACLES[loss].formula
     if not through:
         if library == "torch":
             import torch
@@ -160,7 +165,7 @@ def output_shape(fn, arrays, options) -> tuple:
 def _torch_same(case, arrays, device, cotangent):
     """torch's own result in the case's dtype on ``device``; None where torch cannot compute it
     (no such device, or no kernel for the dtype: multi_margin_loss has no float16 CPU kernel)."""
-    if B.Torch(device).unavailable():
+    if B.Torch(device).unavailable() or case.loss in ORACLES:
         return None
     try:
         return _torch_reference(case, arrays, case.dtype, device, cotangent)
@@ -189,11 +194,59 @@ def exact_answer(case: Case, arrays=None):
     if case.id in _REFERENCE:
         return _REFERENCE[case.id]
     arrays = _rounded(case) if arrays is None else arrays
+    if case.loss in ORACLES:
+        if case.id not in _ORACLE_ANSWERS:  # finite differences of the oracle: once per case, not per backend
+            _ORACLE_ANSWERS[case.id] = _oracle_answer(case, arrays)
+        return _ORACLE_ANSWERS[case.id]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cotangent = _cotangent(case, arrays)
         value, grads, _ = _torch_reference(case, arrays, "float64", "cpu", cotangent)
     return cotangent, (round_to(value, case.dtype), {k: round_to(g, case.dtype) for k, g in grads.items()})
+
+
+_ORACLE_ANSWERS: dict = {}  # case id -> the exact answer of an oracle's case
+
+
+class OracleMismatch(Exception):
+    """The catalogue's torch formula of an oracle disagrees with the oracle: no exact answer for the case."""
+
+
+def _oracle_answer(case: Case, arrays):
+    """The exact answer of an oracle's entry: the oracle's value, and the gradients of its torch formula, which
+    must give the oracle's value (1e-10) and, on random draws, its central finite differences (1e-6)."""
+    oracle = ORACLES[case.loss]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's "rows do not sum to one" of a rounded float32 draw
+        try:
+            value = oracle.value(**arrays, **case.options)
+        except Exception as exc:  # the catalogue drew what the oracle refuses: the case cannot be judged
+            raise OracleMismatch(f"{oracle.reference} refused the case: {type(exc).__name__}: {exc}") from exc
+        cotangent = round_to(np.random.default_rng(case.seed + 1).standard_normal(value.shape), case.dtype)
+        formula, grads, _ = B.Torch().evaluate(oracle.formula, arrays, case.options, "float64", case.grads,
+                                               cotangent)["eager"]
+        if error(formula, value, "float64") > TOLERANCES["float64"][0]:
+            raise OracleMismatch(f"the catalogue's torch formula gives {formula}, {oracle.reference} {value}")
+        if "|random]" in case.id:
+            for name in case.grads:
+                fd = finite_differences(lambda a: float(np.sum(cotangent * oracle.value(
+                    **{**arrays, name: a}, **case.options))), arrays[name])
+                err = np.abs(grads[name] - fd).max() / max(np.abs(fd).max(), 1e-3)
+                if not err <= 1e-6:
+                    raise OracleMismatch(f"the torch formula's d/d{name} {grads[name]} is not the finite differences "
+                                         f"{fd} of {oracle.reference} (error {err:.2g})")
+    return cotangent, (round_to(value, case.dtype), {k: round_to(g, case.dtype) for k, g in grads.items()})
+
+
+def finite_differences(f, x, h=1e-6):
+    """The central finite differences of the scalar function ``f`` at the float64 NumPy array ``x``."""
+    g = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        g[index] = (f(up) - f(down)) / (2 * h)
+    return g
 
 
 def save_reference(cases, path):
@@ -216,7 +269,11 @@ def load_reference(path) -> str:
 def run_case(case: Case, backends) -> list[Result]:
     """``case`` on every backend in ``backends``, one Result each."""
     arrays = _rounded(case)
-    cotangent, exact = exact_answer(case, arrays)
+    try:
+        cotangent, exact = exact_answer(case, arrays)
+    except OracleMismatch as exc:  # the catalogue is wrong, not (necessarily) ours: every backend's case fails
+        return [Result(case.loss, case.id, b.name, b.device, case.dtype, False, math.inf, None, f"oracle: {exc}")
+                for b in backends if case.dtype in b.dtypes]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's and our broadcast warnings, NumPy's 0/0
         same = {}

@@ -77,17 +77,6 @@ def assert_close(ours, ref, dtype="float64", what="value"):
     assert err <= TOLERANCES[dtype][0], f"{what}: error {err:.3g}\nours={ours}\nref={ref}"
 
 
-def finite_differences(f, x, h=1e-6):
-    """The central finite differences of the scalar function ``f`` at the float64 NumPy array ``x``."""
-    g = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[index] += h
-        down[index] -= h
-        g[index] = (f(up) - f(down)) / (2 * h)
-    return g
-
-
 def torch_reference(fn, arrays, options=(), grads=(), cotangent=None):
     """Value and gradients of a torch function on float64 CPU tensors of ``arrays`` (cotangent: ones)."""
     options = dict(options)

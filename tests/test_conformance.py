@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import catalogue, runner
+from conformance import backends, catalogue, runner
 from conformance.__main__ import main
 
 from helpers import need
@@ -41,8 +41,17 @@ def _failures(results):
     return "\n".join(f"{r.case}: {r.message}" for r in results if not r.passed)
 
 
+def _oracle(loss):
+    """Skip a loss whose oracle library (scikit-learn, scoringrules, optax) is not installed."""
+    from conformance import oracles
+
+    if oracles.missing(loss):
+        pytest.skip(oracles.missing(loss))
+
+
 @pytest.mark.parametrize("loss", catalogue.loss_names())
 def test_catalogue_passes(backend, loss):
+    _oracle(loss)
     results = runner.run(_cases(loss, backend), [backend])
     assert results and all(r.passed for r in results), _failures(results)
 
@@ -50,6 +59,7 @@ def test_catalogue_passes(backend, loss):
 @pytest.mark.parametrize("loss", catalogue.loss_names())
 def test_catalogue_passes_with_generic_primitives(ad_backend, loss):
     """float32 only: the generic primitives' numerics do not depend on the dtype, and JAX's jit is slow to compile."""
+    _oracle(loss)
     results = runner.run(_cases(loss, ad_backend, dtypes=("float32",)), [ad_backend], generic=True)
     assert results and all(r.passed for r in results), _failures(results)
 
@@ -99,7 +109,43 @@ def test_command_line_writes_reports(tmp_path, capsys):
     report = json.loads(js.read_text())
     assert {row["loss"] for row in report["summary"]} == {"l1_loss", "mse_loss"}
     assert all(row["passed"] == row["total"] > 0 for row in report["summary"])
-    assert "| l1_loss | numpy (cpu) |" in md.read_text()
+    assert "| l1_loss | torch.nn.functional.l1_loss | numpy (cpu) |" in md.read_text()
+
+
+def test_oracle_entries_name_their_oracle_in_the_report(tmp_path, capsys):
+    js = tmp_path / "r.json"
+    assert main(["--backend", "numpy", "--loss", "metrics.r2_score,log_cosh_loss", "--dtype", "float64",
+                 "--json", str(js)]) == 0
+    report = json.loads(js.read_text())
+    assert {(row["loss"], row["reference"]) for row in report["summary"]} == {
+        ("metrics.r2_score", "sklearn.metrics.r2_score"), ("log_cosh_loss", "optax.losses.log_cosh")}
+    assert "sklearn.metrics.r2_score" in capsys.readouterr().out
+
+
+def test_an_oracle_formula_that_drifts_from_its_oracle_fails_its_cases(monkeypatch):
+    """The catalogue's torch formula of an oracle is checked against the oracle itself: a formula with the right
+    value and a wrong gradient fails the random cases (finite differences), one with a wrong value every case."""
+    import dataclasses
+
+    from conformance import oracles
+
+    right = oracles.ORACLES["mape_loss"]
+    cases = [c for c in catalogue.cases(["mape_loss"], dtypes=("float64",)) if "|random]" in c.id][:4]
+    backend = backends.make("numpy")
+    assert all(r.passed for r in runner.run(cases, [backend]))
+
+    def no_gradient(input, target, **options):  # the value, detached, plus 0 * input: a gradient of 0
+        return right.formula(input.detach(), target.detach(), **options) + 0 * input.sum() + 0 * target.sum()
+
+    def off_by_a_little(input, target, **options):
+        return right.formula(input, target, **options) * (1 + 1e-6)
+
+    for wrong, message in ((no_gradient, "is not the finite differences"), (off_by_a_little, "formula gives")):
+        monkeypatch.setitem(oracles.ORACLES, "mape_loss", dataclasses.replace(right, formula=wrong))
+        monkeypatch.setattr(runner, "_ORACLE_ANSWERS", {})  # answers are kept per case: not the right formula's
+        results = runner.run(cases, [backend])
+        assert results and not any(r.passed for r in results)
+        assert all(r.message.startswith("oracle: ") and message in r.message for r in results), results[0].message
 
 
 def test_command_line_exit_status_is_nonzero_on_failure(monkeypatch, capsys):

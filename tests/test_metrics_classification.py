@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from agnostic_losses import metrics as M
+from conformance.runner import finite_differences
 
-from helpers import assert_close, finite_differences, need
+from helpers import assert_close, need
 
 RNG = np.random.default_rng(29)
 N = 8

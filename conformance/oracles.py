@@ -1,0 +1,372 @@
+"""Oracles other than torch.nn: the libraries that define what torch.nn lacks (scikit-learn, scoringrules, optax).
+
+A catalogue entry named in :data:`ORACLES` is judged against its oracle
+instead of ``torch.nn.functional``: the exact value is the oracle library's
+own, in float64 on the case's (rounded) arrays; the exact gradients are float64
+``torch.autograd`` of a formula written here independently of ours (for
+scoringrules, its own torch backend).  The runner checks each formula against
+its oracle on every case (values within 1e-10) and, on random draws, its
+gradients against central finite differences of the oracle's value, so that a
+formula cannot drift from the library it stands for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+import agnostic_losses
+from agnostic_losses import metrics
+
+
+@dataclass(frozen=True)
+class Oracle:
+    reference: str  # the library function ours must equal, as the report names it
+    ours: Callable  # ours, called with the case's arrays and options by keyword
+    value: Callable  # the oracle: float64 NumPy arrays and the options by keyword -> its value
+    formula: Callable  # float64 torch tensors and the options by keyword -> the same value, differentiable
+
+
+def _sklearn(name):
+    import sklearn.metrics
+
+    return getattr(sklearn.metrics, name)
+
+
+def _given(**arrays):
+    return {k: v for k, v in arrays.items() if v is not None}
+
+
+# --- scikit-learn's regression metrics: y_true, y_pred (n,) or (n, k), sample_weight (n,) --------------------
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _columns(a):
+    return a if a.ndim == 2 else a.reshape(-1, 1)
+
+
+def _sample_mean(a, w):
+    return a.mean(0) if w is None else (a * w[:, None]).sum(0) / w.sum()
+
+
+def _outputs(errors, multioutput, weights=None):
+    """scikit-learn's ``multioutput``: the errors per output, their mean, or their weighted mean."""
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return errors
+        if weights is None:
+            return errors.mean()
+    else:
+        weights = _torch().tensor(multioutput, dtype=errors.dtype)
+    return (errors * weights).sum() / weights.sum()
+
+
+def _per_output(errors_of):
+    """A formula from ``errors_of(y_true, y_pred, w, **options)`` (one error per output, columns as (n, k))."""
+    def formula(y_true, y_pred, sample_weight=None, multioutput="uniform_average", **options):
+        return _outputs(errors_of(_columns(y_true), _columns(y_pred), sample_weight, **options), multioutput)
+    return formula
+
+
+def _root(s):
+    """``sqrt(s)`` with the gradient 0 at ``s == 0`` (this library's convention for a root of zero error)."""
+    torch = _torch()
+    positive = s > 0
+    return torch.where(positive, torch.where(positive, s, torch.ones_like(s)).sqrt(), torch.zeros_like(s))
+
+
+def _mae(t, p, w):
+    return _sample_mean((p - t).abs(), w)
+
+
+def _mse(t, p, w):
+    return _sample_mean((t - p) ** 2, w)
+
+
+def _msle(t, p, w):
+    return _mse(t.log1p(), p.log1p(), w)
+
+
+def _mape(t, p, w):
+    return _sample_mean((p - t).abs() / t.abs().clamp_min(np.finfo(np.float64).eps), w)
+
+
+def _pinball(t, p, w, alpha=0.5):
+    d = t - p
+    return _sample_mean(_torch().where(d >= 0, alpha * d, (alpha - 1) * d), w)
+
+
+def _median(t, p, w):
+    """The (weighted) median of ``|p - t|`` per output, by walking the sorted errors (NumPy's
+    'averaged_inverted_cdf' with weights; the middle one or two without)."""
+    torch = _torch()
+    errors = (p - t).abs()
+    out = []
+    for j in range(errors.shape[1]):
+        values, order = torch.sort(errors[:, j], stable=True)
+        n = values.shape[0]
+        if w is None:
+            out.append((values[(n - 1) // 2] + values[n // 2]) / 2)
+            continue
+        weights = w.detach()[order].tolist()
+        half, total, i = sum(weights) / 2, 0.0, 0
+        while total + weights[i] < half and i < n - 1:
+            total += weights[i]
+            i += 1
+        total += weights[i]
+        if total - half > np.finfo(np.float64).eps:
+            out.append(values[i])
+        else:
+            k = next((k for k in range(i + 1, n) if weights[k] > 0), i)
+            out.append((values[i] + values[k]) / 2)
+    return torch.stack(out)
+
+
+def _fraction_explained(numerator, denominator, multioutput):
+    torch = _torch()
+    scores = torch.where(numerator == 0, torch.ones_like(numerator),
+                         torch.where(denominator == 0, torch.zeros_like(numerator), 1 - numerator / denominator))
+    weights = denominator if multioutput == "variance_weighted" else None
+    return _outputs(scores, "uniform_average" if weights is not None else multioutput, weights)
+
+
+def _r2(y_true, y_pred, sample_weight=None, multioutput="uniform_average", force_finite=True):
+    t, p, w = _columns(y_true), _columns(y_pred), sample_weight
+    c = 1.0 if w is None else w[:, None]
+    numerator = (c * (t - p) ** 2).sum(0)
+    denominator = (c * (t - _sample_mean(t, w)) ** 2).sum(0)
+    return _fraction_explained(numerator, denominator, multioutput)
+
+
+def _explained_variance(y_true, y_pred, sample_weight=None, multioutput="uniform_average", force_finite=True):
+    t, p, w = _columns(y_true), _columns(y_pred), sample_weight
+    d = t - p
+    numerator = _sample_mean((d - _sample_mean(d, w)) ** 2, w)
+    denominator = _sample_mean((t - _sample_mean(t, w)) ** 2, w)
+    return _fraction_explained(numerator, denominator, multioutput)
+
+
+def _max_error(y_true, y_pred):
+    return _torch().amax((y_true - y_pred).abs())
+
+
+def _tweedie(y_true, y_pred, sample_weight=None, power=0):
+    torch, y, mu, p = _torch(), y_true, y_pred, power
+    if p == 0:
+        dev = (y - mu) ** 2
+    elif p == 1:
+        dev = 2 * (torch.xlogy(y, y) - y * mu.log() - y + mu)
+    elif p == 2:
+        dev = 2 * ((mu / y).log() + y / mu - 1)
+    else:
+        dev = 2 * (y.clamp_min(0) ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p)
+                   + mu ** (2 - p) / (2 - p))
+    return _sample_mean(dev.reshape(-1, 1), sample_weight)[0]
+
+
+def _poisson(y_true, y_pred, sample_weight=None):
+    return _tweedie(y_true, y_pred, sample_weight, power=1)
+
+
+def _gamma(y_true, y_pred, sample_weight=None):
+    return _tweedie(y_true, y_pred, sample_weight, power=2)
+
+
+def _metric(name, formula):
+    return Oracle(f"sklearn.metrics.{name}", getattr(metrics, name), _sklearn_value(name), formula)
+
+
+def _sklearn_value(name):
+    def value(**arrays_and_options):
+        return np.asarray(_sklearn(name)(**_given(**arrays_and_options)), dtype=np.float64)
+    value.__name__ = name
+    return value
+
+
+# --- scikit-learn's classification metrics: y_true integer labels, the probabilities or decisions -------------
+
+def _one_hot(y_true, classes, like):
+    torch = _torch()
+    return (y_true[:, None] == torch.tensor(list(classes))[None, :]).to(like.dtype)
+
+
+def _log_loss(y_true, y_proba, sample_weight=None, normalize=True, labels=None):
+    torch = _torch()
+    p = y_proba if y_proba.ndim == 2 else torch.stack((1 - y_proba, y_proba), dim=1)
+    eps = torch.finfo(p.dtype).eps
+    losses = -(_one_hot(y_true, labels, p) * p.clamp(eps, 1 - eps).log()).sum(1)
+    return _average(losses, sample_weight, normalize)
+
+
+def _average(losses, w, normalize=True):
+    weighted = losses if w is None else losses * w
+    if not normalize:
+        return weighted.sum()
+    return losses.mean() if w is None else weighted.sum() / w.sum()
+
+
+def _brier(y_true, y_proba, sample_weight=None, pos_label=None, labels=None, scale_by_half="auto"):
+    torch = _torch()
+    if y_proba.ndim == 1:
+        positive = (y_true == pos_label).to(y_proba.dtype)
+        one_hot, p = torch.stack((1 - positive, positive), 1), torch.stack((1 - y_proba, y_proba), 1)
+    else:
+        one_hot, p = _one_hot(y_true, labels, y_proba), y_proba
+    score = _average(((one_hot - p) ** 2).sum(1), sample_weight)
+    return score * 0.5 if (p.shape[1] < 3 if scale_by_half == "auto" else scale_by_half) else score
+
+
+def _hinge(y_true, pred_decision, labels=None, sample_weight=None):
+    torch = _torch()
+    if pred_decision.ndim == 2:
+        true = _one_hot(y_true, labels, pred_decision).bool()
+        others = pred_decision.masked_fill(true, -math.inf)
+        margin = pred_decision[true] - others.amax(1)
+    else:
+        margin = torch.where(y_true == max(labels), 1.0, -1.0).to(pred_decision.dtype) * pred_decision
+    z = 1 - margin
+    return _average(torch.where(z > 0, z, torch.zeros_like(z)), sample_weight)
+
+
+# --- scoringrules: its NumPy backend for the value, its torch backend (float64) for the gradients -------------
+
+def _scoringrules(name, backend):
+    def call(**arrays_and_options):
+        import scoringrules
+
+        given = _given(**arrays_and_options)
+        if backend == "numpy":
+            return np.asarray(getattr(scoringrules, name)(**given, backend="numpy"), dtype=np.float64)
+        torch = _torch()
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)  # its constants (sqrt(2), 'int''s CDF steps) in torch's default
+        try:
+            return getattr(scoringrules, name)(**given, backend="torch")
+        finally:
+            torch.set_default_dtype(default)
+    call.__name__ = f"{name}_{backend}"
+    return call
+
+
+# --- the torch-style losses of these metrics: elementwise oracles, reduced by this library's rules -----------
+
+def _reduced(values, weight, reduction):
+    """The elementwise ``values`` (NumPy or torch) reduced as this library reduces a loss: ``weight`` broadcast
+    to them, ``'mean'`` the weighted mean ``sum(w l) / sum(w)``."""
+    if weight is None:
+        return values if reduction == "none" else values.sum() if reduction == "sum" else values.mean()
+    weight = weight.expand(values.shape) if hasattr(weight, "expand") else np.broadcast_to(weight, values.shape)
+    weighted = values * weight
+    return weighted if reduction == "none" else weighted.sum() if reduction == "sum" else weighted.sum() / weight.sum()
+
+
+def _elementwise_oracle(name, loss_of):
+    """The oracle of a torch-style loss from the elementwise value ``loss_of(input, target, **options)``
+    the oracle library computes."""
+    def value(input, target, weight=None, reduction="mean", **options):
+        return np.asarray(_reduced(loss_of(input, target, **options), weight, reduction), dtype=np.float64)
+    value.__name__ = name
+    return value
+
+
+def _sklearn_elementwise(name, **renamed):
+    """Each element's error as scikit-learn's ``raw_values`` of a one-sample, n-output problem."""
+    def loss_of(input, target, **options):
+        options = {renamed.get(k, k): v for k, v in options.items()}
+        return np.asarray(_sklearn(name)(target.reshape(1, -1), input.reshape(1, -1), multioutput="raw_values",
+                                         **options)).reshape(input.shape)
+    return loss_of
+
+
+def _optax_log_cosh(input, target):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import optax
+
+    return np.asarray(optax.losses.log_cosh(jax.numpy.asarray(input), jax.numpy.asarray(target)))
+
+
+def _torch_loss(elementwise):
+    def formula(input, target, weight=None, reduction="mean", **options):
+        return _reduced(elementwise(input, target, **options), weight, reduction)
+    return formula
+
+
+def _rmse_value(input, target, weight=None, reduction="mean"):
+    """'none': the weighted errors; 'sum': the root of the weighted sum of squares; 'mean': scikit-learn's."""
+    absolute = _sklearn_elementwise("root_mean_squared_error")(input, target)
+    if reduction != "mean":
+        return _reduced(absolute, weight, "none") if reduction == "none" else np.sqrt(
+            _reduced(absolute ** 2, weight, "sum"))
+    w = None if weight is None else np.broadcast_to(weight, input.shape).reshape(-1)
+    return np.asarray(_sklearn("root_mean_squared_error")(target.reshape(-1), input.reshape(-1), sample_weight=w))
+
+
+def _rmse_formula(input, target, weight=None, reduction="mean"):
+    d = input - target
+    return _reduced(d.abs(), weight, "none") if reduction == "none" else _root(_reduced(d ** 2, weight, reduction))
+
+
+ORACLES = {
+    **{f"metrics.{name}": _metric(name, _per_output(errors)) for name, errors in (
+        ("mean_absolute_error", _mae), ("mean_squared_error", _mse), ("mean_squared_log_error", _msle),
+        ("mean_absolute_percentage_error", _mape), ("mean_pinball_loss", _pinball),
+        ("median_absolute_error", _median))},
+    "metrics.root_mean_squared_error": _metric("root_mean_squared_error", _per_output(lambda t, p, w: _root(_mse(
+        t, p, w)))),
+    "metrics.root_mean_squared_log_error": _metric("root_mean_squared_log_error", _per_output(lambda t, p, w: _root(_msle(
+        t, p, w)))),
+    "metrics.max_error": _metric("max_error", _max_error),
+    "metrics.r2_score": _metric("r2_score", _r2),
+    "metrics.explained_variance_score": _metric("explained_variance_score", _explained_variance),
+    "metrics.mean_tweedie_deviance": _metric("mean_tweedie_deviance", _tweedie),
+    "metrics.mean_poisson_deviance": _metric("mean_poisson_deviance", _poisson),
+    "metrics.mean_gamma_deviance": _metric("mean_gamma_deviance", _gamma),
+    "metrics.log_loss": _metric("log_loss", _log_loss),
+    "metrics.brier_score_loss": _metric("brier_score_loss", _brier),
+    "metrics.hinge_loss": _metric("hinge_loss", _hinge),
+    **{f"metrics.{name}": Oracle(f"scoringrules.{name}", getattr(metrics, name), _scoringrules(name, "numpy"),
+                                 _scoringrules(name, "torch")) for name in ("crps_normal", "crps_ensemble")},
+    "log_cosh_loss": Oracle("optax.losses.log_cosh", agnostic_losses.log_cosh_loss,
+                            _elementwise_oracle("log_cosh", _optax_log_cosh),
+                            _torch_loss(lambda x, t: (x - t) + _torch().nn.functional.softplus(-2 * (x - t))
+                                        - math.log(2))),
+    "mape_loss": Oracle("sklearn.metrics.mean_absolute_percentage_error", agnostic_losses.mape_loss,
+                        _elementwise_oracle("mape", _sklearn_elementwise("mean_absolute_percentage_error")),
+                        _torch_loss(lambda x, t: (x - t).abs() / t.abs().clamp_min(np.finfo(np.float64).eps))),
+    "msle_loss": Oracle("sklearn.metrics.mean_squared_log_error", agnostic_losses.msle_loss,
+                        _elementwise_oracle("msle", _sklearn_elementwise("mean_squared_log_error")),
+                        _torch_loss(lambda x, t: (x.log1p() - t.log1p()) ** 2)),
+    "rmse_loss": Oracle("sklearn.metrics.root_mean_squared_error", agnostic_losses.rmse_loss, _rmse_value,
+                        _rmse_formula),
+    "pinball_loss": Oracle("sklearn.metrics.mean_pinball_loss", agnostic_losses.pinball_loss,
+                           _elementwise_oracle("pinball", _sklearn_elementwise("mean_pinball_loss",
+                                                                               quantile="alpha")),
+                           _torch_loss(lambda x, t, quantile=0.5: _torch().where(
+                               t - x >= 0, quantile * (t - x), (quantile - 1) * (t - x)))),
+}
+
+
+def missing(loss: str) -> str | None:
+    """Why ``loss``'s oracle cannot run here (its library is not installed), or None."""
+    import importlib.util
+
+    oracle = ORACLES.get(loss)
+    module = oracle and oracle.reference.split(".")[0]
+    if module and importlib.util.find_spec(module) is None:
+        return f"{module} ({oracle.reference}, the oracle) is not installed"
+    return None
+
+
+def reference(loss: str) -> str:
+    """The function ``loss`` is judged against, as the report names it."""
+    oracle = ORACLES.get(loss)
+    return oracle.reference if oracle else f"torch.nn.functional.{loss}"
