@@ -166,6 +166,13 @@ def indices(loss: str, name: str, a, start: int, stop: int, expected: str, *, al
     return False
 
 
+def boolean(loss: str, name: str, value) -> None:
+    """``value`` is True or False (a Python or NumPy bool)."""
+    if not (isinstance(value, bool) or getattr(value, "dtype", None) is not None and value.dtype.kind == "b"
+            and value.ndim == 0):
+        raise TypeError(f"{loss}: {name} must be True or False, got {value!r}")
+
+
 def option_in(loss: str, name: str, value, lo: float, hi: float, nan: bool = False) -> None:
     """A real number option in the closed interval [lo, hi] (or NaN, where ``nan``: torch's check lets it by)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -106,14 +106,13 @@ def crps_ensemble(obs, fct, m_axis=-1, *, ens_w=None, estimator="qd", sorted_ens
     metric = "crps_ensemble"
     if estimator not in ESTIMATORS:
         raise ValueError(f"{metric}: estimator must be one of {', '.join(map(repr, ESTIMATORS))}, got {estimator!r}")
-    if not isinstance(sorted_ensemble, bool):
-        raise TypeError(f"{metric}: sorted_ensemble must be True or False, got {sorted_ensemble!r}")
+    checks.boolean(metric, "sorted_ensemble", sorted_ensemble)
     s = setup(metric, "none", _as_arrays(metric, {"fct": fct, "obs": obs}) | {"ens_w": ens_w}, targets=("obs",))
     xp = s.xp
     fct, obs, ens_w = s.arrays
-    if isinstance(m_axis, bool) or not isinstance(m_axis, int) or not -fct.ndim <= m_axis < max(fct.ndim, 1):
+    if isinstance(m_axis, bool) or not isinstance(m_axis, numbers.Integral) or not -fct.ndim <= m_axis < fct.ndim:
         raise ValueError(f"{metric}: m_axis must be an axis of fct (ndim {fct.ndim}), got {m_axis!r}")
-    axis = m_axis % fct.ndim
+    axis = int(m_axis) % fct.ndim
     expected = (*fct.shape[:axis], *fct.shape[axis + 1:])
     if tuple(obs.shape) != expected:
         raise ValueError(f"{metric}: obs must have fct's shape without m_axis, {expected}, got {tuple(obs.shape)}")
@@ -156,7 +155,7 @@ def _integral(xp, y, x, w, cdf):
     """``int (F(t) - 1{y <= t})^2 dt`` for the step CDF ``F`` of the sorted members ``x``, of weights ``w`` and
     cumulative weights ``cdf``."""
     m = x.shape[-1]
-    below = xp.sum(xp.where(x <= y, w, xp.zeros_like(w)), axis=-1, keepdims=True)
+    below = xp.sum(xp.astype(x <= y, x.dtype) * w, axis=-1, keepdims=True)  # NaN weights stay NaN, as theirs
     steps, _ = P.sort(xp.concat((cdf, below), axis=-1), axis=-1)
     points, _ = P.sort(xp.concat((x, y), axis=-1), axis=-1)
     obs_cdf = xp.astype(y <= points[..., :m], x.dtype)

@@ -293,7 +293,8 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     ``_weighted_percentile(..., average=True)`` (NumPy's 'averaged_inverted_cdf'
     method): the smallest error whose cumulative weight reaches half the total,
     averaged with the next error that carries weight where the cumulative weight
-    meets the half exactly (within the dtype's eps).  The gradient reaches the
+    meets the half exactly (within the dtype's eps); a next error of weight 0 is
+    passed over, as scikit-learn passes it.  The gradient reaches the
     one or two errors the median is taken from (of tied errors, the first in
     the samples' order), and is 0 at a zero error.
 
@@ -313,8 +314,10 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     # the first sorted error whose cumulative weight reaches the half, and the first after it with more weight
     at = xp.clip(xp.sum(P.wide_indices(cdf < half), axis=0, keepdims=True), 0, n - 1)
     cdf_at = P.take_along_axis(cdf, at, axis=0)
-    after = xp.sum(P.wide_indices(cdf <= cdf_at), axis=0, keepdims=True)
-    after = xp.where(after > n - 1, at, after)
+    # the next error, unless it weighs 0: then the first whose cumulative weight rises (itself where none does)
+    plus = xp.clip(at + 1, 0, n - 1)
+    rise = xp.sum(P.wide_indices(cdf <= cdf_at), axis=0, keepdims=True)
+    after = xp.where(P.take_along_axis(weights, plus, axis=0) != 0, plus, xp.where(rise > n - 1, at, rise))
     low, high = P.take_along_axis(errors, at, axis=0), P.take_along_axis(errors, after, axis=0)
     median = xp.where(cdf_at - half > xp.finfo(errors.dtype).eps, low, (low + high) / 2)
     return _over_outputs(t, median[0, :])
@@ -353,12 +356,6 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5, multiout
     return _over_outputs(t, _sample_mean(xp, loss, t.sample_weight))
 
 
-def _is_bool(metric, name, value):
-    if not (isinstance(value, bool) or getattr(value, "dtype", None) is not None and value.dtype.kind == "b"
-            and value.ndim == 0):  # a NumPy bool too
-        raise TypeError(f"{metric}: {name} must be True or False, got {value!r}")
-
-
 def _fraction_explained(t: _Targets, numerator, denominator, force_finite):
     """``1 - numerator / denominator`` per output, and scikit-learn's rules: with ``force_finite``, 1 where the
     numerator is 0 (a perfect prediction) and 0 where only the denominator is (a constant ``y_true``); averaged
@@ -392,7 +389,7 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     0.948608
     """
     multioutput = "uniform_average" if multioutput is None else multioutput  # scikit-learn 1.9 still takes None
-    _is_bool("r2_score", "force_finite", force_finite)
+    checks.boolean("r2_score", "force_finite", force_finite)
     t = _targets("r2_score", y_true, y_pred, sample_weight, multioutput, allowed=_SCORES_MULTIOUTPUT)
     xp = t.xp
     if t.y_pred.shape[0] < 2:
@@ -413,7 +410,7 @@ def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput=
     >>> round(float(explained_variance_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
     0.957173
     """
-    _is_bool("explained_variance_score", "force_finite", force_finite)
+    checks.boolean("explained_variance_score", "force_finite", force_finite)
     t = _targets("explained_variance_score", y_true, y_pred, sample_weight, multioutput,
                  allowed=_SCORES_MULTIOUTPUT)
     xp, w = t.xp, t.sample_weight
@@ -521,35 +518,58 @@ def _prediction(metric, name, prediction, sample_weight, ndims=(1, 2)):
 
 
 class _Labels:
-    """``y_true`` of a classification metric: the array (or sequence) as given, its values as a Python list where
-    they can be read (None where traced or lazy), its number of samples, and whether it holds one-hot rows."""
+    """``y_true`` of a classification metric: the array (or sequence) as given (a column ``(n, 1)`` flattened, as
+    scikit-learn's ``column_or_1d``), its values as a Python list where they can be read (None where traced or
+    lazy), its number of samples, and whether it holds one-hot rows."""
 
     __slots__ = ("given", "values", "n", "indicator")
 
     def __init__(self, metric, y_true):
         if isinstance(y_true, (list, tuple)):
             values = list(y_true)
-            shape = (len(values), len(values[0])) if values and isinstance(values[0], (list, tuple)) else (len(values),)
+            rows = bool(values) and isinstance(values[0], (list, tuple))
+            shape = (len(values), len(values[0])) if rows else (len(values),)
+            if rows and shape[1] == 1:
+                values, shape = [row[0] for row in values], (shape[0],)
         elif P.is_array(y_true):
+            shape = tuple(y_true.shape)
+            if len(shape) == 2 and shape[1] == 1:
+                y_true, shape = P.array_namespace(y_true).reshape(y_true, (-1,)), (shape[0],)
             v = P.host_data(y_true)  # the labels are data the metric needs, read whatever value_checks says
-            values, shape = None if v is None else v.tolist(), tuple(y_true.shape)
+            values = None if v is None else v.tolist()
         else:
             raise TypeError(f"{metric}: y_true must be an array or a sequence of labels, got {type(y_true).__name__}")
         if len(shape) not in (1, 2):
             raise ValueError(f"{metric}: y_true must have shape (n_samples,), or (n_samples, n_classes) of 0 and 1, "
                              f"got {shape}")
         self.given, self.values, self.n, self.indicator = y_true, values, shape[0], len(shape) == 2
+        found = self.values if not self.indicator else [v for row in self.values for v in row] if self.values else []
+        odd = next((v for v in found or () if isinstance(v, float) and not v.is_integer()), None)
+        if odd is not None:
+            raise ValueError(f"{metric}: y_true must hold class labels (integers, strings or booleans), got the "
+                             f"continuous value {odd!r} (scikit-learn's 'Unknown label type')")
+        if self.indicator and any(v not in (0, 1) for v in found):
+            raise ValueError(f"{metric}: y_true of shape (n_samples, n_classes) must hold one-hot rows of 0 and 1, "
+                             f"got {sorted(set(found) - {0, 1})[:5]}")
 
     def classes(self, metric, labels):
         """The sorted classes: of ``labels`` where given, else found in ``y_true`` (a one-hot ``y_true``'s columns)."""
         if labels is not None:
-            return _label_list(metric, labels)
+            classes = _label_list(metric, labels)
+            if self.indicator and len(classes) != self.given_columns:
+                raise ValueError(f"{metric}: labels hold {len(classes)} classes and the one-hot y_true "
+                                 f"{self.given_columns} columns")
+            return classes
         if self.indicator:
-            return list(range(len(self.values[0]) if self.values else self.given.shape[1]))
+            return list(range(self.given_columns))
         if self.values is None:
             raise ValueError(f"{metric}: labels must be given where y_true cannot be read (traced by jax.jit or "
                              "torch.compile, or a lazy Dask array)")
         return sorted(set(self.values))
+
+    @property
+    def given_columns(self) -> int:
+        return len(self.values[0]) if self.values else self.given.shape[1]
 
     def one_hot(self, metric, xp, classes, like):
         """``y_true`` as ``(n_samples, len(classes))`` rows of 0 and 1 of ``like``'s library, dtype and device."""
@@ -557,10 +577,18 @@ class _Labels:
         if self.indicator:
             rows = self.given if _same_library(self.given, like) else xp.asarray(self.values, device=where)
             return xp.astype(rows, like.dtype)
-        if _same_library(self.given, like) and xp.isdtype(self.given.dtype, "numeric") and all(
-                isinstance(c, numbers.Real) and not isinstance(c, bool) for c in classes):
-            table = xp.asarray(classes, dtype=self.given.dtype, device=where)
-            return xp.astype(self.given[:, None] == table[None, :], like.dtype)
+        if _same_library(self.given, like) and all(isinstance(c, numbers.Real) for c in classes):
+            labels = self.given  # compared in its library: traced and lazy labels too
+            if xp.isdtype(labels.dtype, "bool"):
+                labels = P.wide_indices(labels)  # True == 1, as Python and scikit-learn compare them
+            numeric = xp.isdtype(labels.dtype, "real floating") or all(float(c).is_integer() for c in classes)
+            if numeric:
+                table = xp.asarray([c if xp.isdtype(labels.dtype, "real floating") else int(c) for c in classes],
+                                   dtype=labels.dtype, device=where)
+                return xp.astype(labels[:, None] == table[None, :], like.dtype)
+        if self.values is None:
+            raise ValueError(f"{metric}: y_true must be an array of {P.library_name(like)}, like the prediction, "
+                             f"where it cannot be read (traced or lazy), got {type(self.given).__name__}")
         position = {c: i for i, c in enumerate(classes)}
         codes = xp.asarray([position.get(v, -1) for v in self.values], device=where)
         return xp.astype(codes[:, None] == xp.arange(len(classes), device=where)[None, :], like.dtype)
@@ -580,10 +608,14 @@ def _label_list(metric, labels):
         v = P.host_data(labels)
         if v is None:
             raise ValueError(f"{metric}: labels must be readable on the host (not traced), got {type(labels).__name__}")
+        if v.ndim != 1:
+            raise ValueError(f"{metric}: labels must be 1-D, got shape {tuple(v.shape)}")
         labels = v.tolist()
-    if not isinstance(labels, (list, tuple)):
+    if not isinstance(labels, (list, tuple, range)):
         raise TypeError(f"{metric}: labels must be an array or a sequence of class labels, got "
                         f"{type(labels).__name__}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{metric}: labels must be distinct, got {list(labels)}")
     return sorted(set(labels))
 
 
@@ -611,7 +643,7 @@ def _multiclass(metric, y: _Labels, y_proba, labels):
     _n_samples(metric, "y_proba", y, y_proba)
     classes = y.classes(metric, labels)
     if labels is not None:
-        given = labels.tolist() if P.is_array(labels) else list(labels)
+        given = P.host_data(labels).tolist() if P.is_array(labels) else list(labels)
         if given != classes:
             checks.warn_user(f"{metric}: labels passed were {given}, but the columns of y_proba are taken to be the "
                              f"sorted labels {classes}")
@@ -673,12 +705,12 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
             raise ValueError("log_loss: pass y_proba only (y_pred is its deprecated name), got both")
         checks.warn_user("log_loss: y_pred was renamed to y_proba in scikit-learn 1.9; pass y_proba", FutureWarning)
         y_proba = y_pred
-    _is_bool("log_loss", "normalize", normalize)
+    checks.boolean("log_loss", "normalize", normalize)
     y = _Labels("log_loss", y_true)
     s, y_proba, sample_weight = _prediction("log_loss", "y_proba", y_proba, sample_weight)
     xp = s.xp
     one_hot, y_proba = _multiclass("log_loss", y, y_proba, labels)
-    eps = xp.finfo(y_proba.dtype).eps
+    eps = xp.finfo(s.dtype).eps  # of the caller's dtype (float16's too, computed in float32), as scikit-learn's
     clipped = P.clip(y_proba, eps, 1 - eps)
     return s.finish(_average(xp, -xp.sum(one_hot * xp.log(clipped), axis=1), sample_weight, normalize))
 
@@ -701,7 +733,7 @@ def brier_score_loss(y_true, y_proba, *, sample_weight=None, pos_label=None, lab
     """
     metric = "brier_score_loss"
     if not (isinstance(scale_by_half, str) and scale_by_half == "auto"):
-        _is_bool(metric, "scale_by_half", scale_by_half)
+        checks.boolean(metric, "scale_by_half", scale_by_half)
     y = _Labels(metric, y_true)
     s, y_proba, sample_weight = _prediction(metric, "y_proba", y_proba, sample_weight)
     xp = s.xp
@@ -726,7 +758,7 @@ def _binary_checks(metric, y: _Labels, y_proba):
     _probability_checks(metric, y_proba)
     if y.values is not None:
         found = set(y.values)
-        if any(isinstance(v, float) and not v.is_integer() for v in found) or len(found) > 2:
+        if len(found) > 2:
             raise ValueError(f"{metric}: y_true must hold at most two labels (binary) with a 1-D y_proba, got "
                              f"{sorted(found)[:5]}")
 
@@ -752,7 +784,8 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None):
     Binary (``pred_decision`` of shape ``(n_samples,)``): ``margin = y
     pred_decision`` with ``y`` +1 for the greater of ``y_true``'s two labels and
     -1 for the other (-1 for all where ``y_true`` holds one label, as
-    scikit-learn's ``LabelBinarizer``).  Multiclass (more than two classes in
+    scikit-learn's ``LabelBinarizer``; where ``y_true`` cannot be read, the
+    greater of ``labels``).  Multiclass (more than two classes in
     ``labels`` or ``y_true``; ``(n_samples, n_classes)``, Crammer-Singer): the
     true class's decision less the greatest other one.  The gradient at the
     hinge (``margin == 1``) is 0, as torch's margin losses', and a tie for the

@@ -199,7 +199,9 @@ def _one_hot(y_true, classes, like):
 
 def _log_loss(y_true, y_proba, sample_weight=None, normalize=True, labels=None):
     torch = _torch()
-    p = y_proba if y_proba.ndim == 2 else torch.stack((1 - y_proba, y_proba), dim=1)
+    y_true = y_true.reshape(-1)  # a column of labels
+    p = y_proba if y_proba.ndim == 2 and y_proba.shape[1] > 1 else torch.stack((1 - y_proba.reshape(-1),
+                                                                                 y_proba.reshape(-1)), dim=1)
     eps = torch.finfo(p.dtype).eps
     losses = -(_one_hot(y_true, labels, p) * p.clamp(eps, 1 - eps).log()).sum(1)
     return _average(losses, sample_weight, normalize)
@@ -230,7 +232,9 @@ def _hinge(y_true, pred_decision, labels=None, sample_weight=None):
         others = pred_decision.masked_fill(true, -math.inf)
         margin = pred_decision[true] - others.amax(1)
     else:
-        margin = torch.where(y_true == max(labels), 1.0, -1.0).to(pred_decision.dtype) * pred_decision
+        found = torch.unique(y_true).tolist()  # scikit-learn's signs: y_true's own labels, -1 for all if one
+        sign = torch.where(y_true == max(found), 1.0, -1.0) if len(found) == 2 else -torch.ones(y_true.shape)
+        margin = sign.to(pred_decision.dtype) * pred_decision
     z = 1 - margin
     return _average(torch.where(z > 0, z, torch.zeros_like(z)), sample_weight)
 

@@ -136,6 +136,12 @@ def test_gradients_at_ties_are_this_librarys():
         assert_close(g.numpy(), expected, what=estimator)
 
 
+def test_numpy_scalars_as_scoringrules_takes_them():
+    axis, flag = np.argmax(FCT.shape), np.bool_(False)  # np.int64(2), a NumPy bool
+    assert_close(M.crps_ensemble(OBS, FCT, axis, sorted_ensemble=flag),
+                 scoringrules("crps_ensemble", OBS, FCT, axis, sorted_ensemble=flag))
+
+
 def test_bad_input_raises_clear_errors():
     cases = [
         (lambda: M.crps_ensemble(OBS, FCT, estimator="median"), ValueError,

@@ -204,8 +204,8 @@ def test_bad_input_raises_sklearns_errors_clearly():
         (lambda: M.log_loss(3, P3), TypeError, r"log_loss: y_true must be an array or a sequence of labels, got int"),
         (lambda: M.brier_score_loss(MULTI, P3[:, 0]), ValueError, r"brier_score_loss: y_true must hold at most two "
                                                                   r"labels \(binary\) with a 1-D y_proba"),
-        (lambda: M.brier_score_loss(BINARY * 0.5, P2[:, 0]), ValueError, r"brier_score_loss: y_true must hold at "
-                                                                         r"most two labels"),
+        (lambda: M.brier_score_loss(BINARY * 0.5, P2[:, 0]), ValueError, r"brier_score_loss: y_true must hold "
+                                                                         r"class labels"),
         (lambda: M.brier_score_loss(np.where(BINARY == 1, "a", "b"), P2[:, 0]), ValueError,
          r"brier_score_loss: y_true takes values in \['a', 'b'\] and pos_label is not given"),
         (lambda: M.brier_score_loss(BINARY, P2[:, 0], scale_by_half="half"), TypeError,
@@ -233,6 +233,48 @@ def _sklearn_twin(call):
     """The same call with ``M`` replaced by ``sklearn.metrics``."""
     globals_ = dict(call.__globals__, M=need("sklearn.metrics"))
     return type(call)(call.__code__, globals_, None, None, call.__closure__)
+
+
+def test_labels_as_scikit_learn_reads_them():
+    """A column of labels is flattened (column_or_1d); continuous labels are refused; bool labels work traced."""
+    column = BINARY[:, None]
+    for name, prediction, options in (("log_loss", P2[:, 1], {}), ("log_loss", P2[:, 1], {"labels": [0, 1]}),
+                                      ("brier_score_loss", P2, {"labels": [0, 1]}), ("brier_score_loss", P2[:, 1], {}),
+                                      ("hinge_loss", DECISION_1, {})):
+        expected = sklearn_metric(name)(column, prediction, **options)
+        assert_close(getattr(M, name)(column, prediction, **options), expected, what=f"{name} {options}")
+        assert_close(getattr(M, name)(column.tolist(), prediction, **options), expected, what=f"{name} list")
+    for name, labels, prediction in (("log_loss", np.where(BINARY == 1, 0.5, 0.0), P2[:, 1]),
+                                     ("hinge_loss", np.where(BINARY == 1, 0.5, 0.0), DECISION_1),
+                                     ("brier_score_loss", MULTI * 0.5, P3)):
+        with pytest.raises(ValueError, match=rf"{name}: y_true must hold class labels \(integers, strings or "
+                                             r"booleans\), got the continuous value 0.5"):
+            getattr(M, name)(labels, prediction)
+        with pytest.raises(ValueError):  # scikit-learn's "Unknown label type"
+            sklearn_metric(name)(labels, prediction)
+    with pytest.raises(ValueError, match=r"log_loss: labels hold 4 classes and the one-hot y_true 3 columns"):
+        M.log_loss(np.eye(3)[MULTI], P4, labels=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"log_loss: labels must be distinct, got \[0, 1, 1\]"):
+        M.log_loss(MULTI, P3, labels=[0, 1, 1])
+    assert_close(M.log_loss(MULTI, P3, labels=range(3)), sklearn_metric("log_loss")(MULTI, P3))
+    jax, da = need("jax"), need("dask.array")
+    flags = BINARY.astype(bool)
+    expected = sklearn_metric("log_loss")(flags, P2[:, 1])
+    jitted = jax.jit(lambda y, p: M.log_loss(y, p, labels=[False, True]))(jax.numpy.asarray(flags),
+                                                                          jax.numpy.asarray(P2[:, 1]))
+    assert_close(np.asarray(jitted), expected, "float32")
+    lazy = M.brier_score_loss(da.from_array(flags), da.from_array(P2[:, 1]), pos_label=True)
+    assert_close(lazy.compute(), sklearn_metric("brier_score_loss")(flags, P2[:, 1], pos_label=True))
+    with pytest.raises(ValueError, match=r"log_loss: y_true must be an array of numpy, like the prediction, where "
+                                         r"it cannot be read \(traced or lazy\), got Array"):
+        M.log_loss(da.from_array(BINARY), P2[:, 1], labels=[0, 1])
+
+
+def test_log_loss_clips_float16_with_float16s_eps():
+    p = np.array([0.0, 0.0, 1.0, 1.0], dtype=np.float16)
+    out = M.log_loss(np.array([0, 1, 1, 0]), p)
+    assert out.dtype == np.float16
+    assert_close(out, sklearn_metric("log_loss")(np.array([0, 1, 1, 0]), p), "float16")
 
 
 def test_warnings_as_sklearns():

@@ -47,6 +47,9 @@ PRIMITIVES = {
                                   "w": np.array([0.3, 0.7, 1.0, 0.5, 0.0, 1.0, 0.0])}),
     "lerp_broadcast": (P.lerp, lambda a, b, w: torch.lerp(a, b, w), {"a": X, "b": Y[0], "w": (X[:, :1] + 15) / 30}),
     # ties: each value's gradient goes to the element the stable sort took it from
+    # torch.special.erf; generic: Cephes' rational approximations, each of its three ranges and the far tails
+    "erf": (P.erf, torch.special.erf, {"x": np.array([-40.0, -7.5, -2.0, -1.0, -0.3, 0.0, 1e-20, 0.7, 1.0, 1.5, 3.0,
+                                                      8.0, 9.5, 30.0, np.inf, -np.inf, np.nan])}),
     "sort": (lambda x: P.sort(x, axis=-1)[0], lambda x: torch.sort(x, dim=1, stable=True)[0], {"x": np.round(X / 8)}),
     "sort_columns": (lambda x: P.sort(x, axis=0)[0], lambda x: torch.sort(x, dim=0, stable=True)[0],
                      {"x": np.round(X / 8)}),
@@ -86,6 +89,16 @@ def test_extreme_inputs_stay_finite_where_torch_is(name, backend, generic):
         assert_close(value, ref, "float32", f"{name} {variant} value")
         for k in g:
             assert_close(g[k], ref_grads[k], "float32", f"{name} {variant} gradient")
+
+
+def test_erf_in_half_precision_is_computed_in_float32(backend, generic):
+    if "float16" not in backend.dtypes:
+        pytest.skip(f"{backend.name} has no float16")
+    x = np.array([-10.0, -4.0, -1.0, 0.5, 1.5, 3.0, 5.0, 10.0])
+    out = P.erf(backend.asarray(x, "float16"))
+    assert str(out.dtype).endswith("float16")
+    assert_close(backend.to_numpy(out), torch.special.erf(torch.tensor(x, dtype=torch.float16)).double().numpy(),
+                 "float16")
 
 
 def test_abs_and_softplus_gradients_at_zero_are_torchs(ad_backend, generic):

@@ -242,6 +242,8 @@ def erf(x):
 
 def _cephes_erf(x):
     xp = array_namespace(x)
+    if xp.finfo(x.dtype).bits < 32:  # the polynomials overflow float16: computed in float32
+        return xp.astype(_cephes_erf(xp.astype(x, xp.float32)), x.dtype)
     a = xp.abs(x)
     small = a <= 1
     near = xp.where(small, x, xp.zeros_like(x))  # each branch evaluated where it is finite and used
