@@ -36,8 +36,8 @@ array of any library or a sequence, as scikit-learn's) and find the classes on
 the host as scikit-learn's ``LabelBinarizer`` does: ``y_true`` is read (from a
 GPU too) whatever ``value_checks`` says, and where it cannot be (under
 ``jax.jit``, ``jax.vmap``, ``torch.compile``, or a lazy Dask array) ``labels``
-(or ``pos_label``) must name the classes.  Only the prediction is
-differentiable.
+(or ``pos_label``) must name the classes, and ``y_true`` must be an array of
+the prediction's library.  Only the prediction is differentiable.
 """
 
 from __future__ import annotations
@@ -311,7 +311,7 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     weights = P.take_along_axis(xp.broadcast_to(t.sample_weight[:, None], errors.shape), order, axis=0)
     cdf = P.cumulative_sum(weights, axis=0)
     half = cdf[-1:, :] / 2
-    # the first sorted error whose cumulative weight reaches the half, and the first after it with more weight
+    # the first sorted error whose cumulative weight reaches the half
     at = xp.clip(xp.sum(P.wide_indices(cdf < half), axis=0, keepdims=True), 0, n - 1)
     cdf_at = P.take_along_axis(cdf, at, axis=0)
     # the next error, unless it weighs 0: then the first whose cumulative weight rises (itself where none does)
