@@ -321,7 +321,11 @@ def _bce_logits_slope(x, t, p=None):
     """d/dx of ``_bce_logits`` as ``(1 - t) sigmoid(x) - p t sigmoid(-x)``: each sigmoid exact where the other
     rounds to 1, and no ``where`` (torch's CPU ``where`` is a scalar loop)."""
     s = P.sigmoid(-x)
-    return P.lerp(P.sigmoid(x), -s if p is None else -p * s, t)
+    if p is None:
+        s *= -1  # in place: one full-size temporary fewer at the backward pass's peak
+    else:  # p may broadcast s to a larger shape
+        s = -p * s
+    return P.lerp(P.sigmoid(x), s, t)
 
 
 def _bce_logits_curvature(wanted, x, t, p=None):
