@@ -624,6 +624,26 @@ def _classification_metric(name, prediction, variant, options, classes=C):
                 edge_shapes=shapes, dtypes=ORACLE_DTYPES)
 
 
+def boxes(rng, shape, dtype=np.float64):
+    """Boxes (x1, y1, x2, y2) along the last axis: corners in [0, 4], sides in [0.5, 3]."""
+    corner = _uniform(rng, 0.0, 4.0, shape[:-1] + (2,), dtype)
+    side = _uniform(rng, 0.5, 3.0, shape[:-1] + (2,), dtype)
+    return np.concatenate([corner, corner + side], axis=-1)
+
+
+def _touching(arrays, options, rng):
+    """boxes2 is boxes1 moved right by its width, on a 1/16 grid (exact in every dtype): they touch, an
+    intersection of width exactly 0."""
+    b = np.round(arrays["boxes1"] * 16) / 16
+    moved = b.copy()
+    moved[..., 0::2] += (b[..., 2] - b[..., 0])[..., None]
+    return {**arrays, "boxes1": b, "boxes2": moved}
+
+
+SAME_BOXES = Edge("boxes1=boxes2", _identical("boxes1", "boxes2"))  # every corner a tie of min and max
+TOUCHING_BOXES = Edge("touching", _touching)
+BOX_SHAPES = ((5, 4), (4,), (0, 4), (2, 3, 4), {"boxes1": (3, 4), "boxes2": (4,)})
+
 CLASSES = tuple(range(C))
 TORCH_STYLE_SHAPES = ((5,), (4, 3), {"input": (4, 3), "weight": (3,)})
 ESTIMATORS = ("qd", "nrg", "fair", "pwm", "akr", "akr_circperm", "int")
@@ -672,6 +692,16 @@ ORACLE_CATALOGUE = (
       for name, draw, options in (("log_cosh_loss", normal, {}), ("mape_loss", normal, {}),
                                   ("msle_loss", positive, {}), ("rmse_loss", normal, {}),
                                   ("pinball_loss", normal, {"quantile": (0.5, 0.1, 0.9)}))),
+    Loss("sigmoid_focal_loss", {"inputs": logits, "targets": labels01}, variant="labels",
+         options={"reduction": REDUCTIONS, "alpha": (0.25, -1), "gamma": (2, 0, 1.5)}, shapes=SAME_SHAPES,
+         dtypes=ORACLE_DTYPES),
+    Loss("sigmoid_focal_loss", {"inputs": logits, "targets": uniform01}, variant="soft labels",
+         options={"reduction": REDUCTIONS, "alpha": (0.5,), "gamma": (2,)}, shapes=SAME_SHAPES[1:3],
+         edge_shapes=(), dtypes=ORACLE_DTYPES),
+    *(Loss(name, {"boxes1": boxes, "boxes2": boxes}, options={"reduction": REDUCTIONS, "eps": (1e-7, 0.1)},
+           shapes=BOX_SHAPES, edge_shapes=BOX_SHAPES[:1] + BOX_SHAPES[3:4], edges=(SAME_BOXES, TOUCHING_BOXES),
+           dtypes=ORACLE_DTYPES)
+      for name in ("generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss")),
 )
 CATALOGUE = TORCH_CATALOGUE + ORACLE_CATALOGUE
 

@@ -1,10 +1,12 @@
-"""Oracles other than torch.nn: the libraries that define what torch.nn lacks (scikit-learn, scoringrules, optax).
+"""Oracles other than torch.nn: the libraries that define what torch.nn lacks (scikit-learn, scoringrules, optax,
+torchvision).
 
 A catalogue entry named in :data:`ORACLES` is judged against its oracle
 instead of ``torch.nn.functional``: the exact value is the oracle library's
 own, in float64 on the case's (rounded) arrays; the exact gradients are float64
 ``torch.autograd`` of a formula written here independently of ours (for
-scoringrules, its own torch backend).  The runner checks each formula against
+scoringrules, its own torch backend; for torchvision, whose losses are torch
+code, the oracle itself).  The runner checks each formula against
 its oracle on every case (values within 1e-10) and, on random draws, its
 gradients against central finite differences of the oracle's value, so that a
 formula cannot drift from the library it stands for.
@@ -28,6 +30,7 @@ class Oracle:
     ours: Callable  # ours, called with the case's arrays and options by keyword
     value: Callable  # the oracle: float64 NumPy arrays and the options by keyword -> its value
     formula: Callable  # float64 torch tensors and the options by keyword -> the same value, differentiable
+    derivative: bool = True  # the formula's gradient is its value's (checked against finite differences)
 
 
 def _sklearn(name):
@@ -319,6 +322,50 @@ def _rmse_formula(input, target, weight=None, reduction="mean"):
     return _reduced(d.abs(), weight, "none") if reduction == "none" else _root(_reduced(d ** 2, weight, reduction))
 
 
+def torchvision_ops():
+    """``torchvision.ops``, importable on a CPU torch.
+
+    The registry's torchvision 0.28 wheel is a CUDA build whose compiled
+    extension does not load on torch's CPU build; its Python module then
+    registers fake implementations of ``torchvision::nms`` and ``qnms`` and
+    fails at "operator torchvision::nms does not exist".  The losses compared
+    here are pure torch, so the two operators' schemas are declared (never
+    called) and the import tried again.
+    """
+    import sys
+
+    torch = _torch()
+    try:
+        import torchvision.ops
+    except RuntimeError as exc:
+        if "torchvision::nms" not in str(exc):
+            raise
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]  # the failed import's half-made modules
+        _TORCHVISION_SCHEMAS.append(torch.library.Library("torchvision", "DEF"))
+        for op in ("nms", "qnms"):
+            _TORCHVISION_SCHEMAS[-1].define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        import torchvision.ops
+    return torchvision.ops
+
+
+_TORCHVISION_SCHEMAS: list = []  # the Library object must live as long as the schemas it declared
+
+
+def _torchvision(name, derivative=True):
+    """An oracle of ``torchvision.ops.<name>``: its value on float64 tensors, and itself as the formula."""
+    def formula(**arrays_and_options):
+        return getattr(torchvision_ops(), name)(**arrays_and_options)
+
+    def value(**arrays_and_options):
+        given = {k: _torch().from_numpy(v) if isinstance(v, np.ndarray) else v
+                 for k, v in arrays_and_options.items()}
+        return formula(**given).numpy()
+
+    value.__name__ = name
+    return Oracle(f"torchvision.ops.{name}", getattr(agnostic_losses, name), value, formula, derivative)
+
+
 ORACLES = {
     **{f"metrics.{name}": _metric(name, _per_output(errors)) for name, errors in (
         ("mean_absolute_error", _mae), ("mean_squared_error", _mse), ("mean_squared_log_error", _msle),
@@ -356,6 +403,10 @@ ORACLES = {
                                                                                quantile="alpha")),
                            _torch_loss(lambda x, t, quantile=0.5: _torch().where(
                                t - x >= 0, quantile * (t - x), (quantile - 1) * (t - x)))),
+    **{name: _torchvision(name) for name in ("sigmoid_focal_loss", "generalized_box_iou_loss",
+                                             "distance_box_iou_loss")},
+    # torchvision computes the aspect-ratio weight under no_grad: its gradient is not its value's derivative
+    "complete_box_iou_loss": _torchvision("complete_box_iou_loss", derivative=False),
 }
 
 

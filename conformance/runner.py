@@ -227,11 +227,11 @@ def _oracle_answer(case: Case, arrays):
                                                cotangent)["eager"]
         if error(formula, value, "float64") > TOLERANCES["float64"][0]:
             raise OracleMismatch(f"the catalogue's torch formula gives {formula}, {oracle.reference} {value}")
-        if "|random]" in case.id:
+        if "|random]" in case.id and oracle.derivative:
             for name in case.grads:
                 fd = finite_differences(lambda a: float(np.sum(cotangent * oracle.value(
                     **{**arrays, name: a}, **case.options))), arrays[name])
-                err = np.abs(grads[name] - fd).max() / max(np.abs(fd).max(), 1e-3)
+                err = np.abs(grads[name] - fd).max(initial=0.0) / max(np.abs(fd).max(initial=0.0), 1e-3)
                 if not err <= 1e-6:
                     raise OracleMismatch(f"the torch formula's d/d{name} {grads[name]} is not the finite differences "
                                          f"{fd} of {oracle.reference} (error {err:.2g})")

@@ -1,0 +1,156 @@
+"""The detection losses (sigmoid focal, generalized / distance / complete box IoU) against torchvision.ops.
+
+The conformance catalogue compares every case on every backend; here: the
+arguments and their errors, the reductions of no boxes, half precision, the
+transforms, and what the catalogue cannot draw (logits far out, the gradient
+that torchvision stops in the complete IoU loss).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import agnostic_losses as al
+from conformance.catalogue import boxes
+
+from helpers import assert_close, installed, need, parameters
+
+BOX_LOSSES = ("generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss")
+RNG = np.random.default_rng(29)
+B1, B2 = boxes(RNG, (6, 4)), boxes(RNG, (6, 4))
+
+
+def torchvision_ops():
+    for module in ("torchvision", "PIL"):  # not imported here: conformance.oracles knows how
+        if not installed(module):
+            pytest.skip(f"{module} is not installed")
+    from conformance.oracles import torchvision_ops
+
+    return torchvision_ops()
+
+
+@pytest.mark.parametrize("name", ("sigmoid_focal_loss",) + BOX_LOSSES)
+def test_signature_is_torchvisions(name):
+    assert parameters(getattr(al, name)) == parameters(getattr(torchvision_ops(), name))
+
+
+@pytest.mark.parametrize("name", BOX_LOSSES)
+@pytest.mark.parametrize("reduction", ("none", "mean", "sum"))
+def test_box_losses_of_no_boxes(name, reduction):
+    """torchvision's: the mean of no boxes is 0 (not NaN), with a zero gradient; 'none' is empty."""
+    torch = need("torch")
+    ours = getattr(al, name)(torch.zeros((0, 4), dtype=torch.float64, requires_grad=True), torch.zeros((0, 4)),
+                             reduction=reduction)
+    ref = getattr(torchvision_ops(), name)(torch.zeros((0, 4), dtype=torch.float64), torch.zeros((0, 4)),
+                                           reduction=reduction)
+    assert tuple(ours.shape) == tuple(ref.shape) and ours.dtype == ref.dtype
+    if reduction != "none":
+        assert float(ours) == float(ref) == 0.0
+
+
+@pytest.mark.parametrize("name", BOX_LOSSES)
+def test_box_arguments_are_checked(name):
+    fn = getattr(al, name)
+    with pytest.raises(ValueError, match=rf"{name}: boxes1 must hold boxes \(x1, y1, x2, y2\) along its last "
+                                         r"axis, an array of shape \(..., 4\), got \(6, 3\)"):
+        fn(B1[:, :3], B2)
+    with pytest.raises(ValueError, match=rf"{name}: the shapes do not broadcast together"):
+        fn(B1, B2[:4])
+    with pytest.raises(ValueError, match=rf"{name}: reduction must be one of 'none', 'mean', 'sum', got 'avg'"):
+        fn(B1, B2, reduction="avg")
+    before = B1.copy()
+    fn(B1, B2)
+    assert np.array_equal(B1, before)  # nothing mutated
+
+
+@pytest.mark.parametrize("name", BOX_LOSSES)
+def test_integer_boxes2_are_taken_in_boxes1s_dtype(name):
+    """Ground-truth boxes in pixels (integers) beside predicted float boxes.  torchvision takes integer boxes
+    in float32 whatever the other's dtype (its complete IoU then rounds their aspect ratio to float32); ours
+    in boxes1's dtype, the value of float64 boxes."""
+    torch = need("torch")
+    gt = np.round(B2 * 10).astype(np.int64)
+    ours = getattr(al, name)(B1 * 10, gt)
+    ref = getattr(torchvision_ops(), name)(torch.tensor(B1 * 10), torch.tensor(gt, dtype=torch.float64))
+    assert ours.dtype == np.float64
+    assert_close(ours, ref.numpy())
+
+
+def test_focal_arguments_are_checked():
+    x, t = RNG.standard_normal(5), (RNG.random(5) > 0.5) * 1.0
+    with pytest.raises(ValueError, match=r"sigmoid_focal_loss: alpha must be in \[0, 1\] or -1 for none, got 1.5"):
+        al.sigmoid_focal_loss(x, t, alpha=1.5)
+    with pytest.raises(TypeError, match="sigmoid_focal_loss: gamma must be a float or int, got str"):
+        al.sigmoid_focal_loss(x, t, gamma="2")
+    with pytest.raises(ValueError, match=r"sigmoid_focal_loss: targets must have the shape of inputs, \(5,\), "
+                                         r"got \(4,\)"):
+        al.sigmoid_focal_loss(x, t[:4])
+    with pytest.raises(TypeError, match="sigmoid_focal_loss: inputs must have a real floating dtype, got int64"):
+        al.sigmoid_focal_loss(np.ones(5, np.int64), t)
+
+
+def test_focal_of_boolean_targets_is_of_float_targets():
+    x, t = RNG.standard_normal((3, 4)), RNG.random((3, 4)) > 0.5
+    assert_close(al.sigmoid_focal_loss(x, t, reduction="sum"), al.sigmoid_focal_loss(x, t * 1.0, reduction="sum"))
+
+
+def test_focal_is_exact_in_float32_where_torchs_cancels():
+    """``(1 - t) x - log_sigmoid(x)`` cancels for t = 0, x << 0 in float32 (torch's and so torchvision's);
+    ours sums two positive terms and stays within float32's rounding of the float64 value."""
+    torch = need("torch")
+    x = np.array([-12.0, -9.0, -6.5, 7.0, 11.0])
+    t = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+    exact = torchvision_ops().sigmoid_focal_loss(torch.tensor(x), torch.tensor(t), gamma=0, alpha=-1).numpy()
+    ours = al.sigmoid_focal_loss(x.astype(np.float32), t.astype(np.float32), gamma=0, alpha=-1)
+    theirs = torchvision_ops().sigmoid_focal_loss(torch.tensor(x, dtype=torch.float32),
+                                                  torch.tensor(t, dtype=torch.float32), gamma=0, alpha=-1).numpy()
+    assert np.max(np.abs(ours - exact) / exact) < 2e-6
+    assert np.max(np.abs(theirs - exact) / exact) > 1e-3  # why: the reason for our formula
+
+
+@pytest.mark.parametrize("name", ("sigmoid_focal_loss",) + BOX_LOSSES)
+def test_half_precision_is_computed_in_float32(name):
+    """float16 in, float16 out (torchvision returns float32), the value of the float32 computation."""
+    torch = need("torch")
+    args = (B1, B2) if name in BOX_LOSSES else (RNG.standard_normal(6), (RNG.random(6) > 0.5) * 1.0)
+    half = tuple(a.astype(np.float16) for a in args)
+    ours = getattr(al, name)(*(torch.tensor(a) for a in half), reduction="sum")
+    ref = getattr(torchvision_ops(), name)(*(torch.tensor(a.astype(np.float32)) for a in half), reduction="sum")
+    assert ours.dtype == torch.float16
+    assert_close(ours.float().numpy(), ref.half().float().numpy(), "float16")
+
+
+def test_complete_box_iou_loss_stops_the_gradient_of_its_weight():
+    """The aspect-ratio weight alpha is a constant of the gradient, as torchvision's (computed under no_grad):
+    the gradient differs from the value's derivative, and equals torchvision's on torch and JAX."""
+    torch = need("torch")
+    b1 = torch.tensor(B1, requires_grad=True)
+    (ref,) = torch.autograd.grad(torchvision_ops().complete_box_iou_loss(b1, torch.tensor(B2), "sum"), b1)
+    ours = torch.tensor(B1, requires_grad=True)
+    (g,) = torch.autograd.grad(al.complete_box_iou_loss(ours, torch.tensor(B2), "sum"), ours)
+    assert_close(g.numpy(), ref.numpy(), what="torch gradient")
+    if installed("jax"):
+        jax = need("jax")
+        jax.config.update("jax_enable_x64", True)
+        gj = jax.grad(lambda b: al.complete_box_iou_loss(b, jax.numpy.asarray(B2), "sum"))(jax.numpy.asarray(B1))
+        assert_close(np.asarray(gj), ref.numpy(), what="jax gradient")
+
+
+@pytest.mark.parametrize("name", ("sigmoid_focal_loss",) + BOX_LOSSES)
+def test_transforms_give_the_eager_values(name):
+    """jax.jit and vmap, torch.compile (fullgraph) equal the eager call."""
+    args = (B1, B2) if name in BOX_LOSSES else (RNG.standard_normal((6, 4)), (RNG.random((6, 4)) > 0.5) * 1.0)
+    eager = getattr(al, name)(*args, reduction="none")
+    if installed("jax"):
+        jax = need("jax")
+        jax.config.update("jax_enable_x64", True)
+        fn = getattr(al, name)
+        jitted = jax.jit(lambda a, b: fn(a, b, reduction="none"))(*(jax.numpy.asarray(a) for a in args))
+        assert_close(np.asarray(jitted), eager, what="jit")
+        rows = jax.vmap(lambda a, b: fn(a, b, reduction="none"))(*(jax.numpy.asarray(a) for a in args))
+        assert_close(np.asarray(rows), eager, what="vmap")
+    torch = need("torch")
+    compiled = torch.compile(lambda a, b: getattr(al, name)(a, b, reduction="none"), fullgraph=True,
+                             backend="aot_eager")
+    assert_close(compiled(*(torch.tensor(a) for a in args)).numpy(), eager, what="torch.compile")
