@@ -1,9 +1,11 @@
-"""Losses of object detection that torch.nn lacks, as ``torchvision.ops`` defines them: the sigmoid focal loss
-and the IoU losses of boxes (generalized, distance, complete).
+"""Losses of dense detection and segmentation that torch.nn lacks: the focal losses (``torchvision.ops``'
+sigmoid one, ``kornia.losses``' softmax one) and torchvision's IoU losses of boxes (generalized, distance,
+complete).
 
-Same names, arguments, defaults and values as torchvision's, gradients
-included (torchvision's are torch autograd of these formulas).  Boxes are
-``(x1, y1, x2, y2)`` with ``x1 < x2`` and ``y1 < y2``, along the last axis.
+Same names, arguments, defaults and values as the library that defines each,
+gradients included (torchvision's and kornia's are torch autograd of these
+formulas).  Boxes are ``(x1, y1, x2, y2)`` with ``x1 < x2`` and ``y1 < y2``,
+along the last axis.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .classification import _bce_logits_derivatives
 
 __all__ = [
     "sigmoid_focal_loss",
+    "focal_loss",
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
@@ -67,6 +70,80 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
     if alpha >= 0:
         out = (alpha * t + (1 - alpha) * (1 - t)) * out
     return s.finish(_reduce(out, s.reduction))
+
+
+@silent_nonfinite
+def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ignore_index=-100, *, axis=1):
+    """Softmax focal loss of class indices, as ``kornia.losses.focal_loss``.
+
+    ``-a_t w_t (1 - p_t)^gamma log(p_t)`` at each position, ``p_t`` the
+    softmax probability of the target class along ``axis``, ``a_t = 1 - alpha``
+    for class 0 (the background) and ``alpha`` for the others (1 where
+    ``alpha`` is None), ``w_t = weight[target]`` (1 without ``weight``).
+
+    Args:
+        pred: logits ``(B, C, *)``, the classes along ``axis`` (kornia's: 1).
+        target: class indices, ``pred``'s shape less ``axis``, in ``[0, C)`` or ``ignore_index``.
+        alpha: the weight of the classes other than 0, in [0, 1], or None.
+        gamma: the exponent of ``1 - p_t``, >= 0.
+        reduction: ``'none'`` (default, as kornia: the ``(B, C, *)`` map, the loss in the target's slice
+            and 0 in the others) | ``'mean'`` (the map's mean: the sum divided by ``B C *``, ignored
+            positions included) | ``'sum'``.
+        weight: one weight per class ``(C,)``, or None; ``'mean'`` is not divided by the weights.
+        ignore_index: positions of this target are 0 in every slice, with a zero gradient (None: none).
+        axis: the class axis (keyword only).
+
+    Where ``1 - p_t`` rounds to 0 its factor takes no gradient, as kornia's
+    (``x^gamma`` has an infinite slope at 0 for ``gamma < 1``).  Unlike
+    kornia, ``alpha`` outside [0, 1] and a negative ``gamma`` are errors.
+
+    >>> import numpy as np
+    >>> pred = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
+    >>> float(focal_loss(pred, np.array([0, 2]), alpha=0.25, reduction="sum"))  # doctest: +ELLIPSIS
+    0.0055...
+
+    Reference: Lin et al., Focal Loss for Dense Object Detection (2017); ``kornia.losses.focal_loss``.
+    """
+    loss = "focal_loss"
+    if alpha is not None:
+        checks.option_in(loss, "alpha", alpha, 0.0, 1.0)
+    checks.positive(loss, "gamma", gamma, allow_zero=True)
+    s = setup(loss, reduction, {"pred": pred, "weight": weight, "target": target}, indices=("target",))
+    xp, (x, w, t) = s.xp, s.arrays
+    if x.ndim < 2:
+        raise ValueError(f"{loss}: pred must hold logits (B, C, *), got shape {tuple(x.shape)}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{loss}: axis must be an axis of pred, in [{-x.ndim}, {x.ndim}), got {axis}")
+    axis %= x.ndim
+    n = x.shape[axis]
+    checks.integral(loss, xp, "target", t, "class indices")
+    checks.shape_is(loss, "target", t, x.shape[:axis] + x.shape[axis + 1:], "pred's shape less the class axis")
+    if w is not None:
+        checks.shape_is(loss, "weight", w, (n,), "one weight per class")
+    checks.indices(loss, "target", t, 0, n, f"class indices in [0, {n}) or ignore_index={ignore_index}",
+                   also=ignore_index)
+    t = P.wide_indices(t)
+    kept = None if ignore_index is None else t != ignore_index
+    if kept is not None:  # kornia's: an ignored position's logits are 0, so that none of it overflows
+        t = xp.where(kept, t, 0)
+        x = xp.where(xp.expand_dims(kept, axis=axis), x, 0.0)
+    log_p = xp.squeeze(P.log_softmax_at(x, xp.expand_dims(t, axis=axis), axis=axis), axis=axis)
+    base = 1 - xp.exp(log_p)
+    saturated = base == 0
+    factor = xp.where(saturated, P.stop_gradient(base) ** gamma, xp.where(saturated, 1.0, base) ** gamma)
+    out = -factor * log_p
+    if alpha is not None:
+        out = xp.where(t == 0, 1 - alpha, xp.full_like(out, alpha)) * out
+    if w is not None:
+        out = xp.reshape(xp.take(w, xp.reshape(t, (-1,))), t.shape) * out
+    if kept is not None:
+        out = xp.where(kept, out, 0.0)
+    if s.reduction == "mean":  # the mean of the (B, C, *) map
+        return s.finish(P.divide(_reduce(out, "sum"), math.prod(x.shape)))
+    if s.reduction == "sum":
+        return s.finish(_reduce(out, "sum"))
+    classes = xp.reshape(xp.arange(n, dtype=t.dtype, device=P.device(t)), (n,) + (1,) * (x.ndim - axis - 1))
+    return s.finish(xp.where(xp.expand_dims(t, axis=axis) == classes, xp.expand_dims(out, axis=axis), 0.0))
 
 
 def _bce_of_logits(x, t):

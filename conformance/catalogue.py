@@ -698,6 +698,11 @@ ORACLE_CATALOGUE = (
     Loss("sigmoid_focal_loss", {"inputs": logits, "targets": uniform01}, variant="soft labels",
          options={"reduction": REDUCTIONS, "alpha": (0.5,), "gamma": (2,)}, shapes=SAME_SHAPES[1:3],
          edge_shapes=(), dtypes=ORACLE_DTYPES),
+    Loss("focal_loss", {"pred": logits, "target": class_indices(C)},
+         options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5), "ignore_index": (-100, 1)},
+         optional={"weight": positive}, dtypes=ORACLE_DTYPES, edge_shapes=(),
+         shapes=({"pred": (4, C), "target": (4,), "weight": (C,)}, {"pred": (2, C, 3), "target": (2, 3), "weight": (C,)},
+                 {"pred": (0, C), "target": (0,), "weight": (C,)})),
     *(Loss(name, {"boxes1": boxes, "boxes2": boxes}, options={"reduction": REDUCTIONS, "eps": (1e-7, 0.1)},
            shapes=BOX_SHAPES, edge_shapes=BOX_SHAPES[:1] + BOX_SHAPES[3:4], edges=(SAME_BOXES, TOUCHING_BOXES),
            dtypes=ORACLE_DTYPES)

@@ -1,5 +1,5 @@
 """Oracles other than torch.nn: the libraries that define what torch.nn lacks (scikit-learn, scoringrules, optax,
-torchvision).
+torchvision, kornia).
 
 A catalogue entry named in :data:`ORACLES` is judged against its oracle
 instead of ``torch.nn.functional``: the exact value is the oracle library's
@@ -352,18 +352,33 @@ def torchvision_ops():
 _TORCHVISION_SCHEMAS: list = []  # the Library object must live as long as the schemas it declared
 
 
-def _torchvision(name, derivative=True):
-    """An oracle of ``torchvision.ops.<name>``: its value on float64 tensors, and itself as the formula."""
+def _torch_code(reference, function, derivative=True):
+    """An oracle whose library is torch code (torchvision, kornia): its value on float64 tensors, and itself
+    as the formula, whose gradients are torch autograd of the library's own.  ``function()`` imports it."""
     def formula(**arrays_and_options):
-        return getattr(torchvision_ops(), name)(**arrays_and_options)
+        return function()(**arrays_and_options)
 
     def value(**arrays_and_options):
         given = {k: _torch().from_numpy(v) if isinstance(v, np.ndarray) else v
                  for k, v in arrays_and_options.items()}
         return formula(**given).numpy()
 
+    name = reference.rsplit(".", 1)[1]
     value.__name__ = name
-    return Oracle(f"torchvision.ops.{name}", getattr(agnostic_losses, name), value, formula, derivative)
+    return Oracle(reference, getattr(agnostic_losses, name), value, formula, derivative)
+
+
+def _torchvision(name, derivative=True):
+    return _torch_code(f"torchvision.ops.{name}", lambda: getattr(torchvision_ops(), name), derivative)
+
+
+def _kornia(name):
+    def function():
+        import kornia.losses
+
+        return getattr(kornia.losses, name)
+
+    return _torch_code(f"kornia.losses.{name}", function)
 
 
 ORACLES = {
@@ -405,6 +420,7 @@ ORACLES = {
                                t - x >= 0, quantile * (t - x), (quantile - 1) * (t - x)))),
     **{name: _torchvision(name) for name in ("sigmoid_focal_loss", "generalized_box_iou_loss",
                                              "distance_box_iou_loss")},
+    "focal_loss": _kornia("focal_loss"),
     # torchvision computes the aspect-ratio weight under no_grad: its gradient is not its value's derivative
     "complete_box_iou_loss": _torchvision("complete_box_iou_loss", derivative=False),
 }

@@ -154,3 +154,91 @@ def test_transforms_give_the_eager_values(name):
     compiled = torch.compile(lambda a, b: getattr(al, name)(a, b, reduction="none"), fullgraph=True,
                              backend="aot_eager")
     assert_close(compiled(*(torch.tensor(a) for a in args)).numpy(), eager, what="torch.compile")
+
+
+def kornia_focal_loss():
+    return need("kornia").losses.focal_loss
+
+
+def test_focal_loss_signature_is_kornias_and_an_axis():
+    ours = parameters(al.focal_loss)
+    assert ours[:-1] == parameters(kornia_focal_loss())
+    assert ours[-1][:3] == ("axis", 3, 1)  # keyword-only, kornia's class axis
+
+
+@pytest.mark.parametrize("axis", (1, -1, 2))
+def test_focal_loss_class_axis(axis):
+    """The classes along ``axis`` give kornia's value with the classes moved to axis 1, map included."""
+    torch = need("torch")
+    x, t = RNG.standard_normal((2, 5, 3)) * 3, RNG.integers(0, 5, (2, 3))
+    moved = np.moveaxis(x, 1, axis)
+    for reduction in ("none", "sum"):
+        ref = kornia_focal_loss()(torch.tensor(x), torch.tensor(t), 0.25, reduction=reduction).numpy()
+        ours = al.focal_loss(moved, t, 0.25, reduction=reduction, axis=axis)
+        assert_close(ours, np.moveaxis(ref, 1, axis) if reduction == "none" else ref)
+
+
+def test_focal_loss_ignored_positions_are_zero_with_no_gradient():
+    torch = need("torch")
+    x = torch.tensor(RNG.standard_normal((3, 4)) * 50, requires_grad=True)  # large: an ignored row overflows
+    t = torch.tensor([1, -100, 2])
+    out = al.focal_loss(x, t, alpha=None, gamma=0.5)
+    (g,) = torch.autograd.grad(out.sum(), x)
+    assert torch.all(out[1] == 0) and torch.all(g[1] == 0) and torch.isfinite(g).all()
+    ref = kornia_focal_loss()(x, t, None, gamma=0.5)
+    assert_close(out.detach().numpy(), ref.detach().numpy())
+
+
+def test_focal_loss_saturated_probability_has_a_finite_gradient():
+    """p_t rounds to 1: kornia's factor (1 - p_t)^gamma takes no gradient there (gamma < 1 would be inf)."""
+    torch = need("torch")
+    x = torch.tensor([[60.0, 0.0, -5.0], [1.0, 2.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([0, 1])
+    for gamma in (0.0, 0.5, 2.0):
+        (g,) = torch.autograd.grad(al.focal_loss(x, t, 0.25, gamma, "sum"), x)
+        (ref,) = torch.autograd.grad(kornia_focal_loss()(x, t, 0.25, gamma, "sum"), x)
+        assert torch.isfinite(g).all()
+        assert_close(g.numpy(), ref.numpy(), what=f"gamma={gamma}")
+
+
+def test_focal_loss_arguments_are_checked():
+    x, t = RNG.standard_normal((4, 3)), np.array([0, 1, 2, 1])
+    with pytest.raises(ValueError, match=r"focal_loss: alpha must be in \[0.0, 1.0\], got 1.5"):
+        al.focal_loss(x, t, 1.5)
+    with pytest.raises(ValueError, match="focal_loss: gamma must be >= 0, got -1"):
+        al.focal_loss(x, t, 0.25, gamma=-1)
+    with pytest.raises(ValueError, match=r"focal_loss: pred must hold logits \(B, C, \*\), got shape \(3,\)"):
+        al.focal_loss(x[0], t[:1], 0.25)
+    with pytest.raises(ValueError, match=r"focal_loss: target must have shape \(4,\) \(pred's shape less the class "
+                                         r"axis\), got \(3,\)"):
+        al.focal_loss(x, t[:3], 0.25)
+    with pytest.raises(TypeError, match="focal_loss: target must have an integer dtype"):
+        al.focal_loss(x, t * 1.0, 0.25)
+    with pytest.raises(ValueError, match=r"focal_loss: target must hold class indices in \[0, 3\)"):
+        al.focal_loss(x, np.array([0, 1, 3, 1]), 0.25)
+    with pytest.raises(ValueError, match=r"focal_loss: weight must have shape \(3,\)"):
+        al.focal_loss(x, t, 0.25, weight=np.ones(4))
+    with pytest.raises(ValueError, match=r"focal_loss: axis must be an axis of pred, in \[-2, 2\), got 2"):
+        al.focal_loss(x, t, 0.25, axis=2)
+
+
+def test_focal_loss_mean_of_no_samples_is_nan_as_kornias():
+    torch = need("torch")
+    x, t = torch.zeros((0, 3), dtype=torch.float64), torch.zeros((0,), dtype=torch.int64)
+    assert torch.isnan(al.focal_loss(x, t, 0.25, reduction="mean"))
+    assert torch.isnan(kornia_focal_loss()(x, t, 0.25, reduction="mean"))
+
+
+def test_focal_loss_under_transforms_gives_the_eager_values():
+    x, t = RNG.standard_normal((4, 3, 2)), np.array([[0, 1], [2, -100], [1, 1], [0, 2]])
+    eager = al.focal_loss(x, t, 0.25, reduction="none")
+    if installed("jax"):
+        jax = need("jax")
+        jax.config.update("jax_enable_x64", True)
+        jitted = jax.jit(lambda a, b: al.focal_loss(a, b, 0.25, reduction="none"))(jax.numpy.asarray(x),
+                                                                                   jax.numpy.asarray(t))
+        assert_close(np.asarray(jitted), eager, what="jit")
+    torch = need("torch")
+    compiled = torch.compile(lambda a, b: al.focal_loss(a, b, 0.25, reduction="none"), fullgraph=True,
+                             backend="aot_eager")
+    assert_close(compiled(torch.tensor(x), torch.tensor(t)).numpy(), eager, what="torch.compile")
