@@ -4,7 +4,8 @@ They run unchanged on NumPy, PyTorch, JAX, CuPy, Dask and array-api-strict
 arrays, and equal ``torch.nn.functional`` in value and gradient.
 """
 
-from . import classification, detection, linear, margin, metrics, nn, primitives, probabilistic, regression, sequence
+from . import (classification, detection, linear, margin, metrics, nn, optax_form, primitives, probabilistic,
+               regression, sequence)
 from ._define import loss
 from ._primitives import generic_primitives, value_checks
 from .classification import *  # noqa: F403
@@ -12,6 +13,7 @@ from .detection import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .margin import *  # noqa: F403
 from .nn import *  # noqa: F403
+from .optax_form import *  # noqa: F403
 from .probabilistic import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .sequence import *  # noqa: F403
@@ -20,7 +22,7 @@ __version__ = "0.1.0"
 
 # Each module's __all__ is its list of public names; the package's is their union.
 __all__ = [
-    *regression.__all__, *classification.__all__, *detection.__all__, *linear.__all__, *probabilistic.__all__, *margin.__all__, *sequence.__all__,
-    *nn.__all__,
+    *regression.__all__, *classification.__all__, *detection.__all__, *linear.__all__, *probabilistic.__all__,
+    *margin.__all__, *sequence.__all__, *optax_form.__all__, *nn.__all__,
     "generic_primitives", "value_checks", "loss",
 ]

@@ -51,9 +51,12 @@ class Backend:
         return np.asarray(x)
 
     def native(self, arrays, dtype, **kwargs):
-        """The case's arrays as this library's: floating ones in ``dtype``, integer ones int64."""
-        return {k: self.asarray(v, dtype if np.issubdtype(v.dtype, np.floating) else "int64", **kwargs.get(k, {}))
-                for k, v in arrays.items()}
+        """The case's arrays as this library's: floating ones in ``dtype``, boolean ones (masks) bool, integer
+        ones int64."""
+        def kind(v):
+            return dtype if np.issubdtype(v.dtype, np.floating) else "bool" if v.dtype == np.bool_ else "int64"
+
+        return {k: self.asarray(v, kind(v), **kwargs.get(k, {})) for k, v in arrays.items()}
 
     def evaluate(self, fn, arrays, options, dtype, grads, cotangent):
         """``{variant: (value, {name: gradient}, output dtype name)}``, values as NumPy arrays.

@@ -644,6 +644,37 @@ SAME_BOXES = Edge("boxes1=boxes2", _identical("boxes1", "boxes2"))  # every corn
 TOUCHING_BOXES = Edge("touching", _touching)
 BOX_SHAPES = ((5, 4), (4,), (0, 4), (2, 3, 4), {"boxes1": (3, 4), "boxes2": (4,)})
 
+def _margin_at(value, names=("predictor_outputs", "targets")):
+    """The scores set so that ``y t == value`` at every other element (a hinge's kink)."""
+    def apply(arrays, options, rng):
+        y, t = arrays[names[0]], arrays[names[1]]
+        return {**arrays, names[0]: np.where(_every_other(y.shape), value * t, y)}  # t is +-1: y t = value
+
+    return apply
+
+
+def _sparse_plus_knots(arrays, options, rng):
+    """Logits at -1 and 1, sparse_plus's knots, at every other element."""
+    z = arrays["logits"]
+    return {**arrays, "logits": np.where(_every_other(z.shape), np.where(z > 0, 1.0, -1.0), z)}
+
+
+def _tied_maxima(arrays, options, rng):
+    """The first two scores of each row equal the row's maximum (a tie of maxima)."""
+    x = arrays["scores"].copy()
+    top = x.max(axis=-1, keepdims=True)
+    x[..., :2] = top
+    return {**arrays, "scores": x}
+
+
+def booleans(rng, shape):
+    return rng.random(shape) < 0.7
+
+
+OPTAX_SHAPES = SAME_SHAPES[1:5]
+MULTICLASS_SHAPES = ({"scores": (4, C), "labels": (4,)}, {"scores": (C,), "labels": ()},
+                     {"scores": (2, 3, C), "labels": (2, 3)})
+
 CLASSES = tuple(range(C))
 TORCH_STYLE_SHAPES = ((5,), (4, 3), {"input": (4, 3), "weight": (3,)})
 ESTIMATORS = ("qd", "nrg", "fair", "pwm", "akr", "akr_circperm", "int")
@@ -697,6 +728,28 @@ ORACLE_CATALOGUE = (
          dtypes=ORACLE_DTYPES),
     Loss("sigmoid_focal_loss", {"inputs": logits, "targets": uniform01}, variant="soft labels",
          options={"reduction": REDUCTIONS, "alpha": (0.5,), "gamma": (2,)}, shapes=SAME_SHAPES[1:3],
+         edge_shapes=(), dtypes=ORACLE_DTYPES),
+    Loss("hinge_loss", {"predictor_outputs": normal, "targets": signs}, options={}, shapes=OPTAX_SHAPES,
+         edge_shapes=OPTAX_SHAPES[1:2], edges=(Edge("yt=1", _margin_at(1.0)),), dtypes=ORACLE_DTYPES),
+    Loss("perceptron_loss", {"predictor_outputs": normal, "targets": signs}, options={}, shapes=OPTAX_SHAPES,
+         edge_shapes=OPTAX_SHAPES[1:2], edges=(Edge("yt=0", _margin_at(0.0)),), dtypes=ORACLE_DTYPES),
+    Loss("sparsemax_loss", {"logits": logits, "labels": labels01}, options={}, shapes=OPTAX_SHAPES,
+         edge_shapes=OPTAX_SHAPES[1:2], edges=(Edge("z=+-1", _sparse_plus_knots),), no_grad=("labels",),
+         dtypes=ORACLE_DTYPES),
+    *(Loss(name, {"scores": normal, "labels": class_indices(C)}, options={}, shapes=MULTICLASS_SHAPES,
+           edge_shapes=MULTICLASS_SHAPES[:1], edges=(Edge("tied_maxima", _tied_maxima),), dtypes=ORACLE_DTYPES)
+      for name in ("multiclass_hinge_loss", "multiclass_perceptron_loss")),
+    # the gradient b / (|a| |b|) - cos a / |a|^2 cancels where a and b align (a vector of one kept element):
+    # its rounding scales with the terms, so it is compared normwise, as a matrix product's
+    Loss("cosine_distance", {"predictions": normal, "targets": normal}, variant="axes", normwise=True,
+         options={"epsilon": (0.0, 0.5), "axis": (-1, 0, None, (0, 1))}, optional={"where": booleans},
+         shapes=({"predictions": (4, 3), "targets": (4, 3), "where": (4, 3)},
+                 {"predictions": (2, 3, 4), "targets": (2, 3, 4), "where": (3, 1)}),
+         edge_shapes=(), dtypes=ORACLE_DTYPES),
+    Loss("cosine_distance", {"predictions": normal, "targets": normal}, variant="broadcast", normwise=True,
+         options={"epsilon": (0.0,)}, optional={"where": booleans},  # optax's norms need each array's own axes
+         shapes=({"predictions": (2, 3, 4), "targets": (3, 4), "where": (3, 1)}, {"predictions": (4,), "targets": (4,),
+                                                                               "where": (4,)}),
          edge_shapes=(), dtypes=ORACLE_DTYPES),
     Loss("focal_loss", {"pred": logits, "target": class_indices(C)},
          options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5), "ignore_index": (-100, 1)},

@@ -301,6 +301,49 @@ def _optax_log_cosh(input, target):
     return np.asarray(optax.losses.log_cosh(jax.numpy.asarray(input), jax.numpy.asarray(target)))
 
 
+def _optax(name):
+    """``optax.losses.<name>`` on float64 JAX arrays (x64 on), by keyword."""
+    def value(**arrays_and_options):
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        import optax
+
+        given = {k: jax.numpy.asarray(v) if isinstance(v, np.ndarray) else v for k, v in arrays_and_options.items()}
+        return np.asarray(getattr(optax.losses, name)(**given), dtype=np.float64)
+
+    value.__name__ = name
+    return value
+
+
+def _optax_oracle(name, formula):
+    return Oracle(f"optax.losses.{name}", getattr(agnostic_losses, name), _optax(name), formula)
+
+
+def _sparse_plus(x):
+    torch = _torch()
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def _picked(scores, labels):
+    return scores.gather(-1, labels[..., None])[..., 0]
+
+
+def _cosine_distance(predictions, targets, epsilon=0.0, axis=-1, where=None):
+    """optax's, with torch's conventions: clamp_min's gradient 1 at the floor."""
+    torch = _torch()
+    dims = tuple(range(torch.broadcast_shapes(predictions.shape, targets.shape).__len__())) if axis is None else axis
+
+    def total(v):
+        return (v if where is None else torch.where(where, v, 0.0)).sum(dims, keepdim=True)
+
+    def unit(v):  # a vector with nothing kept: optax's value, 1, and the zero gradient of that constant
+        squares = total(v ** 2) if where is None else torch.where(total(torch.ones_like(v)) > 0, total(v ** 2), 1.0)
+        return v / squares.clamp_min(epsilon).sqrt()
+
+    return 1 - total(unit(predictions) * unit(targets)).squeeze(dims)
+
+
 def _torch_loss(elementwise):
     def formula(input, target, weight=None, reduction="mean", **options):
         return _reduced(elementwise(input, target, **options), weight, reduction)
@@ -421,6 +464,18 @@ ORACLES = {
     **{name: _torchvision(name) for name in ("sigmoid_focal_loss", "generalized_box_iou_loss",
                                              "distance_box_iou_loss")},
     "focal_loss": _kornia("focal_loss"),
+    # optax's losses, their kinks' gradients torch's (clamp_min passes the gradient at 0; optax halves it)
+    "hinge_loss": _optax_oracle("hinge_loss", lambda predictor_outputs, targets: (
+        1 - predictor_outputs * targets).clamp_min(0)),
+    "perceptron_loss": _optax_oracle("perceptron_loss", lambda predictor_outputs, targets: (
+        -predictor_outputs * targets).clamp_min(0)),
+    "sparsemax_loss": _optax_oracle("sparsemax_loss", lambda logits, labels: _sparse_plus(
+        _torch().where(labels != 0, -logits, logits))),
+    "multiclass_hinge_loss": _optax_oracle("multiclass_hinge_loss", lambda scores, labels: (
+        scores + 1 - _torch().nn.functional.one_hot(labels, scores.shape[-1])).amax(-1) - _picked(scores, labels)),
+    "multiclass_perceptron_loss": _optax_oracle("multiclass_perceptron_loss", lambda scores, labels: (
+        scores.amax(-1) - _picked(scores, labels))),
+    "cosine_distance": _optax_oracle("cosine_distance", _cosine_distance),
     # torchvision computes the aspect-ratio weight under no_grad: its gradient is not its value's derivative
     "complete_box_iou_loss": _torchvision("complete_box_iou_loss", derivative=False),
 }

@@ -31,7 +31,7 @@ need("torch")  # the reference
 # a case, and the oracles' entries of torchvision are many small cases: the tests run every 4th of their
 # cases on JAX; `python -m conformance` runs them all.
 JAX_SAMPLED = {"ctc_loss": 4, "linear_cross_entropy": 4, "sigmoid_focal_loss": 4, "focal_loss": 4, "generalized_box_iou_loss": 4,
-               "distance_box_iou_loss": 4, "complete_box_iou_loss": 4}
+               "distance_box_iou_loss": 4, "complete_box_iou_loss": 4, "cosine_distance": 4}
 
 
 def _cases(loss, backend, **kwargs):

@@ -1,0 +1,215 @@
+"""Losses that optax defines and torch.nn lacks, in optax's form: one value per example, no reduction, the
+classes on the last axis.
+
+Same names, arguments and values as ``optax.losses``; gradients too, but at
+a kink, where optax's ``jnp.maximum(0, z)`` splits the gradient (0.5 at
+``z == 0``), ours is torch's ``clamp_min``'s: the whole gradient passes at
+``z == 0``, as this library's hinges do.  ``agnostic_losses.metrics.hinge_loss``
+is scikit-learn's averaged metric, not :func:`hinge_loss`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import _checks as checks
+from . import _primitives as P
+from ._setup import setup, silent_nonfinite
+from .margin import _hinge_from_zero
+
+__all__ = [
+    "hinge_loss",
+    "perceptron_loss",
+    "sparsemax_loss",
+    "multiclass_hinge_loss",
+    "multiclass_perceptron_loss",
+    "cosine_distance",
+]
+
+
+def _binary(loss, outputs_name, outputs, targets_name, targets):
+    """Scores and labels of one shape (or broadcasting), the labels any real or boolean type."""
+    s = setup(loss, "none", {outputs_name: outputs, targets_name: targets}, indices=(targets_name,))
+    checks.broadcast_shape(loss, **{outputs_name: outputs, targets_name: targets})
+    return s
+
+
+@silent_nonfinite
+def hinge_loss(predictor_outputs, targets):
+    """Binary hinge loss ``max(0, 1 - y t)``, as ``optax.losses.hinge_loss``.
+
+    Args:
+        predictor_outputs: scores ``y``, any shape.
+        targets: labels ``t`` in {-1, 1}, broadcasting with the scores.
+
+    Returns one loss per element of the broadcast shape (no reduction).  At
+    ``y t == 1`` the gradient is ``-t`` (torch's ``clamp_min``; optax's is half
+    that).  Not :func:`agnostic_losses.metrics.hinge_loss`, scikit-learn's mean of it.
+
+    >>> import numpy as np
+    >>> hinge_loss(np.array([0.5, 2.0, -1.0]), np.array([1, 1, 1])).tolist()
+    [0.5, 0.0, 2.0]
+
+    Reference: ``optax.losses.hinge_loss``.
+    """
+    s = _binary("hinge_loss", "predictor_outputs", predictor_outputs, "targets", targets)
+    y, t = s.arrays
+    return s.finish(_hinge_from_zero(1 - y * _as_scores(s.xp, t, y)))
+
+
+@silent_nonfinite
+def perceptron_loss(predictor_outputs, targets):
+    """Binary perceptron loss ``max(0, -y t)``, as ``optax.losses.perceptron_loss``.
+
+    Args:
+        predictor_outputs: scores ``y``, any shape.
+        targets: labels ``t`` in {-1, 1}, of the scores' shape (as optax checks).
+
+    Returns one loss per element (no reduction); at ``y t == 0`` the gradient
+    is ``-t`` (torch's ``clamp_min``; optax's is half that).
+
+    >>> import numpy as np
+    >>> perceptron_loss(np.array([0.5, -2.0]), np.array([1, 1])).tolist()
+    [0.0, 2.0]
+
+    Reference: Rosenblatt's perceptron; ``optax.losses.perceptron_loss``.
+    """
+    loss = "perceptron_loss"
+    s = _binary(loss, "predictor_outputs", predictor_outputs, "targets", targets)
+    checks.same_shape(loss, "targets", targets, "predictor_outputs", predictor_outputs)
+    y, t = s.arrays
+    return s.finish(_hinge_from_zero(-y * _as_scores(s.xp, t, y)))
+
+
+def _as_scores(xp, labels, like):
+    """Labels of any real or boolean type in the scores' floating dtype."""
+    return labels if labels.dtype == like.dtype else xp.astype(labels, like.dtype)
+
+
+@silent_nonfinite
+def sparsemax_loss(logits, labels):
+    """Binary sparsemax loss, as ``optax.losses.sparsemax_loss``.
+
+    ``sparse_plus(-z)`` for label 1 and ``sparse_plus(z)`` for label 0, with
+    ``sparse_plus(x) = 0`` for ``x <= -1``, ``(x + 1)^2 / 4`` between and ``x``
+    for ``x >= 1``: 0 exactly where ``sparse_sigmoid(z)`` equals the label.
+    Continuously differentiable, so no kink convention is needed.
+
+    Args:
+        logits: scores ``z``, any shape.
+        labels: 0 or 1 (any nonzero counts as 1; integers, booleans or floats), broadcasting with the logits.
+
+    >>> import numpy as np
+    >>> sparsemax_loss(np.array([0.0, 3.0, -3.0]), np.array([1, 1, 1])).tolist()
+    [0.25, 0.0, 3.0]
+
+    Reference: Blondel, Martins and Niculae, Learning with Fenchel-Young Losses (2020), sec. 4.4;
+    ``optax.losses.sparsemax_loss``.
+    """
+    s = _binary("sparsemax_loss", "logits", logits, "labels", labels)
+    xp, (z, y) = s.xp, s.arrays
+    x = xp.where(y != 0, -z, z)
+    return s.finish(xp.where(x <= -1.0, 0.0, xp.where(x >= 1.0, x, (x + 1.0) ** 2 / 4)))
+
+
+def _multiclass(loss, scores, labels):
+    """Scores ``(..., C)`` and integer labels ``(...)`` in ``[0, C)``; returns the setup and the labels as
+    ``(..., 1)`` indices."""
+    s = setup(loss, "none", {"scores": scores, "labels": labels}, indices=("labels",))
+    xp, (x, y) = s.xp, s.arrays
+    if x.ndim < 1:
+        raise ValueError(f"{loss}: scores must have a class axis (the last), got a 0-d array")
+    n = x.shape[-1]
+    checks.integral(loss, xp, "labels", y, "class indices")
+    checks.shape_is(loss, "labels", y, tuple(x.shape[:-1]), "scores' shape less the class axis")
+    checks.indices(loss, "labels", y, 0, n, f"class indices in [0, {n})")
+    return s, xp.expand_dims(P.wide_indices(y), axis=-1)
+
+
+@silent_nonfinite
+def multiclass_hinge_loss(scores, labels):
+    """Multiclass hinge loss ``max_c (s_c + 1 - [c = y]) - s_y``, as ``optax.losses.multiclass_hinge_loss``.
+
+    Args:
+        scores: ``(..., C)``, the classes last.
+        labels: integer class indices ``(...)`` in ``[0, C)`` (optax's one-hot makes an index outside it an
+            all-zero row; ours is an error).
+
+    Returns ``(...)``.  A tie of maxima splits the gradient evenly among them (torch's ``amax``, JAX's
+    ``max``).
+
+    >>> import numpy as np
+    >>> multiclass_hinge_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
+    [0.0, 2.0]
+
+    Reference: Crammer and Singer (2001); ``optax.losses.multiclass_hinge_loss``.
+    """
+    s, y = _multiclass("multiclass_hinge_loss", scores, labels)
+    xp, x = s.xp, s.arrays[0]
+    classes = xp.arange(x.shape[-1], dtype=y.dtype, device=P.device(y))
+    margins = x + 1.0 - xp.astype(classes == y, x.dtype)  # in optax's order: s_y + 1 - 1 rounds as optax's
+    return s.finish(xp.max(margins, axis=-1) - P.take_along_axis(x, y, axis=-1)[..., 0])
+
+
+@silent_nonfinite
+def multiclass_perceptron_loss(scores, labels):
+    """Multiclass perceptron loss ``max_c s_c - s_y``, as ``optax.losses.multiclass_perceptron_loss``.
+
+    Arguments, shapes and ties as :func:`multiclass_hinge_loss`'s.
+
+    >>> import numpy as np
+    >>> multiclass_perceptron_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 2])).tolist()
+    [0.0, 0.5]
+
+    Reference: Collins (2002); ``optax.losses.multiclass_perceptron_loss``.
+    """
+    s, y = _multiclass("multiclass_perceptron_loss", scores, labels)
+    xp, x = s.xp, s.arrays[0]
+    return s.finish(xp.max(x, axis=-1) - P.take_along_axis(x, y, axis=-1)[..., 0])
+
+
+@silent_nonfinite
+def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
+    """Cosine distance ``1 - <a, b> / (|a| |b|)`` along ``axis``, as ``optax.losses.cosine_distance``.
+
+    Each norm is ``sqrt(max(sum(v^2), epsilon))``.
+
+    Args:
+        predictions, targets: arrays that broadcast together.
+        epsilon: a floor under the squared norms (0: a zero vector gives NaN, as optax's).
+        axis: the axis or tuple of axes of the vectors (None: all).
+        where: a boolean mask broadcasting with them: the elements taking part in the sums.  A vector with
+            none kept has distance 1, as optax's, and a zero gradient (optax's: NaN where ``epsilon`` is 0).
+
+    Returns the broadcast shape less ``axis``.  Not ``torch.nn.functional.cosine_similarity``, whose
+    ``eps`` floors the product of the norms.
+
+    >>> import numpy as np
+    >>> cosine_distance(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[0.0, 2.0], [2.0, 2.0]])).round(6).tolist()
+    [1.0, 0.0]
+
+    Reference: ``optax.losses.cosine_distance``.
+    """
+    loss = "cosine_distance"
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"{loss}: epsilon must be a float, got {type(epsilon).__name__}")
+    s = setup(loss, "none", {"predictions": predictions, "targets": targets, "where": where}, indices=("where",))
+    xp, (a, b, mask) = s.xp, s.arrays
+    shape = checks.broadcast_shape(loss, predictions=a, targets=b, **({} if mask is None else {"where": mask}))
+    if mask is not None and mask.dtype != xp.bool:
+        raise TypeError(f"{loss}: where must be a boolean array, got {mask.dtype}")
+    axes = tuple(range(len(shape))) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    if not all(isinstance(k, int) and -len(shape) <= k < len(shape) for k in axes):
+        raise ValueError(f"{loss}: axis must be an axis of the broadcast shape {shape} or a tuple of them, got "
+                         f"{axis!r}")
+
+    def total(v):
+        return xp.sum(v if mask is None else xp.where(mask, v, 0.0), axis=axes, keepdims=True)
+
+    def unit(v):
+        squares = total(v * v)
+        if mask is not None:  # a vector with no element kept: its distance is 1, as optax's, with a zero gradient
+            squares = xp.where(total(xp.ones_like(v)) > 0, squares, 1.0)
+        return v / xp.sqrt(P.clip(squares, min=epsilon))
+
+    return s.finish(1.0 - xp.squeeze(total(unit(a) * unit(b)), axis=axes))
