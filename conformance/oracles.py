@@ -1,5 +1,5 @@
 """Oracles other than torch.nn: the libraries that define what torch.nn lacks (scikit-learn, scoringrules, optax,
-torchvision, kornia).
+torchvision, kornia, torchmetrics).
 
 A catalogue entry named in :data:`ORACLES` is judged against its oracle
 instead of ``torch.nn.functional``: the exact value is the oracle library's
@@ -396,7 +396,7 @@ _TORCHVISION_SCHEMAS: list = []  # the Library object must live as long as the s
 
 
 def _torch_code(reference, function, derivative=True):
-    """An oracle whose library is torch code (torchvision, kornia): its value on float64 tensors, and itself
+    """An oracle whose library is torch code (torchvision, kornia, torchmetrics): its value on float64 tensors, and itself
     as the formula, whose gradients are torch autograd of the library's own.  ``function()`` imports it."""
     def formula(**arrays_and_options):
         return function()(**arrays_and_options)
@@ -422,6 +422,27 @@ def _kornia(name):
         return getattr(kornia.losses, name)
 
     return _torch_code(f"kornia.losses.{name}", function)
+
+
+def _torchmetrics_jensen_shannon():
+    """torchmetrics' function, run with torch's default dtype float64: its ``log 2`` is ``torch.tensor(2.0)``,
+    in the default dtype (the oracle's value in float64, not a float32 constant)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is not None:
+        torchvision_ops()  # torchmetrics imports torchvision where it is installed
+    from torchmetrics.functional.regression import jensen_shannon_divergence
+
+    def in_float64(**arrays_and_options):
+        torch = _torch()
+        before = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            return jensen_shannon_divergence(**arrays_and_options)
+        finally:
+            torch.set_default_dtype(before)
+
+    return in_float64
 
 
 ORACLES = {
@@ -464,6 +485,8 @@ ORACLES = {
     **{name: _torchvision(name) for name in ("sigmoid_focal_loss", "generalized_box_iou_loss",
                                              "distance_box_iou_loss")},
     "focal_loss": _kornia("focal_loss"),
+    "jensen_shannon_divergence": _torch_code("torchmetrics.functional.regression.jensen_shannon_divergence",
+                                             _torchmetrics_jensen_shannon),
     # optax's losses, their kinks' gradients torch's (clamp_min passes the gradient at 0; optax halves it)
     "hinge_loss": _optax_oracle("hinge_loss", lambda predictor_outputs, targets: (
         1 - predictor_outputs * targets).clamp_min(0)),

@@ -15,7 +15,7 @@ import pytest
 import agnostic_losses as al
 
 from helpers import (assert_close, assert_common_errors, assert_compiled_gradients_are_eager, assert_value_checks,
-                     need, parameters)
+                     installed, need, parameters)
 
 torch = need("torch")
 F = torch.nn.functional
@@ -95,3 +95,66 @@ def test_compiles_without_graph_breaks_under_torch_compile():
         "kl_div": lambda x: al.kl_div(x, torch.tensor(T01), reduction="batchmean"),
         "poisson_nll_loss": lambda x: al.poisson_nll_loss(x, torch.tensor(np.round(T01 * 4)), full=True),
     }, x)
+
+
+# --- jensen_shannon_divergence, against torchmetrics -------------------------------------------------------
+
+def torchmetrics_jensen_shannon():
+    if not installed("torchmetrics"):  # not imported here: it imports torchvision, which conformance.oracles mends
+        pytest.skip("torchmetrics is not installed")
+    from conformance.oracles import _torchmetrics_jensen_shannon
+
+    return _torchmetrics_jensen_shannon()
+
+
+def test_jensen_shannon_signature_is_torchmetrics():
+    import inspect
+
+    torchmetrics_jensen_shannon()
+    from torchmetrics.functional.regression import jensen_shannon_divergence
+
+    ours = [(p.name, p.default) for p in inspect.signature(al.jensen_shannon_divergence).parameters.values()]
+    theirs = [(p.name, p.default) for p in inspect.signature(jensen_shannon_divergence).parameters.values()]
+    assert ours == theirs
+
+
+def test_jensen_shannon_log_2_is_of_the_inputs_dtype():
+    """torchmetrics' ``log 2`` is a float32 constant: about 2e-9 off in float64 (a deliberate difference); run
+    with float64 as torch's default dtype it is exact, and equals ours."""
+    torch = need("torch")
+    rng = np.random.default_rng(7)
+    p, q = (np.log(rng.dirichlet(np.ones(4), 3)) for _ in range(2))
+    ours = al.jensen_shannon_divergence(p, q, log_prob=True, reduction="none")
+    exact = torchmetrics_jensen_shannon()(p=torch.tensor(p), q=torch.tensor(q), log_prob=True, reduction="none")
+    assert_close(ours, exact.numpy())
+    from torchmetrics.functional.regression import jensen_shannon_divergence
+
+    float32_log_2 = jensen_shannon_divergence(torch.tensor(p), torch.tensor(q), True, "none").numpy()
+    assert 1e-9 < np.max(np.abs(float32_log_2 - ours)) < 1e-8
+
+
+def test_jensen_shannon_gradient_is_finite_where_a_probability_is_0():
+    """0 log 0 = 0 with its derivative (torchmetrics': NaN, through an in-place mask): equal to central finite
+    differences of the value."""
+    torch = need("torch")
+    p = np.array([[0.0, 0.3, 0.7], [0.2, 0.3, 0.5]])
+    q = np.array([[0.25, 0.25, 0.5], [0.0, 0.5, 0.5]])
+    tp, tq = torch.tensor(p, requires_grad=True), torch.tensor(q, requires_grad=True)
+    gp, gq = torch.autograd.grad(al.jensen_shannon_divergence(tp, tq, reduction="sum"), (tp, tq))
+    assert torch.isfinite(gp).all() and torch.isfinite(gq).all()
+    from conformance.runner import finite_differences
+
+    fd = finite_differences(lambda a: float(al.jensen_shannon_divergence(a, q, reduction="sum")), p)
+    inside = p > 0  # a central difference at 0 would leave the orthant of probabilities
+    np.testing.assert_allclose(gp.numpy()[inside], fd[inside], rtol=1e-6, atol=1e-9)
+
+
+def test_jensen_shannon_errors():
+    p = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"jensen_shannon_divergence: q must have the shape of p, \(2, 3\), "
+                                         r"got \(3,\)"):
+        al.jensen_shannon_divergence(p, p[0])
+    with pytest.raises(ValueError, match=r"jensen_shannon_divergence: p and q must hold distributions \(N, d\), "
+                                         r"2-D, got shape \(3,\)"):
+        al.jensen_shannon_divergence(p[0], p[0])
+    assert al.jensen_shannon_divergence(p, p, reduction=None).shape == (2,)
