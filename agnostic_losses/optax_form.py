@@ -23,7 +23,9 @@ __all__ = [
     "sparsemax_loss",
     "multiclass_hinge_loss",
     "multiclass_perceptron_loss",
+    "multiclass_sparsemax_loss",
     "cosine_distance",
+    "ntxent",
 ]
 
 
@@ -169,6 +171,41 @@ def multiclass_perceptron_loss(scores, labels):
 
 
 @silent_nonfinite
+def multiclass_sparsemax_loss(scores, labels):
+    """Multiclass sparsemax loss, as ``optax.losses.multiclass_sparsemax_loss``.
+
+    ``<p, s - s_y> + (1 - <p, p>) / 2`` per row, with ``p = sparsemax(s)``, the
+    Euclidean projection of the scores onto the probability simplex (sparse:
+    some classes get exactly 0).  Its gradient is ``p - onehot(y)``.
+
+    Arguments and shapes as :func:`multiclass_hinge_loss`'s (optax's: ``(N, C)`` only).
+
+    >>> import numpy as np
+    >>> multiclass_sparsemax_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
+    [0.0, 1.0625]
+
+    Reference: Martins and Astudillo, From Softmax to Sparsemax (2016); ``optax.losses.multiclass_sparsemax_loss``.
+    """
+    s, y = _multiclass("multiclass_sparsemax_loss", scores, labels)
+    xp, x = s.xp, s.arrays[0]
+    p = _sparsemax(xp, x)
+    shifted = x - P.take_along_axis(x, y, axis=-1)
+    return s.finish(xp.sum(p * xp.where(p != 0, shifted, 0.0), axis=-1) + 0.5 * (1 - xp.sum(p * p, axis=-1)))
+
+
+def _sparsemax(xp, x):
+    """The projection of each row (last axis) onto the probability simplex: ``max(x - tau, 0)`` with ``tau``
+    from the ``k`` largest scores, ``k`` the support's size (the sort and running sum of optax's)."""
+    n = x.shape[-1]
+    u, _ = P.sort(x, axis=-1, descending=True)
+    running = P.cumulative_sum(u, axis=-1)
+    k = xp.arange(1, n + 1, dtype=x.dtype, device=P.device(x))
+    support = xp.sum(xp.astype(1 / k + (u - running / k) > 0, xp.int64), axis=-1, keepdims=True)
+    size = xp.astype(support, x.dtype)
+    return P.clip(1 / size + (x - P.take_along_axis(running, support - 1, axis=-1) / size), min=0.0)
+
+
+@silent_nonfinite
 def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     """Cosine distance ``1 - <a, b> / (|a| |b|)`` along ``axis``, as ``optax.losses.cosine_distance``.
 
@@ -213,3 +250,45 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
         return v / xp.sqrt(P.clip(squares, min=epsilon))
 
     return s.finish(1.0 - xp.squeeze(total(unit(a) * unit(b)), axis=axes))
+
+
+@silent_nonfinite
+def ntxent(embeddings, labels, temperature=0.07):
+    """Normalised temperature-scaled cross-entropy (NT-Xent, SimCLR's contrastive loss), as ``optax.losses.ntxent``.
+
+    With ``c_ij`` the cosine similarity of embeddings i and j over
+    ``temperature``, each positive pair (``i != j`` of one label) scores
+    ``-log(exp(c_ij) / (exp(c_ij) + sum_{k: label k != label i} exp(c_ik)))``;
+    the loss is the mean over the positive pairs (a 0-d array).  Cosine
+    similarity floors each squared norm at the dtype's epsilon, as optax's.
+
+    Args:
+        embeddings: ``(N, D)`` floating.
+        labels: ``(N,)`` integer labels: equal labels make positive pairs.
+        temperature: divides the similarities.
+
+    >>> import numpy as np
+    >>> round(float(ntxent(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), np.array([0, 0, 1]), 0.5)), 6)
+    0.143067
+
+    Reference: Chen et al., A Simple Framework for Contrastive Learning of Visual Representations (2020);
+    ``optax.losses.ntxent``.
+    """
+    loss = "ntxent"
+    s = setup(loss, "none", {"embeddings": embeddings, "labels": labels}, indices=("labels",))
+    xp, (x, y) = s.xp, s.arrays
+    if x.ndim != 2:
+        raise ValueError(f"{loss}: embeddings must be (N, D), got shape {tuple(x.shape)}")
+    checks.integral(loss, xp, "labels", y, "labels of the embeddings")
+    checks.shape_is(loss, "labels", y, tuple(x.shape[:1]), "one label per embedding")
+    unit = x / xp.sqrt(P.clip(xp.sum(x * x, axis=-1, keepdims=True), min=float(xp.finfo(x.dtype).eps)))
+    similarity = xp.sum(unit[None, :, :] * unit[:, None, :], axis=-1) / temperature
+    same = y[:, None] == y[None, :]
+    positive = same & ~xp.eye(x.shape[0], dtype=xp.bool, device=P.device(x))
+    negatives = xp.where(same, -xp.inf, similarity)
+    positives = xp.where(positive, similarity, -xp.inf)
+    top = P.stop_gradient(xp.max(xp.concat([negatives, positives], axis=1), axis=1, keepdims=True))
+    scaled = positives - top
+    log_share = scaled - xp.log(xp.sum(xp.exp(negatives - top), axis=1, keepdims=True) + xp.exp(scaled))
+    count = xp.sum(xp.astype(positive, x.dtype))
+    return s.finish(-xp.sum(xp.where(positive, log_share, 0.0)) / count)

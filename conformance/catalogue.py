@@ -736,9 +736,16 @@ ORACLE_CATALOGUE = (
     Loss("sparsemax_loss", {"logits": logits, "labels": labels01}, options={}, shapes=OPTAX_SHAPES,
          edge_shapes=OPTAX_SHAPES[1:2], edges=(Edge("z=+-1", _sparse_plus_knots),), no_grad=("labels",),
          dtypes=ORACLE_DTYPES),
-    *(Loss(name, {"scores": normal, "labels": class_indices(C)}, options={}, shapes=MULTICLASS_SHAPES,
+    *(Loss(name, {"scores": normal, "labels": class_indices(C)}, options={}, shapes=shapes,
            edge_shapes=MULTICLASS_SHAPES[:1], edges=(Edge("tied_maxima", _tied_maxima),), dtypes=ORACLE_DTYPES)
-      for name in ("multiclass_hinge_loss", "multiclass_perceptron_loss")),
+      for name, shapes in (("multiclass_hinge_loss", MULTICLASS_SHAPES),
+                           ("multiclass_perceptron_loss", MULTICLASS_SHAPES),
+                           ("multiclass_sparsemax_loss",  # optax's takes (N, C) only
+                            MULTICLASS_SHAPES[:1] + ({"scores": (9, C), "labels": (9,)},)))),
+    Loss("ntxent", {"embeddings": normal, "labels": class_indices(3)}, options={"temperature": (0.07, 0.5)},
+         normwise=True,  # cosine similarities: their gradient cancels as cosine_distance's (below)
+         shapes=({"embeddings": (6, 4), "labels": (6,)}, {"embeddings": (3, 2), "labels": (3,)}), edge_shapes=(),
+         dtypes=ORACLE_DTYPES),
     # the gradient b / (|a| |b|) - cos a / |a|^2 cancels where a and b align (a vector of one kept element):
     # its rounding scales with the terms, so it is compared normwise, as a matrix product's
     Loss("cosine_distance", {"predictions": normal, "targets": normal}, variant="axes", normwise=True,
@@ -758,9 +765,11 @@ ORACLE_CATALOGUE = (
          options={"reduction": REDUCTIONS, "log_prob": (True,)}, shapes=((4, C), (1, 3)), edge_shapes=(),
          dtypes=ORACLE_DTYPES),
     Loss("focal_loss", {"pred": logits, "target": class_indices(C)},
-         options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5), "ignore_index": (-100, 1)},
+         options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5),
+                  "ignore_index": (-100, 1)},
          optional={"weight": positive}, dtypes=ORACLE_DTYPES, edge_shapes=(),
-         shapes=({"pred": (4, C), "target": (4,), "weight": (C,)}, {"pred": (2, C, 3), "target": (2, 3), "weight": (C,)},
+         shapes=({"pred": (4, C), "target": (4,), "weight": (C,)},
+                 {"pred": (2, C, 3), "target": (2, 3), "weight": (C,)},
                  {"pred": (0, C), "target": (0,), "weight": (C,)})),
     *(Loss(name, {"boxes1": boxes, "boxes2": boxes}, options={"reduction": REDUCTIONS, "eps": (1e-7, 0.1)},
            shapes=BOX_SHAPES, edge_shapes=BOX_SHAPES[:1] + BOX_SHAPES[3:4], edges=(SAME_BOXES, TOUCHING_BOXES),

@@ -329,6 +329,32 @@ def _picked(scores, labels):
     return scores.gather(-1, labels[..., None])[..., 0]
 
 
+def _multiclass_sparsemax(scores, labels):
+    """``<p, s - s_y> + (1 - <p, p>) / 2``, p the sparsemax of the scores: ``max(s - tau, 0)`` with
+    ``tau = (sum of the k largest - 1) / k``, k the largest with ``u_k > tau_k``."""
+    torch = _torch()
+    u = scores.sort(-1, descending=True).values
+    running = u.cumsum(-1)
+    k = torch.arange(1, scores.shape[-1] + 1, dtype=scores.dtype)
+    size = ((u - (running - 1) / k) > 0).sum(-1, keepdim=True)
+    p = (scores - (running.gather(-1, size - 1) - 1) / size).clamp_min(0)
+    shifted = scores - _picked(scores, labels)[..., None]
+    return (p * torch.where(p != 0, shifted, 0.0)).sum(-1) + (1 - (p * p).sum(-1)) / 2
+
+
+def _ntxent(embeddings, labels, temperature=0.07):
+    """The mean over positive pairs (i, j) of ``-log softmax`` of ``c_ij`` against row i's negatives."""
+    torch = _torch()
+    eps = torch.finfo(embeddings.dtype).eps
+    unit = embeddings / (embeddings ** 2).sum(-1, keepdim=True).clamp_min(eps).sqrt()
+    c = unit @ unit.T / temperature
+    same = labels[:, None] == labels[None, :]
+    positive = same & ~torch.eye(len(labels), dtype=torch.bool)
+    negatives = torch.where(same, -torch.inf, c).logsumexp(1, keepdim=True)
+    log_share = c - torch.logaddexp(negatives, c)
+    return -torch.where(positive, log_share, 0.0).sum() / positive.sum()
+
+
 def _cosine_distance(predictions, targets, epsilon=0.0, axis=-1, where=None):
     """optax's, with torch's conventions: clamp_min's gradient 1 at the floor."""
     torch = _torch()
@@ -396,8 +422,9 @@ _TORCHVISION_SCHEMAS: list = []  # the Library object must live as long as the s
 
 
 def _torch_code(reference, function, derivative=True):
-    """An oracle whose library is torch code (torchvision, kornia, torchmetrics): its value on float64 tensors, and itself
-    as the formula, whose gradients are torch autograd of the library's own.  ``function()`` imports it."""
+    """An oracle whose library is torch code (torchvision, kornia, torchmetrics): its value on float64 tensors,
+    and itself as the formula, whose gradients are torch autograd of the library's own.  ``function()`` imports
+    it."""
     def formula(**arrays_and_options):
         return function()(**arrays_and_options)
 
@@ -498,7 +525,9 @@ ORACLES = {
         scores + 1 - _torch().nn.functional.one_hot(labels, scores.shape[-1])).amax(-1) - _picked(scores, labels)),
     "multiclass_perceptron_loss": _optax_oracle("multiclass_perceptron_loss", lambda scores, labels: (
         scores.amax(-1) - _picked(scores, labels))),
+    "multiclass_sparsemax_loss": _optax_oracle("multiclass_sparsemax_loss", _multiclass_sparsemax),
     "cosine_distance": _optax_oracle("cosine_distance", _cosine_distance),
+    "ntxent": _optax_oracle("ntxent", _ntxent),
     # torchvision computes the aspect-ratio weight under no_grad: its gradient is not its value's derivative
     "complete_box_iou_loss": _torchvision("complete_box_iou_loss", derivative=False),
 }

@@ -15,10 +15,11 @@ import agnostic_losses as al
 from helpers import assert_close, installed, need, parameters
 
 NAMES = ("hinge_loss", "perceptron_loss", "sparsemax_loss", "multiclass_hinge_loss", "multiclass_perceptron_loss",
-         "cosine_distance")
+         "multiclass_sparsemax_loss", "cosine_distance", "ntxent")
 RNG = np.random.default_rng(29)
 Y, T = RNG.standard_normal((4, 3)), RNG.choice([-1.0, 1.0], (4, 3))
 SCORES, LABELS = RNG.standard_normal((4, 5)), RNG.integers(0, 5, (4,))
+EMBEDDINGS, GROUPS = RNG.standard_normal((6, 3)), np.array([0, 1, 0, 2, 1, 0])
 
 
 def optax_losses():
@@ -28,6 +29,8 @@ def optax_losses():
 
 
 def _arguments(name):
+    if name == "ntxent":
+        return EMBEDDINGS, GROUPS
     if name.startswith("multiclass"):
         return SCORES, LABELS
     if name == "sparsemax_loss":
@@ -92,6 +95,11 @@ def test_errors_name_the_loss_and_the_argument():
             getattr(al, name)(SCORES, LABELS[:3])
         with pytest.raises(TypeError, match=rf"{name}: labels must have an integer dtype"):
             getattr(al, name)(SCORES, LABELS * 1.0)
+    with pytest.raises(ValueError, match=r"ntxent: labels must have shape \(6,\) \(one label per embedding\), got "
+                                         r"\(5,\)"):
+        al.ntxent(EMBEDDINGS, GROUPS[:5])
+    with pytest.raises(ValueError, match=r"ntxent: embeddings must be \(N, D\), got shape \(6,\)"):
+        al.ntxent(EMBEDDINGS[:, 0], GROUPS)
     with pytest.raises(TypeError, match="cosine_distance: where must be a boolean array, got int64"):
         al.cosine_distance(Y, T, where=np.ones((4, 3), np.int64))
     with pytest.raises(ValueError, match=r"cosine_distance: axis must be an axis of the broadcast shape \(4, 3\)"):
@@ -119,7 +127,20 @@ def test_transforms_give_the_eager_values(name):
         jax.config.update("jax_enable_x64", True)
         jargs = tuple(jax.numpy.asarray(a) for a in args)
         assert_close(np.asarray(jax.jit(getattr(al, name))(*jargs)), eager, what="jit")
-        assert_close(np.asarray(jax.vmap(getattr(al, name))(*jargs)), eager, what="vmap")
+        if name != "ntxent":  # one loss of the whole batch
+            assert_close(np.asarray(jax.vmap(getattr(al, name))(*jargs)), eager, what="vmap")
     torch = need("torch")
     compiled = torch.compile(getattr(al, name), fullgraph=True, backend="aot_eager")
     assert_close(compiled(*(torch.tensor(a) for a in args)).numpy(), eager, what="torch.compile")
+
+
+def test_multiclass_sparsemax_gradient_is_the_projection_less_the_one_hot():
+    """A Fenchel-Young loss: its gradient is sparsemax(s) - onehot(y), sparse where the projection is."""
+    torch = need("torch")
+    s = torch.tensor(SCORES * 2, requires_grad=True)
+    (g,) = torch.autograd.grad(al.multiclass_sparsemax_loss(s, torch.tensor(LABELS)).sum(), s)
+    jnp = need("jax").numpy
+    p = np.asarray(need("optax").projections.projection_simplex(jnp.asarray(SCORES[0] * 2)))
+    expected = p - np.eye(5)[LABELS[0]]
+    assert_close(g[0].numpy(), expected)
+    assert np.sum(p == 0) > 0  # sparse: the case tests what it should
