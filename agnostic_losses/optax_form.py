@@ -26,6 +26,7 @@ __all__ = [
     "multiclass_sparsemax_loss",
     "cosine_distance",
     "ntxent",
+    "poly_loss_cross_entropy",
 ]
 
 
@@ -292,3 +293,70 @@ def ntxent(embeddings, labels, temperature=0.07):
     log_share = scaled - xp.log(xp.sum(xp.exp(negatives - top), axis=1, keepdims=True) + xp.exp(scaled))
     count = xp.sum(xp.astype(positive, x.dtype))
     return s.finish(-xp.sum(xp.where(positive, log_share, 0.0)) / count)
+
+
+@silent_nonfinite
+def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None):
+    """Poly-1 loss, as ``optax.losses.poly_loss_cross_entropy``.
+
+    ``CE(logits, labels) + epsilon * sum(labels * (1 - softmax(logits)))`` along
+    ``axis``: cross-entropy plus ``epsilon`` times the first polynomial term
+    ``1 - p_t`` of its expansion.
+
+    Args:
+        logits: unnormalised log-probabilities.
+        labels: class probabilities (one-hot rows, or any distribution) broadcasting with the logits.
+        epsilon: the coefficient of ``1 - p_t`` (the paper: 2 for ImageNet, -1 for detection).
+        axis: the class axis or tuple of axes (None: all).
+        where: a boolean mask broadcasting to the logits: masked logits take no part in the softmax's
+            normaliser nor in the sums.  A vector with nothing kept gives 0, as optax's, with a zero
+            gradient (optax's: NaN).
+
+    Returns the logits' shape less ``axis``.
+
+    >>> import numpy as np
+    >>> poly_loss_cross_entropy(np.array([[2.0, 0.0, -1.0]]), np.array([[1.0, 0.0, 0.0]])).round(4).tolist()
+    [0.4823]
+
+    Reference: Leng et al., PolyLoss (2022); ``optax.losses.poly_loss_cross_entropy``.
+    """
+    loss = "poly_loss_cross_entropy"
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"{loss}: epsilon must be a float, got {type(epsilon).__name__}")
+    s = setup(loss, "none", {"logits": logits, "labels": labels, "where": where}, indices=("where",))
+    xp, (x, t, mask) = s.xp, s.arrays
+    shape = tuple(x.shape)
+    if mask is not None:
+        if mask.dtype != xp.bool:
+            raise TypeError(f"{loss}: where must be a boolean array, got {mask.dtype}")
+        checks.broadcastable_to(loss, "where", mask, "logits", x)
+        mask = xp.broadcast_to(mask, shape)
+    checks.broadcastable_to(loss, "labels", t, "logits", x)
+    axes = _axes(loss, axis, len(shape))
+    log_p = _log_softmax(xp, x, axes, mask)
+    kept = (lambda v: v) if mask is None else (lambda v: xp.where(mask, v, 0.0))
+    cross_entropy = -xp.sum(kept(t * log_p), axis=axes)
+    return s.finish(cross_entropy + epsilon * xp.sum(kept(t * (1 - xp.exp(log_p))), axis=axes))
+
+
+def _axes(loss, axis, ndim):
+    axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    if not all(isinstance(k, int) and -ndim <= k < ndim for k in axes):
+        raise ValueError(f"{loss}: axis must be an axis of the logits ({ndim}-D) or a tuple of them, got {axis!r}")
+    return axes
+
+
+def _log_softmax(xp, x, axes, mask):
+    """``log_softmax`` over ``axes``, the logits outside ``mask`` left out of the normaliser (their own values
+    then meaningless).  A vector with nothing kept is finite, with a zero gradient: its maximum and sum are
+    replaced before they are used."""
+    if mask is None and len(axes) == 1:
+        return P.log_softmax(x, axis=axes[0])
+    if mask is None:
+        shifted = x - P.stop_gradient(xp.max(x, axis=axes, keepdims=True))
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True))
+    any_kept = xp.any(mask, axis=axes, keepdims=True)
+    top = xp.max(xp.where(mask, x, -xp.inf), axis=axes, keepdims=True)
+    shifted = xp.where(mask, x - P.stop_gradient(xp.where(any_kept, top, 0.0)), 0.0)
+    total = xp.sum(xp.where(mask, xp.exp(shifted), 0.0), axis=axes, keepdims=True)
+    return shifted - xp.log(xp.where(any_kept, total, 1.0))

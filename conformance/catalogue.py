@@ -671,6 +671,14 @@ def booleans(rng, shape):
     return rng.random(shape) < 0.7
 
 
+def masks(rng, shape):
+    """Booleans, True at index 0 along every axis: every line along any axes keeps an element."""
+    mask = rng.random(shape) < 0.6
+    for k in range(len(shape)):
+        mask[(slice(None),) * k + (0,)] = True
+    return mask
+
+
 OPTAX_SHAPES = SAME_SHAPES[1:5]
 MULTICLASS_SHAPES = ({"scores": (4, C), "labels": (4,)}, {"scores": (C,), "labels": ()},
                      {"scores": (2, 3, C), "labels": (2, 3)})
@@ -764,6 +772,12 @@ ORACLE_CATALOGUE = (
     Loss("jensen_shannon_divergence", {"p": log_probabilities, "q": log_probabilities}, variant="log",
          options={"reduction": REDUCTIONS, "log_prob": (True,)}, shapes=((4, C), (1, 3)), edge_shapes=(),
          dtypes=ORACLE_DTYPES),
+    Loss("poly_loss_cross_entropy", {"logits": logits, "labels": probabilities},
+         options={"epsilon": (2.0, -1.0), "axis": (-1, 0, (0, 1))}, optional={"where": masks},
+         shapes=({"logits": (4, C), "labels": (4, C), "where": (4, C)},
+                 {"logits": (2, 3, C), "labels": (2, 3, C), "where": (2, 3, C)}),
+         edge_shapes=(), dtypes=ORACLE_DTYPES,
+         no_grad=("labels",)),  # the oracle formula's log-probability is -inf where masked: 0 * -inf there
     Loss("focal_loss", {"pred": logits, "target": class_indices(C)},
          options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5),
                   "ignore_index": (-100, 1)},

@@ -355,6 +355,19 @@ def _ntxent(embeddings, labels, temperature=0.07):
     return -torch.where(positive, log_share, 0.0).sum() / positive.sum()
 
 
+def _poly_loss(logits, labels, epsilon=2.0, axis=-1, where=None):
+    """Cross-entropy plus ``epsilon * sum(labels * (1 - p))``, the masked logits -inf in the log-softmax."""
+    torch = _torch()
+    dims = tuple(range(logits.ndim)) if axis is None else axis
+    x = logits if where is None else logits.masked_fill(~where, -torch.inf)
+    log_p = x - x.logsumexp(dims, keepdim=True)
+
+    def kept(v):
+        return v if where is None else torch.where(where, v, 0.0)
+
+    return -kept(labels * log_p).sum(dims) + epsilon * kept(labels * (1 - log_p.exp())).sum(dims)
+
+
 def _cosine_distance(predictions, targets, epsilon=0.0, axis=-1, where=None):
     """optax's, with torch's conventions: clamp_min's gradient 1 at the floor."""
     torch = _torch()
@@ -528,6 +541,7 @@ ORACLES = {
     "multiclass_sparsemax_loss": _optax_oracle("multiclass_sparsemax_loss", _multiclass_sparsemax),
     "cosine_distance": _optax_oracle("cosine_distance", _cosine_distance),
     "ntxent": _optax_oracle("ntxent", _ntxent),
+    "poly_loss_cross_entropy": _optax_oracle("poly_loss_cross_entropy", _poly_loss),
     # torchvision computes the aspect-ratio weight under no_grad: its gradient is not its value's derivative
     "complete_box_iou_loss": _torchvision("complete_box_iou_loss", derivative=False),
 }

@@ -15,7 +15,7 @@ import agnostic_losses as al
 from helpers import assert_close, installed, need, parameters
 
 NAMES = ("hinge_loss", "perceptron_loss", "sparsemax_loss", "multiclass_hinge_loss", "multiclass_perceptron_loss",
-         "multiclass_sparsemax_loss", "cosine_distance", "ntxent")
+         "multiclass_sparsemax_loss", "cosine_distance", "ntxent", "poly_loss_cross_entropy")
 RNG = np.random.default_rng(29)
 Y, T = RNG.standard_normal((4, 3)), RNG.choice([-1.0, 1.0], (4, 3))
 SCORES, LABELS = RNG.standard_normal((4, 5)), RNG.integers(0, 5, (4,))
@@ -29,6 +29,8 @@ def optax_losses():
 
 
 def _arguments(name):
+    if name == "poly_loss_cross_entropy":
+        return SCORES, np.eye(5)[LABELS]
     if name == "ntxent":
         return EMBEDDINGS, GROUPS
     if name.startswith("multiclass"):
@@ -100,6 +102,10 @@ def test_errors_name_the_loss_and_the_argument():
         al.ntxent(EMBEDDINGS, GROUPS[:5])
     with pytest.raises(ValueError, match=r"ntxent: embeddings must be \(N, D\), got shape \(6,\)"):
         al.ntxent(EMBEDDINGS[:, 0], GROUPS)
+    with pytest.raises(TypeError, match="poly_loss_cross_entropy: where must be a boolean array, got int64"):
+        al.poly_loss_cross_entropy(SCORES, np.eye(5)[LABELS], where=np.ones((4, 5), np.int64))
+    with pytest.raises(ValueError, match=r"poly_loss_cross_entropy: axis must be an axis of the logits \(2-D\)"):
+        al.poly_loss_cross_entropy(SCORES, np.eye(5)[LABELS], axis=(0, 2))
     with pytest.raises(TypeError, match="cosine_distance: where must be a boolean array, got int64"):
         al.cosine_distance(Y, T, where=np.ones((4, 3), np.int64))
     with pytest.raises(ValueError, match=r"cosine_distance: axis must be an axis of the broadcast shape \(4, 3\)"):
@@ -144,3 +150,19 @@ def test_multiclass_sparsemax_gradient_is_the_projection_less_the_one_hot():
     expected = p - np.eye(5)[LABELS[0]]
     assert_close(g[0].numpy(), expected)
     assert np.sum(p == 0) > 0  # sparse: the case tests what it should
+
+
+def test_poly_loss_of_a_vector_with_nothing_kept_is_0_with_a_zero_gradient():
+    """optax's value (0); its gradient there is NaN, ours 0."""
+    torch = need("torch")
+    mask = np.ones((4, 5), bool)
+    mask[2] = False
+    mask[0, 3] = False
+    x = torch.tensor(SCORES, requires_grad=True)
+    out = al.poly_loss_cross_entropy(x, torch.tensor(np.eye(5)[LABELS]), where=torch.tensor(mask))
+    (g,) = torch.autograd.grad(out.sum(), x)
+    assert float(out[2]) == 0.0 and torch.all(g[2] == 0) and torch.isfinite(g).all() and g[0, 3] == 0
+    jnp = need("jax").numpy
+    ref = optax_losses().poly_loss_cross_entropy(jnp.asarray(SCORES), jnp.asarray(np.eye(5)[LABELS]),
+                                                 where=jnp.asarray(mask))
+    assert_close(out.detach().numpy(), np.asarray(ref))
