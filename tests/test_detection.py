@@ -151,6 +151,7 @@ def test_transforms_give_the_eager_values(name):
         rows = jax.vmap(lambda a, b: fn(a, b, reduction="none"))(*(jax.numpy.asarray(a) for a in args))
         assert_close(np.asarray(rows), eager, what="vmap")
     torch = need("torch")
+    torch._dynamo.reset()  # a compilation of its own: our losses share their wrapper's code object
     compiled = torch.compile(lambda a, b: getattr(al, name)(a, b, reduction="none"), fullgraph=True,
                              backend="aot_eager")
     assert_close(compiled(*(torch.tensor(a) for a in args)).numpy(), eager, what="torch.compile")
@@ -239,6 +240,7 @@ def test_focal_loss_under_transforms_gives_the_eager_values():
                                                                                    jax.numpy.asarray(t))
         assert_close(np.asarray(jitted), eager, what="jit")
     torch = need("torch")
+    torch._dynamo.reset()  # a compilation of its own: our losses share their wrapper's code object
     compiled = torch.compile(lambda a, b: al.focal_loss(a, b, 0.25, reduction="none"), fullgraph=True,
                              backend="aot_eager")
     assert_close(compiled(torch.tensor(x), torch.tensor(t)).numpy(), eager, what="torch.compile")

@@ -77,6 +77,9 @@ PUBLIC = """
     HingeEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss CosineEmbeddingLoss TripletMarginLoss
     TripletMarginWithDistanceLoss CTCLoss generic_primitives value_checks loss
     mape_loss msle_loss rmse_loss log_cosh_loss pinball_loss MAPELoss MSLELoss RMSELoss LogCoshLoss PinballLoss
+    sigmoid_focal_loss focal_loss generalized_box_iou_loss distance_box_iou_loss complete_box_iou_loss
+    jensen_shannon_divergence hinge_loss perceptron_loss sparsemax_loss multiclass_hinge_loss
+    multiclass_perceptron_loss multiclass_sparsemax_loss cosine_distance ntxent poly_loss_cross_entropy
 """.split()  # agnostic_losses.__all__ (the classes in their order)
 BEYOND_TORCH = ("MAPELoss", "MSLELoss", "RMSELoss", "LogCoshLoss", "PinballLoss")  # classes torch.nn lacks
 
