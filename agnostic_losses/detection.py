@@ -95,7 +95,9 @@ def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ig
 
     Where ``1 - p_t`` rounds to 0 its factor takes no gradient, as kornia's
     (``x^gamma`` has an infinite slope at 0 for ``gamma < 1``).  Unlike
-    kornia, ``alpha`` outside [0, 1] and a negative ``gamma`` are errors.
+    kornia, ``alpha`` outside [0, 1] and a negative ``gamma`` are errors, and an
+    infinite ``weight`` of a class no position is labelled with leaves the loss
+    finite (kornia's dense map multiplies it by 0: NaN).
 
     >>> import numpy as np
     >>> pred = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
@@ -112,7 +114,7 @@ def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ig
     xp, (x, w, t) = s.xp, s.arrays
     if x.ndim < 2:
         raise ValueError(f"{loss}: pred must hold logits (B, C, *), got shape {tuple(x.shape)}")
-    if not -x.ndim <= axis < x.ndim:
+    if isinstance(axis, bool) or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"{loss}: axis must be an axis of pred, in [{-x.ndim}, {x.ndim}), got {axis}")
     axis %= x.ndim
     n = x.shape[axis]
@@ -215,7 +217,8 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
 
     Args:
         boxes1, boxes2: boxes ``(x1, y1, x2, y2)``, ``(..., 4)``, broadcasting together (torchvision: ``(N, 4)``
-            or ``(4,)`` each); integer ``boxes2`` (ground truth in pixels) is taken in ``boxes1``'s dtype.
+            or ``(4,)`` each); integer ``boxes2`` (ground truth in pixels) is taken in ``boxes1``'s dtype,
+            which must be floating.
         reduction: ``'none'`` (default) | ``'mean'`` (0 for no boxes, as torchvision) | ``'sum'``.
         eps: keeps the divisions finite.
 

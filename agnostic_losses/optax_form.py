@@ -111,7 +111,7 @@ def sparsemax_loss(logits, labels):
     """
     s = _binary("sparsemax_loss", "logits", logits, "labels", labels)
     xp, (z, y) = s.xp, s.arrays
-    x = xp.where(y != 0, -z, z)
+    x = xp.where(y if y.dtype == xp.bool else y != 0, -z, z)
     return s.finish(xp.where(x <= -1.0, 0.0, xp.where(x >= 1.0, x, (x + 1.0) ** 2 / 4)))
 
 
@@ -189,19 +189,21 @@ def multiclass_sparsemax_loss(scores, labels):
     """
     s, y = _multiclass("multiclass_sparsemax_loss", scores, labels)
     xp, x = s.xp, s.arrays[0]
-    p = _sparsemax(xp, x)
+    p = _sparsemax(xp, x, y.dtype)
     shifted = x - P.take_along_axis(x, y, axis=-1)
     return s.finish(xp.sum(p * xp.where(p != 0, shifted, 0.0), axis=-1) + 0.5 * (1 - xp.sum(p * p, axis=-1)))
 
 
-def _sparsemax(xp, x):
+def _sparsemax(xp, x, index_dtype):
     """The projection of each row (last axis) onto the probability simplex: ``max(x - tau, 0)`` with ``tau``
-    from the ``k`` largest scores, ``k`` the support's size (the sort and running sum of optax's)."""
+    from the ``k`` largest scores, ``k`` the support's size (the sort and running sum of optax's).  A row
+    with a NaN or an infinity has no support: at least 1, so that its NaN reaches the output (optax's)."""
     n = x.shape[-1]
     u, _ = P.sort(x, axis=-1, descending=True)
     running = P.cumulative_sum(u, axis=-1)
     k = xp.arange(1, n + 1, dtype=x.dtype, device=P.device(x))
-    support = xp.sum(xp.astype(1 / k + (u - running / k) > 0, xp.int64), axis=-1, keepdims=True)
+    support = xp.sum(xp.astype(1 / k + (u - running / k) > 0, index_dtype), axis=-1, keepdims=True)
+    support = P.clip(support, min=1)
     size = xp.astype(support, x.dtype)
     return P.clip(1 / size + (x - P.take_along_axis(running, support - 1, axis=-1) / size), min=0.0)
 
@@ -236,10 +238,8 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     shape = checks.broadcast_shape(loss, predictions=a, targets=b, **({} if mask is None else {"where": mask}))
     if mask is not None and mask.dtype != xp.bool:
         raise TypeError(f"{loss}: where must be a boolean array, got {mask.dtype}")
-    axes = tuple(range(len(shape))) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
-    if not all(isinstance(k, int) and -len(shape) <= k < len(shape) for k in axes):
-        raise ValueError(f"{loss}: axis must be an axis of the broadcast shape {shape} or a tuple of them, got "
-                         f"{axis!r}")
+    # None: each array's own axes, all of them (optax's), whatever their numbers of dimensions
+    axes = None if axis is None else _axes(loss, axis, len(shape), f"the broadcast shape {shape}")
 
     def total(v):
         return xp.sum(v if mask is None else xp.where(mask, v, 0.0), axis=axes, keepdims=True)
@@ -250,7 +250,8 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
             squares = xp.where(total(xp.ones_like(v)) > 0, squares, 1.0)
         return v / xp.sqrt(P.clip(squares, min=epsilon))
 
-    return s.finish(1.0 - xp.squeeze(total(unit(a) * unit(b)), axis=axes))
+    out = total(unit(a) * unit(b))
+    return s.finish(1.0 - (xp.reshape(out, ()) if axes is None else xp.squeeze(out, axis=axes)))
 
 
 @silent_nonfinite
@@ -282,7 +283,8 @@ def ntxent(embeddings, labels, temperature=0.07):
         raise ValueError(f"{loss}: embeddings must be (N, D), got shape {tuple(x.shape)}")
     checks.integral(loss, xp, "labels", y, "labels of the embeddings")
     checks.shape_is(loss, "labels", y, tuple(x.shape[:1]), "one label per embedding")
-    unit = x / xp.sqrt(P.clip(xp.sum(x * x, axis=-1, keepdims=True), min=float(xp.finfo(x.dtype).eps)))
+    eps = float(xp.finfo(embeddings.dtype).eps)  # the caller's dtype's, as optax's (half precision computes in float32)
+    unit = x / xp.sqrt(P.clip(xp.sum(x * x, axis=-1, keepdims=True), min=eps))
     similarity = xp.sum(unit[None, :, :] * unit[:, None, :], axis=-1) / temperature
     same = y[:, None] == y[None, :]
     positive = same & ~xp.eye(x.shape[0], dtype=xp.bool, device=P.device(x))
@@ -305,7 +307,8 @@ def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None)
 
     Args:
         logits: unnormalised log-probabilities.
-        labels: class probabilities (one-hot rows, or any distribution) broadcasting with the logits.
+        labels: class probabilities (one-hot rows, or any distribution) broadcasting with the logits (to
+            more rows too, as optax's).
         epsilon: the coefficient of ``1 - p_t`` (the paper: 2 for ImageNet, -1 for detection).
         axis: the class axis or tuple of axes (None: all).
         where: a boolean mask broadcasting to the logits: masked logits take no part in the softmax's
@@ -325,24 +328,25 @@ def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None)
         raise TypeError(f"{loss}: epsilon must be a float, got {type(epsilon).__name__}")
     s = setup(loss, "none", {"logits": logits, "labels": labels, "where": where}, indices=("where",))
     xp, (x, t, mask) = s.xp, s.arrays
-    shape = tuple(x.shape)
+    if mask is not None and mask.dtype != xp.bool:
+        raise TypeError(f"{loss}: where must be a boolean array, got {mask.dtype}")
+    shape = checks.broadcast_shape(loss, logits=x, labels=t, **({} if mask is None else {"where": mask}))
+    if tuple(x.shape) != shape:  # labels of more rows than the logits, as optax takes them (a view, no copy)
+        x = xp.broadcast_to(x, shape)
     if mask is not None:
-        if mask.dtype != xp.bool:
-            raise TypeError(f"{loss}: where must be a boolean array, got {mask.dtype}")
-        checks.broadcastable_to(loss, "where", mask, "logits", x)
         mask = xp.broadcast_to(mask, shape)
-    checks.broadcastable_to(loss, "labels", t, "logits", x)
-    axes = _axes(loss, axis, len(shape))
+    axes = _axes(loss, axis, len(shape), f"the logits ({len(shape)}-D)")
     log_p = _log_softmax(xp, x, axes, mask)
     kept = (lambda v: v) if mask is None else (lambda v: xp.where(mask, v, 0.0))
     cross_entropy = -xp.sum(kept(t * log_p), axis=axes)
     return s.finish(cross_entropy + epsilon * xp.sum(kept(t * (1 - xp.exp(log_p))), axis=axes))
 
 
-def _axes(loss, axis, ndim):
+def _axes(loss, axis, ndim, of):
+    """``axis`` (an int, a tuple of them, or None: all) as a tuple of axes of an ``ndim``-D array."""
     axes = tuple(range(ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
-    if not all(isinstance(k, int) and -ndim <= k < ndim for k in axes):
-        raise ValueError(f"{loss}: axis must be an axis of the logits ({ndim}-D) or a tuple of them, got {axis!r}")
+    if not all(isinstance(k, int) and not isinstance(k, bool) and -ndim <= k < ndim for k in axes):
+        raise ValueError(f"{loss}: axis must be an axis of {of} or a tuple of them, got {axis!r}")
     return axes
 
 

@@ -99,8 +99,8 @@ _IMPORT = ("import sys, time; t = time.perf_counter(); import agnostic_losses; t
 def import_time(runs=7):
     """``import agnostic_losses`` in fresh interpreters: the median milliseconds (NumPy and array-api-compat
     included) with the package's bytecode written once beforehand, as a user's ``pip install`` writes it, and
-    ``"source ms"`` compiling our modules from source (``PYTHONDONTWRITEBYTECODE``, in a checkout without
-    ``__pycache__``); the frameworks it imported."""
+    ``"source ms"`` without writing bytecode (``PYTHONDONTWRITEBYTECODE``): our modules compiled from source
+    where the checkout has no ``__pycache__`` (a clean clone), else read from it; the frameworks it imported."""
     import subprocess
     import sys
     import tempfile
@@ -174,8 +174,10 @@ def notes_text(rows, extra, bench_notes, device):
             out.append(f"- worst {label} ratios, {size}, {pass_}: {worst}")
     if extra.get("import"):
         found = extra["import"]
+        source = found.get("source ms", float("nan"))
         out.append(f"- import agnostic_losses: {found['ms']:.3g} ms cold (median of fresh processes, bytecode "
-                   f"written as an install writes it; compiling from source: {found.get('source ms', float('nan')):.3g} ms)")
+                   f"written as an install writes it; without bytecode written, from source in a clean clone: "
+                   f"{source:.3g} ms)")
     if extra.get("bandwidth"):
         out += ["", ("Bandwidth of the forward at 1e8 float32 elements (bytes the minimal algorithm reads and "
                      "writes / time), as a fraction of torch.clone's on the same GPU in the same run:"), "",

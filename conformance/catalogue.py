@@ -762,7 +762,7 @@ ORACLE_CATALOGUE = (
                  {"predictions": (2, 3, 4), "targets": (2, 3, 4), "where": (3, 1)}),
          edge_shapes=(), dtypes=ORACLE_DTYPES),
     Loss("cosine_distance", {"predictions": normal, "targets": normal}, variant="broadcast", normwise=True,
-         options={"epsilon": (0.0,)}, optional={"where": booleans},  # optax's norms need each array's own axes
+         options={"epsilon": (0.0,), "axis": (-1, None)}, optional={"where": booleans},  # None: each its own axes
          shapes=({"predictions": (2, 3, 4), "targets": (3, 4), "where": (3, 1)}, {"predictions": (4,), "targets": (4,),
                                                                                "where": (4,)}),
          edge_shapes=(), dtypes=ORACLE_DTYPES),
@@ -776,8 +776,7 @@ ORACLE_CATALOGUE = (
          options={"epsilon": (2.0, -1.0), "axis": (-1, 0, (0, 1))}, optional={"where": masks},
          shapes=({"logits": (4, C), "labels": (4, C), "where": (4, C)},
                  {"logits": (2, 3, C), "labels": (2, 3, C), "where": (2, 3, C)}),
-         edge_shapes=(), dtypes=ORACLE_DTYPES,
-         no_grad=("labels",)),  # the oracle formula's log-probability is -inf where masked: 0 * -inf there
+         edge_shapes=(), dtypes=ORACLE_DTYPES),
     Loss("focal_loss", {"pred": logits, "target": class_indices(C)},
          options={"reduction": REDUCTIONS, "alpha": (None, 0.25), "gamma": (2.0, 0.0, 0.5),
                   "ignore_index": (-100, 1)},

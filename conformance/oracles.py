@@ -330,16 +330,17 @@ def _picked(scores, labels):
 
 
 def _multiclass_sparsemax(scores, labels):
-    """``<p, s - s_y> + (1 - <p, p>) / 2``, p the sparsemax of the scores: ``max(s - tau, 0)`` with
-    ``tau = (sum of the k largest - 1) / k``, k the largest with ``u_k > tau_k``."""
+    """The Fenchel-Young loss of the Gini entropy, ``<p, s> - s_y + (1 - <p, p>) / 2``, with ``p = max(s - tau,
+    0)`` the projection onto the simplex, ``tau`` found by Michelot's fixed point (not a sort): the mean of the
+    kept scores less 1 over their number, the kept ones those above it, until they stop changing."""
     torch = _torch()
-    u = scores.sort(-1, descending=True).values
-    running = u.cumsum(-1)
-    k = torch.arange(1, scores.shape[-1] + 1, dtype=scores.dtype)
-    size = ((u - (running - 1) / k) > 0).sum(-1, keepdim=True)
-    p = (scores - (running.gather(-1, size - 1) - 1) / size).clamp_min(0)
-    shifted = scores - _picked(scores, labels)[..., None]
-    return (p * torch.where(p != 0, shifted, 0.0)).sum(-1) + (1 - (p * p).sum(-1)) / 2
+    kept = torch.ones_like(scores, dtype=torch.bool)
+    for _ in range(scores.shape[-1]):
+        tau = ((scores * kept).sum(-1, keepdim=True) - 1) / kept.sum(-1, keepdim=True)
+        kept = scores.detach() > tau.detach()
+    tau = ((scores * kept).sum(-1, keepdim=True) - 1) / kept.sum(-1, keepdim=True)
+    p = (scores - tau).clamp_min(0)
+    return (p * scores).sum(-1) - _picked(scores, labels) + (1 - (p * p).sum(-1)) / 2
 
 
 def _ntxent(embeddings, labels, temperature=0.07):
@@ -362,25 +363,29 @@ def _poly_loss(logits, labels, epsilon=2.0, axis=-1, where=None):
     x = logits if where is None else logits.masked_fill(~where, -torch.inf)
     log_p = x - x.logsumexp(dims, keepdim=True)
 
-    def kept(v):
+    def kept(v):  # masked log-probabilities (-inf) left out before the labels multiply them
         return v if where is None else torch.where(where, v, 0.0)
 
-    return -kept(labels * log_p).sum(dims) + epsilon * kept(labels * (1 - log_p.exp())).sum(dims)
+    return -(labels * kept(log_p)).sum(dims) + epsilon * (labels * kept(1 - log_p.exp())).sum(dims)
 
 
 def _cosine_distance(predictions, targets, epsilon=0.0, axis=-1, where=None):
-    """optax's, with torch's conventions: clamp_min's gradient 1 at the floor."""
+    """``1 - <a, b> / (|a| |b|)``, each norm ``sqrt(max(|v|^2, epsilon))`` over the array's own axes (all of
+    them for None); a vector with nothing kept is 1, a constant."""
     torch = _torch()
-    dims = tuple(range(torch.broadcast_shapes(predictions.shape, targets.shape).__len__())) if axis is None else axis
 
     def total(v):
-        return (v if where is None else torch.where(where, v, 0.0)).sum(dims, keepdim=True)
+        v = v if where is None else torch.where(where, v, 0.0)
+        return v.sum(tuple(range(v.ndim)) if axis is None else axis, keepdim=True)
 
-    def unit(v):  # a vector with nothing kept: optax's value, 1, and the zero gradient of that constant
-        squares = total(v ** 2) if where is None else torch.where(total(torch.ones_like(v)) > 0, total(v ** 2), 1.0)
-        return v / squares.clamp_min(epsilon).sqrt()
-
-    return 1 - total(unit(predictions) * unit(targets)).squeeze(dims)
+    dot = total(predictions * targets)
+    norms = total(predictions ** 2).clamp_min(epsilon).sqrt() * total(targets ** 2).clamp_min(epsilon).sqrt()
+    if where is None:
+        cosine = dot / norms
+    else:
+        kept = total(torch.ones_like(dot).expand(torch.broadcast_shapes(predictions.shape, targets.shape))) > 0
+        cosine = torch.where(kept, dot / torch.where(kept, norms, 1.0), 0.0)
+    return 1 - (cosine.reshape(()) if axis is None else cosine.squeeze(axis))
 
 
 def _torch_loss(elementwise):

@@ -76,9 +76,52 @@ def test_sparsemax_labels_of_any_type(labels):
 
 
 def test_integer_hinge_targets_are_scores_dtype():
+    jnp = need("jax").numpy
     ours = al.hinge_loss(Y.astype(np.float32), T.astype(np.int64))
+    ref = optax_losses().hinge_loss(jnp.asarray(Y, dtype=jnp.float32), jnp.asarray(T.astype(np.int64)))
     assert ours.dtype == np.float32
-    assert_close(ours, al.hinge_loss(Y.astype(np.float32), T.astype(np.float32)), "float32")
+    assert_close(ours, np.asarray(ref), "float32")
+
+
+def test_half_precision_ntxent_floors_the_norms_at_the_callers_epsilon():
+    """optax floors at the embeddings' dtype's eps (float16: 9.8e-4): ours too, though it computes in float32."""
+    jnp = need("jax").numpy
+    x = np.array([[1e-3, 0.0], [0.0, 1.0], [1e-3, 1e-3]], dtype=np.float16)
+    labels = np.array([0, 0, 1])
+    ref = optax_losses().ntxent(jnp.asarray(x), jnp.asarray(labels), 0.5)
+    assert_close(np.float32(al.ntxent(x, labels, 0.5)), np.float32(ref), "float16")
+
+
+def test_multiclass_sparsemax_of_a_nan_or_infinite_score_is_nan_on_every_backend():
+    """A row without support (optax: NaN) gives NaN, not an indexing error."""
+    torch = need("torch")
+    scores = np.array([[np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0], [0.5, 0.0, 1.0]])
+    labels = np.array([0, 1, 2])
+    for out in (al.multiclass_sparsemax_loss(scores, labels),
+                al.multiclass_sparsemax_loss(torch.tensor(scores), torch.tensor(labels)).numpy()):
+        assert np.isnan(out[0]) and np.isnan(out[1]) and np.isfinite(out[2])
+
+
+def test_boolean_sparsemax_labels_on_array_api_strict():
+    xp = need("array_api_strict")
+    z = np.array([0.3, -0.4, 2.0])
+    ours = al.sparsemax_loss(xp.asarray(z), xp.asarray([True, False, True]))
+    assert_close(np.asarray(ours), al.sparsemax_loss(z, np.array([1, 0, 1])))
+
+
+def test_cosine_distance_over_all_axes_of_arrays_of_different_dimensions():
+    """axis=None: each array's norm over its own axes, as optax's."""
+    jnp = need("jax").numpy
+    a, b = RNG.standard_normal(3), RNG.standard_normal((2, 3))
+    ref = optax_losses().cosine_distance(jnp.asarray(a), jnp.asarray(b), axis=None)
+    assert_close(al.cosine_distance(a, b, axis=None), np.asarray(ref))
+
+
+def test_poly_loss_labels_of_more_rows_than_the_logits():
+    jnp = need("jax").numpy
+    logits, labels = RNG.standard_normal(3), np.eye(3)
+    ref = optax_losses().poly_loss_cross_entropy(jnp.asarray(logits), jnp.asarray(labels))
+    assert_close(al.poly_loss_cross_entropy(logits, labels), np.asarray(ref))
 
 
 def test_errors_name_the_loss_and_the_argument():
