@@ -5,7 +5,7 @@ arrays, and equal ``torch.nn.functional`` in value and gradient.
 """
 
 from . import (classification, detection, linear, margin, metrics, nn, optax_form, primitives, probabilistic,
-               regression, sequence)
+               regression, segmentation, sequence)
 from ._define import loss
 from ._primitives import generic_primitives, value_checks
 from .classification import *  # noqa: F403
@@ -16,6 +16,7 @@ from .nn import *  # noqa: F403
 from .optax_form import *  # noqa: F403
 from .probabilistic import *  # noqa: F403
 from .regression import *  # noqa: F403
+from .segmentation import *  # noqa: F403
 from .sequence import *  # noqa: F403
 
 __version__ = "0.1.0"
@@ -23,6 +24,6 @@ __version__ = "0.1.0"
 # Each module's __all__ is its list of public names; the package's is their union.
 __all__ = [
     *regression.__all__, *classification.__all__, *detection.__all__, *linear.__all__, *probabilistic.__all__,
-    *margin.__all__, *sequence.__all__, *optax_form.__all__, *nn.__all__,
+    *margin.__all__, *sequence.__all__, *optax_form.__all__, *segmentation.__all__, *nn.__all__,
     "generic_primitives", "value_checks", "loss",
 ]

@@ -198,3 +198,14 @@ def integral(loss: str, xp, name: str, a, what: str) -> None:
 def shape_is(loss: str, name: str, a, expected: tuple, why: str) -> None:
     if tuple(a.shape) != tuple(expected):
         raise ValueError(f"{loss}: {name} must have shape {tuple(expected)} ({why}), got {tuple(a.shape)}")
+
+
+def axis(loss: str, value, ndim: int, name: str, *, exclude=()) -> int:
+    """An axis of an ``ndim``-dimensional argument ``name``, in ``[-ndim, ndim)``, as a non-negative int; the
+    axes in ``exclude`` (non-negative: a batch axis) are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{loss}: axis must be an int, got {type(value).__name__}")
+    if not -ndim <= value < ndim or value % ndim in exclude:
+        others = "".join(f", not {e}" for e in exclude)
+        raise ValueError(f"{loss}: axis must be an axis of {name}, in [{-ndim}, {ndim}){others}, got {value}")
+    return int(value) % ndim

@@ -114,9 +114,7 @@ def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ig
     xp, (x, w, t) = s.xp, s.arrays
     if x.ndim < 2:
         raise ValueError(f"{loss}: pred must hold logits (B, C, *), got shape {tuple(x.shape)}")
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"{loss}: axis must be an axis of pred, in [{-x.ndim}, {x.ndim}), got {axis}")
-    axis %= x.ndim
+    axis = checks.axis(loss, axis, x.ndim, "pred")
     n = x.shape[axis]
     checks.integral(loss, xp, "target", t, "class indices")
     checks.shape_is(loss, "target", t, x.shape[:axis] + x.shape[axis + 1:], "pred's shape less the class axis")

@@ -24,11 +24,10 @@ import math
 
 import torch
 
-from . import nn
-from . import regression
+from . import nn, regression, segmentation
 from .linear import linear_cross_entropy
 
-__all__ = [*nn.TABLE, *regression.CLASSES, "module"]
+__all__ = [*nn.TABLE, *regression.CLASSES, *segmentation.TABLE, "module"]
 
 _BUFFERS = ("weight", "pos_weight")  # the constructor's array options, buffers in torch.nn's losses
 
@@ -43,8 +42,8 @@ class _Module(nn.Options, torch.nn.Module):
         torch.nn.Module.__init__(self)
         self._options = tuple(options)
         for name, value in options.items():
-            if name in _BUFFERS:
-                self.register_buffer(name, value)
+            if name in _BUFFERS:  # MONAI's DiceLoss takes a number or a list too, as a tensor
+                self.register_buffer(name, value if value is None else torch.as_tensor(value))
             else:
                 setattr(self, name, value)
 
@@ -120,3 +119,5 @@ LinearCrossEntropyLoss = nn.make_class(_LinearModule, "LinearCrossEntropyLoss", 
 
 # the classes of the losses torch lacks, as Modules of this module
 globals().update({name: module(getattr(regression, name)._fn, name, __name__) for name in regression.CLASSES})
+globals().update({name: nn.loss_class(_Module, name, __name__, fn, spec)
+                  for name, (fn, spec) in segmentation.TABLE.items()})

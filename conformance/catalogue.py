@@ -684,6 +684,94 @@ MULTICLASS_SHAPES = ({"scores": (4, C), "labels": (4,)}, {"scores": (C,), "label
                      {"scores": (2, 3, C), "labels": (2, 3)})
 
 CLASSES = tuple(range(C))
+
+
+# --- MONAI's segmentation losses: input (B, M, *spatial), M classes along axis 1 (the channels) ---------------
+M = 3  # segmentation classes
+
+
+def one_hot(rng, shape):
+    """One-hot labels along axis 1 of ``(B, M, *spatial)``."""
+    k = rng.integers(0, shape[1], (shape[0], 1) + shape[2:])
+    return (k == np.arange(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2))).astype(np.float64)
+
+
+def eighths(rng, shape):
+    """Soft labels in multiples of 1/8: their volumes are exact in float32, where MONAI's generalized Dice
+    sums them (see oracles.py)."""
+    return rng.integers(0, 9, shape) / 8.0
+
+
+def _segmentation(arrays, options, rng):
+    """Ties the arrays to the options: ``weight`` without the background's where include_background=False, and
+    for an ``ignore_index`` that is no class, positions labelled with it (class indices) or with no class
+    (one-hot)."""
+    out = dict(arrays)
+    if "weight" in out and not options.get("include_background", True):
+        out["weight"] = out["weight"][1:]
+    index = options.get("ignore_index")
+    t = out["target"]
+    axis = options.get("axis", 1) % t.ndim
+    if index is not None and not 0 <= index < M:
+        hit = np.moveaxis(_every_other(np.moveaxis(t, axis, -1).shape[:-1] + (1,)), -1, axis)
+        out["target"] = np.where(hit, index, t) if t.shape[axis] == 1 else np.where(hit, 0.0, t)
+    return out
+
+
+def _empty_class(arrays, options, rng):
+    """Class 2 labelled nowhere in the first sample (moved to class 0): a volume of 0, whose generalized Dice
+    weight is infinite and replaced by the sample's largest (of all, with batch)."""
+    t = arrays["target"].copy()
+    if t.shape[1] == 1:
+        t[0][t[0] == 2] = 0
+    else:
+        t[0, 0] += t[0, 2]
+        t[0, 2] = 0.0
+    return {**arrays, "target": t}
+
+
+def _prediction_is_target(arrays, options, rng):
+    """``input == target`` at every other element: the kink of ``|p - g|`` in the soft-label norm forms."""
+    p, g = arrays["input"], arrays["target"]
+    return {**arrays, "input": np.where(_every_other(p.shape), g, p)}
+
+
+EMPTY_CLASS = Edge("empty_class", _empty_class)
+SEGMENTATION_SHAPES = ({"input": (2, M, 4, 3), "target": (2, M, 4, 3), "weight": (M,)},
+                       {"input": (3, M, 5), "target": (3, M, 5), "weight": (M,)})
+LABEL_MAP_SHAPES = tuple({**shape, "target": shape["input"][:1] + (1,) + shape["input"][2:]}
+                         for shape in SEGMENTATION_SHAPES)
+CHANNELS_LAST = ({"input": (2, 4, 3, M), "target": (2, 4, 3, 1)},)
+
+
+def _monai_losses(name, options, edges=(), no_grad=(), **probability_options):
+    """The entries of one of MONAI's losses: probabilities and one-hot targets (``options`` and
+    ``probability_options``), logits through a softmax with class-index targets (``to_onehot_y``), soft labels,
+    and the classes on the last axis."""
+    common = dict(prepare=_segmentation, dtypes=ORACLE_DTYPES, no_grad=no_grad)
+    index = {"ignore_index": (None, 0, -1)} if "ignore_index" in options else {}
+    return (
+        Loss(name, {"input": unit, "target": one_hot}, variant="probabilities",
+             options={"reduction": REDUCTIONS, "include_background": (True, False), "batch": (False, True),
+                      **options, **probability_options},
+             shapes=SEGMENTATION_SHAPES[:1], edges=edges, edge_shapes=SEGMENTATION_SHAPES[:1], **common),
+        Loss(name, {"input": logits, "target": class_indices(M)}, variant="logits, class indices",
+             options={"reduction": REDUCTIONS, "softmax": (True,), "to_onehot_y": (True,),
+                      "include_background": (True, False), **index},
+             shapes=LABEL_MAP_SHAPES, edges=edges, edge_shapes=LABEL_MAP_SHAPES[:1], **common),
+        Loss(name, {"input": logits, "target": one_hot}, variant="sigmoid",
+             options={"reduction": ("mean", "none"), "sigmoid": (True,), **{k: (None, 0) for k in index}},
+             shapes=SEGMENTATION_SHAPES[1:], edge_shapes=(), **common),
+        Loss(name, {"input": unit, "target": eighths}, variant="soft labels",
+             options={"reduction": ("mean", "none"), "soft_label": (True,), "batch": (False, True),
+                      **{k: v for k, v in probability_options.items() if k != "weight"}},
+             shapes=SEGMENTATION_SHAPES[:1], edges=(Edge("input=target", _prediction_is_target),),
+             edge_shapes=SEGMENTATION_SHAPES[:1], **common),
+        Loss(name, {"input": logits, "target": class_indices(M)}, variant="classes last",
+             options={"reduction": REDUCTIONS, "softmax": (True,), "to_onehot_y": (True,), "axis": (-1,),
+                      **{k: (None, -1) for k in index}},
+             shapes=CHANNELS_LAST, edge_shapes=(), **common),
+    )
 TORCH_STYLE_SHAPES = ((5,), (4, 3), {"input": (4, 3), "weight": (3,)})
 ESTIMATORS = ("qd", "nrg", "fair", "pwm", "akr", "akr_circperm", "int")
 
@@ -788,6 +876,17 @@ ORACLE_CATALOGUE = (
            shapes=BOX_SHAPES, edge_shapes=BOX_SHAPES[:1] + BOX_SHAPES[3:4], edges=(SAME_BOXES, TOUCHING_BOXES),
            dtypes=ORACLE_DTYPES)
       for name in ("generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss")),
+    *_monai_losses("dice_loss", {"ignore_index": (None, 1)}, squared_pred=(False, True), jaccard=(False, True)),
+    # ignore_index -1 of a one-hot target drops the positions of no class: a step function of target, whose
+    # derivative (0 almost everywhere) finite differences cannot check
+    Loss("dice_loss", {"input": unit, "target": one_hot}, variant="class weights", optional={"weight": positive},
+         options={"reduction": REDUCTIONS, "include_background": (True, False), "ignore_index": (None, -1)},
+         shapes=SEGMENTATION_SHAPES, edge_shapes=(), prepare=_segmentation, dtypes=ORACLE_DTYPES,
+         no_grad=("target",)),
+    *_monai_losses("tversky_loss", {"ignore_index": (None, 1)}, alpha=(0.5, 0.3), beta=(0.5, 0.7)),
+    # MONAI's generalized Dice updates its weights in place: it cannot be differentiated with respect to target
+    *_monai_losses("generalized_dice_loss", {}, edges=(EMPTY_CLASS,), no_grad=("target",),
+                   w_type=("square", "simple", "uniform")),
 )
 CATALOGUE = TORCH_CATALOGUE + ORACLE_CATALOGUE
 

@@ -439,10 +439,10 @@ def torchvision_ops():
 _TORCHVISION_SCHEMAS: list = []  # the Library object must live as long as the schemas it declared
 
 
-def _torch_code(reference, function, derivative=True):
-    """An oracle whose library is torch code (torchvision, kornia, torchmetrics): its value on float64 tensors,
-    and itself as the formula, whose gradients are torch autograd of the library's own.  ``function()`` imports
-    it."""
+def _torch_code(reference, function, derivative=True, ours=None):
+    """An oracle whose library is torch code (torchvision, kornia, torchmetrics, MONAI): its value on float64
+    tensors, and itself as the formula, whose gradients are torch autograd of the library's own.  ``function()``
+    imports it; ``ours`` is the function of ours of its name (default: the reference's last name)."""
     def formula(**arrays_and_options):
         return function()(**arrays_and_options)
 
@@ -453,7 +453,7 @@ def _torch_code(reference, function, derivative=True):
 
     name = reference.rsplit(".", 1)[1]
     value.__name__ = name
-    return Oracle(reference, getattr(agnostic_losses, name), value, formula, derivative)
+    return Oracle(reference, ours or getattr(agnostic_losses, name), value, formula, derivative)
 
 
 def _torchvision(name, derivative=True):
@@ -488,6 +488,50 @@ def _torchmetrics_jensen_shannon():
             torch.set_default_dtype(before)
 
     return in_float64
+
+
+def _monai(name):
+    """MONAI's loss class ``name``, made with the case's options and called on its arrays; the classes moved to
+    axis 1 (MONAI's channels) where the case names another ``axis``.
+
+    Two of MONAI's steps are float32 whatever the input's dtype; here they run in the input's, so that the
+    float64 value is exact: the one-hot target (``monai.networks.one_hot``'s default dtype; exact, but the
+    squared and soft-label norms of it round) and GeneralizedDiceLoss's class weights (``ground_o.float()``:
+    the catalogue's volumes, counts and sums of eighths, are exact in float32; their reciprocals are not).
+    """
+    def function():
+        import functools
+
+        import monai.losses
+        import monai.losses.dice
+        import monai.losses.tversky
+        import monai.networks
+
+        class GeneralizedDiceLoss(monai.losses.GeneralizedDiceLoss):
+            def w_func(self, grnd):
+                return super().w_func(grnd.double())
+
+        cls = GeneralizedDiceLoss if name == "GeneralizedDiceLoss" else getattr(monai.losses, name)
+        modules = (monai.losses.dice, monai.losses.tversky)
+
+        def call(input, target, axis=1, **options):
+            moved = axis % input.ndim != 1
+            if moved:
+                input, target = input.movedim(axis, 1), target.movedim(axis, 1)
+            saved = [m.one_hot for m in modules]
+            for m in modules:
+                m.one_hot = functools.partial(monai.networks.one_hot, dtype=input.dtype)
+            try:
+                out = cls(**options)(input, target)
+            finally:
+                for m, f in zip(modules, saved):
+                    m.one_hot = f
+            return out.movedim(1, axis) if moved and out.ndim == input.ndim else out
+
+        return call
+
+    ours = {"DiceLoss": "dice_loss", "GeneralizedDiceLoss": "generalized_dice_loss", "TverskyLoss": "tversky_loss"}
+    return _torch_code(f"monai.losses.{name}", function, ours=getattr(agnostic_losses, ours[name]))
 
 
 ORACLES = {
@@ -530,6 +574,9 @@ ORACLES = {
     **{name: _torchvision(name) for name in ("sigmoid_focal_loss", "generalized_box_iou_loss",
                                              "distance_box_iou_loss")},
     "focal_loss": _kornia("focal_loss"),
+    "dice_loss": _monai("DiceLoss"),
+    "generalized_dice_loss": _monai("GeneralizedDiceLoss"),
+    "tversky_loss": _monai("TverskyLoss"),
     "jensen_shannon_divergence": _torch_code("torchmetrics.functional.regression.jensen_shannon_divergence",
                                              _torchmetrics_jensen_shannon),
     # optax's losses, their kinks' gradients torch's (clamp_min passes the gradient at 0; optax halves it)

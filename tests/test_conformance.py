@@ -31,11 +31,13 @@ need("torch")  # the reference
 # a case, and the oracles' entries of torchvision are many small cases: the tests run every 4th of their
 # cases on JAX; `python -m conformance` runs them all.
 JAX_SAMPLED = {"ctc_loss": 4, "linear_cross_entropy": 4, "sigmoid_focal_loss": 4, "focal_loss": 4, "generalized_box_iou_loss": 4,
-               "distance_box_iou_loss": 4, "complete_box_iou_loss": 4, "cosine_distance": 4}
+               "distance_box_iou_loss": 4, "complete_box_iou_loss": 4, "cosine_distance": 4,
+               "dice_loss": 8, "tversky_loss": 8, "generalized_dice_loss": 8}
 
 
-# kornia's focal loss has many cases, each judged by finite differences of kornia: every 3rd on the others.
-SAMPLED = {"focal_loss": 3}
+# kornia's focal loss and MONAI's losses have many cases, each judged by finite differences of the oracle: every
+# 3rd on the others.
+SAMPLED = {"focal_loss": 3, "dice_loss": 3, "tversky_loss": 3, "generalized_dice_loss": 3}
 
 
 def _cases(loss, backend, **kwargs):
