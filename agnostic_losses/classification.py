@@ -3,7 +3,8 @@ logits), soft margin and multi-label soft margin.  (Cross-entropy of a linear la
 ``linear.py``.)
 
 Class-index losses take the class axis as axis 1 (axis 0 for an unbatched
-``(C,)`` input), with targets of the input's shape less that axis.
+``(C,)`` input), or the keyword ``axis``, with targets of the input's shape
+less that axis.
 """
 
 from __future__ import annotations
@@ -26,18 +27,23 @@ __all__ = [
 ]
 
 
-def _class_axis(input) -> int:
-    return 1 if input.ndim >= 2 else 0
+def class_axis(loss, ndim, axis=1) -> int:
+    """The class axis of an ``ndim``-d input: ``axis`` (torch's 1), non-negative; 0 for an unbatched ``(C,)``
+    input, whose one axis any of 1, 0 and -1 names."""
+    if ndim < 1:
+        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    if ndim == 1 and axis in (1, 0, -1) and not isinstance(axis, bool):
+        return 0
+    return checks.axis(loss, axis, ndim, "input")
 
 
-def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
-    """Index targets: an integer array of ``shape`` (the logits') less the class axis, each in [0, C) or ignored.
+def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape", axis=1):
+    """Index targets: an integer array of ``shape`` (the logits') less the class ``axis``, each in [0, C) or
+    ignored.
 
     Returns them widened, and ``ignore_index``, or None where the data show that no target is ignored (the
     formulas then need no mask)."""
-    if len(shape) < 1:
-        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
-    axis = 1 if len(shape) >= 2 else 0
+    axis = class_axis(loss, len(shape), axis)
     n_classes = shape[axis]
     checks.integral(loss, xp, "target", target, "class indices")
     if len(shape) == 1 and shape[0] != 1 and tuple(target.shape) == (1,):  # one sample's index, as torch takes it
@@ -51,17 +57,16 @@ def _class_index_checks(loss, xp, shape, target, weight, ignore_index, of="input
     return P.wide_indices(target), (None if in_range and not 0 <= ignore_index < n_classes else ignore_index)
 
 
-def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape"):
+def _target_checks(loss, xp, shape, target, weight, ignore_index, of="input's shape", axis=1):
     """cross_entropy's targets for logits of ``shape`` and the ignore_index to apply: class probabilities
     (floating, of ``shape``) as they are, or class indices (see ``_class_index_checks``), widened."""
-    if len(shape) < 1:
-        raise ValueError(f"{loss}: input must have a class axis, got a 0-d array")
+    axis = class_axis(loss, len(shape), axis)
     if not xp.isdtype(target.dtype, "real floating"):
-        return _class_index_checks(loss, xp, shape, target, weight, ignore_index, of)
+        return _class_index_checks(loss, xp, shape, target, weight, ignore_index, of, axis)
     if tuple(target.shape) != tuple(shape):
         checks.integral(loss, xp, "target", target, f"class indices; class probabilities have {of} {tuple(shape)}")
     if weight is not None:
-        checks.shape_is(loss, "weight", weight, (shape[1 if len(shape) >= 2 else 0],), "one weight per class")
+        checks.shape_is(loss, "weight", weight, (shape[axis],), "one weight per class")
     if ignore_index >= 0:  # as torch: a negative one cannot name a class and is harmless
         raise ValueError(f"{loss}: ignore_index is not supported with probability targets, got {ignore_index}")
     return target, None
@@ -96,7 +101,7 @@ def _picked_weights(xp, weight, target, dtype):
     return w_y if w_y.dtype == to else xp.astype(w_y, to)
 
 
-def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, logits=None):
+def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, logits=None, axis=None):
     """torch's nll_loss on log-probabilities ``logp``, with cross_entropy's label smoothing, unreduced.
 
     Per element: ``-(1 - s) w[y] logp[y] - (s / C) sum_c w[c] logp[c]``, 0 where
@@ -105,9 +110,11 @@ def _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing=0.0, *, l
     as torch does.  ``ignore_index`` None: no target is ignored, no mask is
     applied, and without ``weight`` the second is None (the count).  Given
     ``logits`` instead of ``logp`` (no label smoothing), the picked
-    log-probabilities come from them without the full log-softmax.
+    log-probabilities come from them without the full log-softmax.  ``axis``:
+    the class axis (None: torch's).
     """
-    axis = _class_axis(logp if logits is None else logits)
+    if axis is None:
+        axis = 1 if (logp if logits is None else logits).ndim >= 2 else 0
     keep = None if ignore_index is None else target != ignore_index
     y = xp.expand_dims(target if keep is None else xp.where(keep, target, xp.zeros_like(target)), axis=axis)
     scores = logp if logits is None else logits
@@ -137,22 +144,27 @@ def smoothed_mean(xp, mean, divisor):
     return xp.where(divisor == 0, xp.asarray(math.nan, dtype=mean.dtype, device=P.device(mean)), mean)
 
 
-def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing):
+def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothing, axis=None, where=None):
     """cross_entropy of ``logits`` unreduced, and the 'mean' denominator's weights (None: the count).
 
     ``target`` holds class indices (checked; ``ignore_index`` None: none is
     ignored) or class probabilities of the logits' shape (their 'mean' divides
     by the number of positions, NaN for empty logits).  float16/bfloat16 logits
     are taken in float32 (torch's working precision); the result is in that
-    precision.
+    precision.  ``axis``: the class axis (None: torch's); ``where``: a boolean
+    mask broadcasting to the logits, whose masked logits are out of the
+    normaliser and of the class sums (their log-probabilities taken as 0).
     """
-    axis = _class_axis(logits)
+    if axis is None:
+        axis = 1 if logits.ndim >= 2 else 0
     logits, weight = working_precision(xp, logits, weight)
-    if not xp.isdtype(target.dtype, "real floating") and not label_smoothing:
-        return _nll_terms(xp, None, target, weight, ignore_index, logits=logits)
-    logp = P.log_softmax(logits, axis=axis)
+    if not xp.isdtype(target.dtype, "real floating") and not label_smoothing and where is None:
+        return _nll_terms(xp, None, target, weight, ignore_index, logits=logits, axis=axis)
+    logp = P.log_softmax(logits, axis=axis, where=where)
+    if where is not None:
+        logp = xp.where(where, logp, 0.0)
     if not xp.isdtype(target.dtype, "real floating"):
-        return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing)
+        return _nll_terms(xp, logp, target, weight, ignore_index, label_smoothing, axis=axis)
     (target,) = working_precision(xp, target)
     if label_smoothing:
         n = logits.shape[axis]
@@ -165,7 +177,8 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
 
 
 @silent_nonfinite
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", *,
+             axis=1):
     """Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
     Args:
@@ -175,41 +188,86 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         ignore_index: a target value that contributes nothing (nor to the mean's denominator).
         reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides by the sum of
             ``weight[target]`` over the targets kept.
+        axis: the class axis (keyword only; torch's is 1), e.g. -1 for ``(N, d1, ..., C)``; the target is
+            the input's shape less it.  An unbatched ``(C,)`` input's is 0.
+
+    >>> import numpy as np
+    >>> logp = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]]))  # (N=1, d1=2, C=2): classes last
+    >>> round(float(nll_loss(logp, np.array([[0, 1]]), axis=-1)), 6)  # (log 2 + log 10) / 2
+    1.497866
     """
     s = setup("nll_loss", reduction, {"input": input, "target": target, "weight": weight},
               legacy=(size_average, reduce), indices=("target",), result=("input", "weight"))
     input, target, weight = s.arrays
-    target, ignore_index = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index)
-    out, mean_weights = _nll_terms(s.xp, input, target, weight, ignore_index)
+    axis = class_axis("nll_loss", input.ndim, axis)
+    target, ignore_index = _class_index_checks("nll_loss", s.xp, tuple(input.shape), target, weight, ignore_index,
+                                               axis=axis)
+    out, mean_weights = _nll_terms(s.xp, input, target, weight, ignore_index, axis=axis)
     return s.finish(_reduce(out, s.reduction, mean_weights=mean_weights))
 
 
 @silent_nonfinite
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+                  reduction="mean", label_smoothing=0.0, *, axis=1, where=None):
     """Cross-entropy of logits, as ``torch.nn.functional.cross_entropy``.
 
     ``input`` holds logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; the
-    class axis is 1 (0 when unbatched).  ``target`` is either class indices
+    class axis is 1 (0 when unbatched), or ``axis``.  ``target`` is either class indices
     (integer, input's shape less the class axis; see :func:`nll_loss` for
     ``weight``, ``ignore_index`` and the weighted mean) or class probabilities
     (floating, input's shape; ``'mean'`` divides by the number of positions
     ``N * d1 * ... * dK``).  ``label_smoothing`` (at most 1; none at 0 or below,
     as torch) mixes the target with the uniform distribution over the C classes.
 
+    Keyword only, beyond torch:
+
+    - ``axis``: the class axis, e.g. -1 for optax's and Keras' ``(N, ..., C)``
+      (no copy of the logits is made to move it);
+    - ``where``: a boolean mask of the logits' shape, or broadcasting to it, or of their shape less the
+      class axis (one flag per position, as optax): masked logits take no part in the log-softmax's
+      normaliser nor in the class sum, so a masked class has probability 0
+      (a class-index target of a masked class, or a position with nothing kept,
+      gives 0 with a zero gradient).  The losses are then reduced as without
+      ``where``: ``'mean'`` still counts (or weighs) every position.  Per
+      position this is ``optax.losses.softmax_cross_entropy(logits, labels,
+      axis, where)`` (class indices as one-hot labels; optax's integer-label
+      form instead takes a masked target class's logit).
+
     The log-softmax is taken with the max logit as a constant shift, so logits
     of magnitude 1e4 in float32 give finite values and gradients.
+
+    >>> import numpy as np
+    >>> logits = np.array([[2.0, 0.0, 9.0], [0.0, 1.0, 0.0]])
+    >>> keep = np.array([[True, True, False], [True, True, True]])  # class 2 masked in the first row
+    >>> cross_entropy(logits, np.array([0, 1]), where=keep, reduction="none").round(4).tolist()
+    [0.1269, 0.5514]
     """
-    s = setup("cross_entropy", reduction, {"input": input, "target": target, "weight": weight},
-              legacy=(size_average, reduce), indices=("target",), result=("input", "weight"), working=False)
-    label_smoothing = checks.label_smoothing("cross_entropy", label_smoothing)
-    target, ignore_index = _target_checks("cross_entropy", s.xp, tuple(input.shape), target, weight, ignore_index)
+    loss = "cross_entropy"
+    s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "where": where},
+              legacy=(size_average, reduce), indices=("target", "where"), result=("input", "weight"), working=False)
+    where = s.arrays[3]
+    label_smoothing = checks.label_smoothing(loss, label_smoothing)
+    axis = class_axis(loss, input.ndim, axis)
+    target, ignore_index = _target_checks(loss, s.xp, tuple(input.shape), target, weight, ignore_index, axis=axis)
+    if where is not None:
+        where = _mask(loss, s.xp, where, input, axis)
     s.dtype = probabilities_dtype(s, target)
-    out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing)
+    out, mean_weights = _cross_entropy_terms(s.xp, input, target, weight, ignore_index, label_smoothing, axis, where)
     out = _reduce(out, s.reduction, mean_weights=mean_weights)
     if label_smoothing and s.reduction == "mean" and mean_weights is not None:
         out = smoothed_mean(s.xp, out, s.xp.sum(mean_weights))
     return s.finish(out)
+
+
+def _mask(loss, xp, where, logits, axis):
+    """``where``, a boolean mask broadcasting to the logits, broadcast to their shape (a view); one of their
+    shape less the class axis is first expanded along it (optax's rule)."""
+    if where.dtype != xp.bool:
+        raise TypeError(f"{loss}: where must be a boolean array, got {where.dtype}")
+    if where.ndim == logits.ndim - 1:
+        where = xp.expand_dims(where, axis=axis)
+    checks.broadcastable_to(loss, "where", where, "input", logits)
+    return xp.broadcast_to(where, logits.shape)
 
 
 def _clamped_logs(x):

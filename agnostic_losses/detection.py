@@ -16,12 +16,14 @@ import numbers
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
+from ._classes import LossClass, loss_class
 from ._setup import setup, silent_nonfinite
 from .classification import _bce_logits_derivatives
 
 __all__ = [
     "sigmoid_focal_loss",
     "focal_loss",
+    "FocalLoss",
     "generalized_box_iou_loss",
     "distance_box_iou_loss",
     "complete_box_iou_loss",
@@ -289,3 +291,12 @@ def complete_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
     v = (4 / math.pi ** 2) * (xp.atan((x2g - x1g) / (y2g - y1g)) - xp.atan((x2 - x1) / (y2 - y1))) ** 2
     alpha = P.stop_gradient(v / (1 - iou + v + eps))
     return s.finish(_reduce_boxes(xp, distance + alpha * v, s.reduction))
+
+
+def _focal_spec(alpha, gamma=2.0, reduction="none", weight=None, ignore_index=-100):
+    """kornia.losses.FocalLoss's constructor; the options are checked at each call, as kornia's."""
+
+
+# name: (functional form, constructor with the oracle's signature); agnostic_losses.torch makes Modules of them too
+TABLE = {"FocalLoss": (focal_loss, _focal_spec)}
+FocalLoss = loss_class(LossClass, "FocalLoss", __name__, *TABLE["FocalLoss"])

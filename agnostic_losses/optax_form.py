@@ -336,7 +336,7 @@ def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None)
     if mask is not None:
         mask = xp.broadcast_to(mask, shape)
     axes = _axes(loss, axis, len(shape), f"the logits ({len(shape)}-D)")
-    log_p = _log_softmax(xp, x, axes, mask)
+    log_p = P.log_softmax(x, axis=axes, where=mask)
     kept = (lambda v: v) if mask is None else (lambda v: xp.where(mask, v, 0.0))
     cross_entropy = -xp.sum(kept(t * log_p), axis=axes)
     return s.finish(cross_entropy + epsilon * xp.sum(kept(t * (1 - xp.exp(log_p))), axis=axes))
@@ -348,19 +348,3 @@ def _axes(loss, axis, ndim, of):
     if not all(isinstance(k, int) and not isinstance(k, bool) and -ndim <= k < ndim for k in axes):
         raise ValueError(f"{loss}: axis must be an axis of {of} or a tuple of them, got {axis!r}")
     return axes
-
-
-def _log_softmax(xp, x, axes, mask):
-    """``log_softmax`` over ``axes``, the logits outside ``mask`` left out of the normaliser (their own values
-    then meaningless).  A vector with nothing kept is finite, with a zero gradient: its maximum and sum are
-    replaced before they are used."""
-    if mask is None and len(axes) == 1:
-        return P.log_softmax(x, axis=axes[0])
-    if mask is None:
-        shifted = x - P.stop_gradient(xp.max(x, axis=axes, keepdims=True))
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True))
-    any_kept = xp.any(mask, axis=axes, keepdims=True)
-    top = xp.max(xp.where(mask, x, -xp.inf), axis=axes, keepdims=True)
-    shifted = xp.where(mask, x - P.stop_gradient(xp.where(any_kept, top, 0.0)), 0.0)
-    total = xp.sum(xp.where(mask, xp.exp(shifted), 0.0), axis=axes, keepdims=True)
-    return shifted - xp.log(xp.where(any_kept, total, 1.0))

@@ -12,8 +12,16 @@ class axis with ``to_onehot_y=True`` (class indices).
 Per sample and class (or per class, with ``batch=True``), sums over the
 spatial axes give ``tp = sum(p g)``, ``fp = sum(p) - tp``, ``fn = sum(g) - tp``
 (``p`` the prediction after its activation, ``g`` the target); with
-``soft_label=True`` or squared predictions they are MONAI's norm forms,
-``tp = (|p| + |g| - |p - g|) / 2``, exact for soft labels.
+``soft_label=True`` they are MONAI's norm forms, ``tp = (|p| + |g| - |p - g|) / 2``
+with ``|a| = sum(|a|)``, exact for soft labels, and with ``squared_pred=True``
+the same with squared norms ``|a| = sum(a^2)``.
+
+Where MONAI computes in float32 whatever the input's dtype, ours computes in
+the input's: its one-hot target (``to_onehot_y``; the squared and soft-label
+norms of it then round), a class ``weight`` given as numbers, and the
+generalized Dice weights; in float64 the values differ from MONAI's in the
+8th digit there.  With ``to_onehot_y`` the class indices' dtype does not
+enter the result's (MONAI: float32 indices give float32).
 """
 
 from __future__ import annotations
@@ -30,11 +38,8 @@ __all__ = ["dice_loss", "generalized_dice_loss", "tversky_loss", "DiceLoss", "Ge
 _W_TYPES = ("square", "simple", "uniform")
 
 
-def _activated(loss, input, target, reduction, include_background, to_onehot_y, sigmoid, softmax, other_act,
-               ignore_index, batch, axis):
-    """MONAI's common steps: options checked, the activation applied, ``target`` made one-hot, the background
-    class dropped and ignored positions zeroed.  Returns the setup, ``p``, ``g``, the class axis and the axes the
-    overlaps sum over."""
+def _common_options(loss, include_background, to_onehot_y, sigmoid, softmax, other_act, batch, ignore_index):
+    """The checks of the options every one of MONAI's losses takes (at a call, and at a class's construction)."""
     if other_act is not None and not callable(other_act):
         raise TypeError(f"{loss}: other_act must be None or callable, got {type(other_act).__name__}")
     for name, flag in (("include_background", include_background), ("to_onehot_y", to_onehot_y),
@@ -44,7 +49,17 @@ def _activated(loss, input, target, reduction, include_background, to_onehot_y, 
         raise ValueError(f"{loss}: at most one of sigmoid=True, softmax=True and other_act may be given")
     if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)):
         raise TypeError(f"{loss}: ignore_index must be an int or None, got {type(ignore_index).__name__}")
-    s = setup(loss, reduction, {"input": input, "target": target}, targets=("target",))
+
+
+def _activated(loss, input, target, reduction, include_background, to_onehot_y, sigmoid, softmax, other_act,
+               ignore_index, batch, axis):
+    """MONAI's common steps: options checked, the activation applied, ``target`` made one-hot, the background
+    class dropped and ignored positions zeroed.  Returns the setup, ``p``, ``g``, the class axis and the axes the
+    overlaps sum over."""
+    _common_options(loss, include_background, to_onehot_y, sigmoid, softmax, other_act, batch, ignore_index)
+    # class indices to make one-hot are indices: their dtype is not the result's
+    s = setup(loss, reduction, {"input": input, "target": target}, **(
+        {"indices": ("target",), "result": ("input",)} if to_onehot_y else {"targets": ("target",)}))
     xp, (p, g) = s.xp, s.arrays
     if p.ndim < 3:
         raise ValueError(f"{loss}: input must be (B, N, *spatial) with at least one spatial axis, got shape "
@@ -64,6 +79,7 @@ def _activated(loss, input, target, reduction, include_background, to_onehot_y, 
     labels = g
     if to_onehot_y and n == 1:
         checks.warn_user(f"{loss}: single channel prediction, to_onehot_y=True ignored")
+        g = xp.astype(g, p.dtype)
     elif to_onehot_y:
         if g.shape[axis] != 1:
             raise ValueError(f"{loss}: with to_onehot_y=True, target must have 1 class index along axis {axis}, "
@@ -74,14 +90,14 @@ def _activated(loss, input, target, reduction, include_background, to_onehot_y, 
         if other is not None:  # MONAI's: made class 0 before the one-hot, then masked
             g = xp.where(g == other, xp.zeros_like(g), g)
         g = xp.astype(g == _classes(xp, n, g, axis), p.dtype)
+    if g.shape != p.shape:
+        raise ValueError(f"{loss}: target must have input's shape {tuple(p.shape)}" +
+                         (" (one-hot)" if to_onehot_y else "") + f", got {tuple(g.shape)}")
     if not include_background and n == 1:
         checks.warn_user(f"{loss}: single channel prediction, include_background=False ignored")
     elif not include_background:
         p, g = _from(p, 1, axis), _from(g, 1, axis)
-    if g.shape != p.shape:
-        raise ValueError(f"{loss}: target must have input's shape {tuple(p.shape)} (after to_onehot_y and "
-                         f"include_background), got {tuple(g.shape)}")
-    keep = _kept(xp, labels, ignore_index, axis)
+    keep = _kept(xp, labels, ignore_index, axis, p.dtype)
     if keep is not None:
         p, g = p * keep, g * keep
     axes = tuple(a for a in range(p.ndim) if a != axis and (batch or a != 0))
@@ -98,18 +114,18 @@ def _from(a, start, axis, stop=None):
     return a[(slice(None),) * axis + (slice(start, stop), ...)]
 
 
-def _kept(xp, labels, ignore_index, axis):
+def _kept(xp, labels, ignore_index, axis, dtype):
     """MONAI's mask of the positions ``ignore_index`` keeps (1) and drops (0), one along the class axis: a
     class-index target's positions not equal to it; a one-hot one's positions outside that class, or where it
-    is no class (labels all 0), for an index that is none."""
+    is no class (labels all 0), for an index that is none; in ``dtype``."""
     if ignore_index is None:
         return None
     n = labels.shape[axis]
     if n == 1:
-        return xp.astype(labels != ignore_index, labels.dtype)
+        return xp.astype(labels != ignore_index, dtype)
     if 0 <= ignore_index < n:
         return 1 - _from(labels, ignore_index, axis, ignore_index + 1)
-    return xp.astype(xp.sum(labels, axis=axis, keepdims=True) > 0, labels.dtype)
+    return xp.astype(xp.sum(labels, axis=axis, keepdims=True) > 0, dtype)
 
 
 def _overlaps(xp, p, g, axes, order, soft_label, decoupled=True):
@@ -143,7 +159,7 @@ def _reduced(xp, f, reduction, batch, shape=None):
     return xp.reshape(f, f.shape[1:]) if batch else f
 
 
-def _class_weight(loss, xp, weight, n, f, axis):
+def _class_weight(loss, xp, weight, n, f, axis, include_background):
     """DiceLoss's ``weight``: a number or ``n`` numbers >= 0, along the class axis of ``f``, in its dtype."""
     if P.is_array(weight):
         checks.namespace(loss, input=f, weight=weight)
@@ -151,8 +167,9 @@ def _class_weight(loss, xp, weight, n, f, axis):
     else:
         w = xp.asarray(weight, dtype=f.dtype, device=P.device(f))
     if w.ndim > 1 or w.ndim == 1 and w.shape[0] != n:
-        raise ValueError(f"{loss}: weight must be a number or one per class ({n}: without the background where "
-                         f"include_background=False), got shape {tuple(w.shape)}")
+        without = "" if include_background else ", the background left out"
+        raise ValueError(f"{loss}: weight must be a number or one per class ({n}{without}), got shape "
+                         f"{tuple(w.shape)}")
     checks.values(loss, "weight", w, lambda v: v >= 0, "values >= 0")
     return xp.reshape(w, (-1,) + (1,) * (f.ndim - axis - 1))
 
@@ -177,7 +194,7 @@ def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid
         squared_pred: ``sum(p^2)`` and ``sum(g^2)`` in the denominator (the norm forms of order 2).
         jaccard: the Jaccard (soft IoU) loss instead.
         reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, N, 1, ...)``, or ``(N, 1, ...)`` with
-            ``batch`` (MONAI's broadcastable shapes).
+            ``batch`` (MONAI's broadcastable shapes; with another ``axis``, ``N`` on that axis).
         smooth_nr, smooth_dr: added to the numerator and the denominator.
         batch: sum the overlaps over the batch too: one loss per class.
         weight: per-class weights of the loss, a number or ``N`` numbers (``N - 1`` without the background),
@@ -210,7 +227,7 @@ def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid
         fp, fn = fp * 0.5, fn * 0.5
     f = 1 - (2 * tp + smooth_nr) / (2 * (tp + fp + fn) + smooth_dr)
     if weight is not None and f.shape[axis] != 1:
-        f = f * _class_weight(loss, s.xp, weight, f.shape[axis], f, axis)
+        f = f * _class_weight(loss, s.xp, weight, f.shape[axis], f, axis, include_background)
     return s.finish(_reduced(s.xp, f, s.reduction, batch))
 
 
@@ -235,9 +252,10 @@ def generalized_dice_loss(input, target, include_background=True, to_onehot_y=Fa
             ``batch``.
 
     MONAI computes the weights in float32 whatever the input's dtype; ours in
-    the input's (in float64 they differ in the 8th digit).  The gradient
-    with respect to ``target`` through the largest weight goes to every tied
-    class equally (MONAI's: to one).
+    the input's (in float64 they differ in the 8th digit).  MONAI's cannot be
+    differentiated with respect to ``target`` (it updates the weights in
+    place); ours can, the gradient through the largest weight going to every
+    tied class equally, and 0 through an empty class's.
 
     >>> import numpy as np
     >>> p = np.array([[[0.9, 0.2, 0.1], [0.1, 0.8, 0.9]]])  # (B=1, N=2, 3)
@@ -257,13 +275,17 @@ def generalized_dice_loss(input, target, include_background=True, to_onehot_y=Fa
     xp = s.xp
     tp, fp, fn = _overlaps(xp, p, g, axes, 1, soft_label)
     volume = xp.sum(g, axis=axes, keepdims=True)
-    w = 1 / (volume * volume) if w_type == "square" else 1 / volume if w_type == "simple" else xp.ones_like(volume)
-    empty = xp.isinf(w)
-    w = xp.where(empty, xp.zeros_like(w), w)
+    w = _volume_weights(xp, volume, w_type)
+    empty = xp.isinf(w)  # a volume of 0 (or one whose weight overflows), as MONAI finds it
+    w = xp.where(empty, xp.zeros_like(w), _volume_weights(xp, xp.where(empty, xp.ones_like(volume), volume), w_type))
     w = w + xp.astype(empty, w.dtype) * xp.max(w, axis=None if batch else axis, keepdims=True)
     numerator = 2 * xp.sum(tp * w, axis=axis, keepdims=True) + smooth_nr
     denominator = xp.sum((2 * tp + fp + fn) * w, axis=axis, keepdims=True) + smooth_dr
     return s.finish(_reduced(xp, 1 - numerator / denominator, s.reduction, batch))
+
+
+def _volume_weights(xp, volume, w_type):
+    return 1 / (volume * volume) if w_type == "square" else 1 / volume if w_type == "simple" else xp.ones_like(volume)
 
 
 @silent_nonfinite
@@ -274,13 +296,15 @@ def tversky_loss(input, target, include_background=True, to_onehot_y=False, sigm
 
     ``1 - (tp + smooth_nr) / (tp + alpha fp + beta fn + smooth_dr)`` per sample
     and class, with ``fp = sum(p (1 - g))`` and ``fn = sum((1 - p) g)`` (the norm
-    forms with ``soft_label``); ``alpha = beta = 0.5`` is the Dice loss.
+    forms with ``soft_label``); ``alpha = beta = 0.5`` is the Dice loss (but for
+    the smoothing terms).
 
     Args:
         input, target, include_background, to_onehot_y, sigmoid, softmax, other_act, smooth_nr, smooth_dr,
         batch, soft_label, ignore_index, axis: as :func:`dice_loss`.
         alpha: the weight of false positives; beta: of false negatives.
-        reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, N)``, or ``(N,)`` with ``batch``.
+        reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, N)``, or ``(N,)`` with ``batch``, whatever
+            the ``axis``.
 
     >>> import numpy as np
     >>> p = np.array([[[0.9, 0.2, 0.1]], [[0.3, 0.8, 0.7]]])  # (B=2, N=1, 3)
@@ -304,20 +328,25 @@ def tversky_loss(input, target, include_background=True, to_onehot_y=False, sigm
     return s.finish(_reduced(s.xp, f, s.reduction, batch, shape))
 
 
-def _reduction_of_monai(loss, reduction):
+def _constructor(loss, reduction, include_background, to_onehot_y, sigmoid, softmax, other_act, batch,
+                 ignore_index=None):
+    """What MONAI's constructors check: the reduction and the activations."""
     checks.reduction(loss, reduction, ("none", "mean", "sum"))
+    _common_options(loss, include_background, to_onehot_y, sigmoid, softmax, other_act, batch, ignore_index)
 
 
 def _dice_spec(include_background=True, to_onehot_y=False, sigmoid=False, softmax=False, other_act=None,
                squared_pred=False, jaccard=False, reduction="mean", smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
                weight=None, soft_label=False, ignore_index=None):
-    _reduction_of_monai("DiceLoss", reduction)
+    _constructor("DiceLoss", reduction, include_background, to_onehot_y, sigmoid, softmax, other_act, batch,
+                 ignore_index)
 
 
 def _generalized_dice_spec(include_background=True, to_onehot_y=False, sigmoid=False, softmax=False,
                            other_act=None, w_type="square", reduction="mean", smooth_nr=1e-5, smooth_dr=1e-5,
                            batch=False, soft_label=False):
-    _reduction_of_monai("GeneralizedDiceLoss", reduction)
+    _constructor("GeneralizedDiceLoss", reduction, include_background, to_onehot_y, sigmoid, softmax, other_act,
+                 batch)
     if w_type not in _W_TYPES:
         raise ValueError(f"GeneralizedDiceLoss: w_type must be one of {_W_TYPES}, got {w_type!r}")
 
@@ -325,7 +354,8 @@ def _generalized_dice_spec(include_background=True, to_onehot_y=False, sigmoid=F
 def _tversky_spec(include_background=True, to_onehot_y=False, sigmoid=False, softmax=False, other_act=None,
                   alpha=0.5, beta=0.5, reduction="mean", smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
                   soft_label=False, ignore_index=None):
-    _reduction_of_monai("TverskyLoss", reduction)
+    _constructor("TverskyLoss", reduction, include_background, to_onehot_y, sigmoid, softmax, other_act, batch,
+                 ignore_index)
 
 
 # name: (functional form, constructor with MONAI's signature); agnostic_losses.torch makes Modules of them too

@@ -24,10 +24,10 @@ import math
 
 import torch
 
-from . import nn, regression, segmentation
+from . import detection, nn, regression, segmentation
 from .linear import linear_cross_entropy
 
-__all__ = [*nn.TABLE, *regression.CLASSES, *segmentation.TABLE, "module"]
+__all__ = [*nn.TABLE, *regression.CLASSES, *detection.TABLE, *segmentation.TABLE, "module"]
 
 _BUFFERS = ("weight", "pos_weight")  # the constructor's array options, buffers in torch.nn's losses
 
@@ -42,8 +42,8 @@ class _Module(nn.Options, torch.nn.Module):
         torch.nn.Module.__init__(self)
         self._options = tuple(options)
         for name, value in options.items():
-            if name in _BUFFERS:  # MONAI's DiceLoss takes a number or a list too, as a tensor
-                self.register_buffer(name, value if value is None else torch.as_tensor(value))
+            if name in _BUFFERS:
+                self.register_buffer(name, self._tensor(value))
             else:
                 setattr(self, name, value)
 
@@ -52,6 +52,18 @@ class _Module(nn.Options, torch.nn.Module):
 
     def extra_repr(self) -> str:
         return self._shown()
+
+    @staticmethod
+    def _tensor(value):
+        return value
+
+
+class _MonaiModule(_Module):
+    """MONAI's classes: a ``weight`` given as a number or a sequence is a tensor, as MONAI's ``class_weight``."""
+
+    @staticmethod
+    def _tensor(value):
+        return value if value is None else torch.as_tensor(value)
 
 
 def module(loss, name=None, module_name=None) -> type:
@@ -119,5 +131,6 @@ LinearCrossEntropyLoss = nn.make_class(_LinearModule, "LinearCrossEntropyLoss", 
 
 # the classes of the losses torch lacks, as Modules of this module
 globals().update({name: module(getattr(regression, name)._fn, name, __name__) for name in regression.CLASSES})
-globals().update({name: nn.loss_class(_Module, name, __name__, fn, spec)
+globals().update({name: nn.loss_class(_Module, name, __name__, fn, spec) for name, (fn, spec) in detection.TABLE.items()})
+globals().update({name: nn.loss_class(_MonaiModule, name, __name__, fn, spec)
                   for name, (fn, spec) in segmentation.TABLE.items()})

@@ -9,6 +9,8 @@ logits, the value checks and their switch, and clear errors.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,11 @@ T01 = RNG.uniform(0, 1, (4, 5))
 
 @pytest.mark.parametrize("name", LOSSES)
 def test_signature_is_torchs(name):
-    assert parameters(getattr(al, name)) == parameters(getattr(F, name))
+    """torch's parameters; cross_entropy and nll_loss add keyword-only ones after them (issue 29)."""
+    extra = {"cross_entropy": [("axis", inspect.Parameter.KEYWORD_ONLY, 1),
+                               ("where", inspect.Parameter.KEYWORD_ONLY, None)],
+             "nll_loss": [("axis", inspect.Parameter.KEYWORD_ONLY, 1)]}.get(name, [])
+    assert parameters(getattr(al, name)) == parameters(getattr(F, name)) + extra
 
 
 @pytest.mark.parametrize("dtype,magnitude", [("float32", 1e4), ("float16", 1e2), ("bfloat16", 1e2)])
@@ -279,3 +285,96 @@ def test_compiles_without_graph_breaks_under_torch_compile():
         "binary_cross_entropy_with_logits": lambda x: al.binary_cross_entropy_with_logits(x, torch.tensor(T01)),
     }
     assert_compiled_gradients_are_eager(calls, x)
+
+
+# --- the class axis and masks (issue 29): against torch with the classes moved, and optax ----------------------
+
+CLASSES_LAST = RNG.standard_normal((3, 4, 5))  # (N, d1, C)
+INDICES = RNG.integers(0, 5, (3, 4))
+KEEP = RNG.random((3, 4, 5)) < 0.6
+KEEP[0, 0] = False  # a position with nothing kept
+WEIGHT = RNG.uniform(0.5, 2.0, 5)
+
+
+def optax_softmax_cross_entropy(logits, labels, axis, where):
+    jax = need("jax")
+    jnp = jax.numpy
+    f = need("optax").losses.softmax_cross_entropy
+    value, grad = jax.value_and_grad(lambda x: f(x, jnp.asarray(labels), axis=axis, where=jnp.asarray(where)).sum())(
+        jnp.asarray(logits))
+    return np.asarray(f(jnp.asarray(logits), jnp.asarray(labels), axis=axis, where=jnp.asarray(where))), \
+        np.asarray(grad)
+
+
+@pytest.mark.parametrize("axis", (-1, 2, 0))
+@pytest.mark.parametrize("name, options", [("cross_entropy", {}), ("nll_loss", {}),
+                                           ("cross_entropy", {"weight": WEIGHT, "ignore_index": 1}),
+                                           ("nll_loss", {"weight": WEIGHT, "ignore_index": 1}),
+                                           ("cross_entropy", {"label_smoothing": 0.2})])
+def test_class_axis_is_torchs_with_the_classes_moved(ad_backend, name, axis, options):
+    """``axis=`` gives torch's value and gradient on the logits with the classes moved to axis 1; every
+    reduction, weights, ignore_index and label smoothing."""
+    x, t = np.moveaxis(CLASSES_LAST, -1, axis), INDICES  # the target: the logits' shape less the class axis
+    for reduction in ("none", "mean", "sum"):
+        arrays = {"input": x, "target": t, **({"weight": options["weight"]} if "weight" in options else {})}
+        opts = {k: v for k, v in options.items() if k != "weight"}
+        moved = {**arrays, "input": np.moveaxis(x, axis, 1)}
+        ref, ref_grad, _ = torch_reference(getattr(F, name), moved, {**opts, "reduction": reduction}, ("input",))
+        for variant, (value, g, _) in ad_backend.evaluate(getattr(al, name), arrays,
+                                                          {**opts, "reduction": reduction, "axis": axis},
+                                                          "float64", ("input",), np.ones(ref.shape)).items():
+            assert_close(value, ref, what=f"{variant} {reduction}")
+            assert_close(g["input"], np.moveaxis(ref_grad["input"], 1, axis), what=f"{variant} {reduction} grad")
+
+
+@pytest.mark.parametrize("targets", ("indices", "probabilities"))
+@pytest.mark.parametrize("axis", (-1, 1))
+@pytest.mark.parametrize("per_position", (False, True))
+def test_where_is_optaxs(backend, targets, axis, per_position):
+    """``where=`` gives optax's ``softmax_cross_entropy(logits, labels, axis, where)`` per position (class
+    indices as one-hot labels), its gradient too: masked logits out of the normaliser and of the class sum, a
+    position with nothing kept 0 with a zero gradient (optax's: 0).  ``where`` of the logits' shape less the
+    class axis (``per_position``) flags whole positions, as optax's."""
+    labels = np.eye(5)[INDICES] if targets == "indices" else RNG.dirichlet(np.ones(5), (3, 4))
+    keep = KEEP.any(-1) if per_position else KEEP
+    ref, ref_grad = optax_softmax_cross_entropy(CLASSES_LAST, labels, -1, keep)
+    x = np.moveaxis(CLASSES_LAST, -1, axis)
+    t = INDICES if targets == "indices" else np.moveaxis(labels, -1, axis)
+    where = keep if per_position else np.moveaxis(keep, -1, axis)
+    grads = ("input",) if backend.differentiates else ()
+    for variant, (value, g, _) in backend.evaluate(al.cross_entropy, {"input": x, "target": t, "where": where},
+                                                   {"reduction": "none", "axis": axis}, "float64", grads,
+                                                   np.ones(ref.shape)).items():
+        assert_close(value, ref, what=variant)
+        if grads:
+            assert_close(g["input"], np.moveaxis(ref_grad, -1, axis), what=f"{variant} grad")
+
+
+def test_where_reduces_as_torch_and_broadcasts():
+    """The masked losses are reduced as torch reduces them: 'mean' of class indices divides by the kept
+    targets' weights (ignore_index), whatever ``where`` masks; a mask of one row broadcasts over the rows."""
+    labels = np.eye(5)[INDICES]
+    per_position, _ = optax_softmax_cross_entropy(CLASSES_LAST, labels * WEIGHT, -1, KEEP)
+    kept = INDICES != 2
+    expected = (per_position * kept).sum() / (WEIGHT[INDICES] * kept).sum()
+    ours = al.cross_entropy(CLASSES_LAST, INDICES, weight=WEIGHT, ignore_index=2, axis=-1, where=KEEP)
+    assert_close(ours, expected)
+    row = KEEP[1, 1]  # (C,): the same classes masked at every position
+    per_position, _ = optax_softmax_cross_entropy(CLASSES_LAST, labels, -1, np.broadcast_to(row, KEEP.shape))
+    assert_close(al.cross_entropy(CLASSES_LAST, INDICES, axis=-1, where=row, reduction="sum"), per_position.sum())
+
+
+def test_axis_and_where_errors():
+    with pytest.raises(ValueError, match=r"cross_entropy: axis must be an axis of input, in \[-3, 3\), got 3"):
+        al.cross_entropy(CLASSES_LAST, INDICES, axis=3)
+    with pytest.raises(TypeError, match=r"nll_loss: axis must be an int, got tuple"):
+        al.nll_loss(CLASSES_LAST, INDICES, axis=(1, 2))
+    with pytest.raises(ValueError, match=r"cross_entropy: target must have shape \(3, 4\) \(input's shape "
+                                         r"\(3, 4, 5\) less the class axis\), got \(3, 5\)"):
+        al.cross_entropy(CLASSES_LAST, INDICES[:, :1] * np.ones((1, 5), np.int64), axis=-1)
+    with pytest.raises(TypeError, match=r"cross_entropy: where must be a boolean array, got float64"):
+        al.cross_entropy(CLASSES_LAST, INDICES, axis=-1, where=KEEP * 1.0)
+    with pytest.raises(ValueError, match=r"cross_entropy: where of shape \(3, 4, 2\) does not broadcast to "
+                                         r"input's shape \(3, 4, 5\)"):
+        al.cross_entropy(CLASSES_LAST, INDICES, axis=-1, where=KEEP[..., :2])
+    assert_close(al.cross_entropy(LOGITS[0], LABELS[0], axis=-1), al.cross_entropy(LOGITS[0], LABELS[0]))

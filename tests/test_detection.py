@@ -248,3 +248,22 @@ def test_focal_loss_under_transforms_gives_the_eager_values():
     compiled = torch.compile(lambda a, b: al.focal_loss(a, b, 0.25, reduction="none"), fullgraph=True,
                              backend="aot_eager")
     assert_close(compiled(torch.tensor(x), torch.tensor(t)).numpy(), eager, what="torch.compile")
+
+
+@pytest.mark.parametrize("options", [dict(alpha=0.25), dict(alpha=None, gamma=0.5, reduction="mean", ignore_index=1),
+                                     dict(alpha=0.5, reduction="sum", weight=np.array([1.0, 2.0, 0.5]))])
+def test_focal_loss_class_is_kornias(options):
+    """``FocalLoss`` takes kornia's constructor (signature and defaults) and gives its class's value; so does
+    the torch.nn.Module form."""
+    torch = need("torch")
+    kornia = need("kornia.losses")
+    assert parameters(al.FocalLoss) == parameters(kornia.FocalLoss)
+    x, t = RNG.standard_normal((4, 3, 2)), RNG.integers(0, 3, (4, 2))
+    theirs = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    ref = kornia.FocalLoss(**theirs)(torch.from_numpy(x), torch.from_numpy(t)).numpy()
+    assert_close(al.FocalLoss(**options)(x, t), ref)
+    import agnostic_losses.torch as tl
+
+    module = tl.FocalLoss(**theirs)
+    assert isinstance(module, torch.nn.Module)
+    assert_close(module(torch.from_numpy(x), torch.from_numpy(t)).numpy(), ref)

@@ -80,10 +80,10 @@ PUBLIC = """
     sigmoid_focal_loss focal_loss generalized_box_iou_loss distance_box_iou_loss complete_box_iou_loss
     jensen_shannon_divergence hinge_loss perceptron_loss sparsemax_loss multiclass_hinge_loss
     multiclass_perceptron_loss multiclass_sparsemax_loss cosine_distance ntxent poly_loss_cross_entropy
-    dice_loss generalized_dice_loss tversky_loss DiceLoss GeneralizedDiceLoss TverskyLoss
+    dice_loss generalized_dice_loss tversky_loss DiceLoss GeneralizedDiceLoss TverskyLoss FocalLoss
 """.split()  # agnostic_losses.__all__ (the classes in their order)
 BEYOND_TORCH = ("MAPELoss", "MSLELoss", "RMSELoss", "LogCoshLoss", "PinballLoss",  # classes torch.nn lacks
-                "DiceLoss", "GeneralizedDiceLoss", "TverskyLoss")
+                "FocalLoss", "DiceLoss", "GeneralizedDiceLoss", "TverskyLoss")
 
 
 @pytest.fixture

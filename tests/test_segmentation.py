@@ -56,7 +56,8 @@ def test_signature_is_monais_constructor_and_an_axis(fn):
 
 
 @pytest.mark.parametrize("fn, options", [
-    ("dice_loss", dict(softmax=True, to_onehot_y=True, include_background=False, weight=[1.0, 3.0])),
+    ("dice_loss", dict(softmax=True, to_onehot_y=True, include_background=False, weight=np.array([1.0, 3.0]))),
+    ("dice_loss", dict(sigmoid=True, weight=2.0, reduction="none")),
     ("dice_loss", dict(sigmoid=True, jaccard=True, batch=True, reduction="none")),
     ("generalized_dice_loss", dict(softmax=True, to_onehot_y=True, w_type="simple", reduction="sum")),
     ("tversky_loss", dict(softmax=True, to_onehot_y=True, alpha=0.2, beta=0.8, ignore_index=2)),
@@ -72,8 +73,8 @@ def test_classes_are_monais(fn, options):
     module = getattr(importlib.import_module("agnostic_losses.torch"), LOSSES[fn])(**options)
     assert isinstance(module, torch.nn.Module)
     assert_close(module(torch.from_numpy(x), torch.from_numpy(t)).numpy(), ref)
-    if "weight" in options:
-        assert list(module.state_dict()) == ["weight"]
+    if isinstance(options.get("weight"), np.ndarray):  # a buffer, moved with the module
+        assert list(module.state_dict()) == ["weight"] and module.weight.dtype == torch.float64
         assert module.to(torch.float32).weight.dtype == torch.float32
 
 
@@ -123,6 +124,23 @@ def test_ignore_index_of_a_one_hot_target_that_is_no_class():
         assert_close(ours, getattr(al, fn)(P[:, :, 1:], g[:, :, 1:], reduction="none"))
 
 
+def test_generalized_dice_takes_a_gradient_with_respect_to_target():
+    """MONAI's cannot be differentiated with respect to target (its weights are updated in place); ours is,
+    finite with an empty class (0 through its weight), and equal to finite differences of MONAI's value."""
+    torch = need("torch")
+    g = eighths(RNG, P.shape)
+    g[0, 2] = 0.0  # an empty class in the first sample
+    t = torch.from_numpy(g).requires_grad_(True)
+    al.generalized_dice_loss(torch.from_numpy(P), t).backward()
+    assert torch.isfinite(t.grad).all()
+    h, k = 2.0 ** -12, (1, 1, 2, 0)  # volumes of eighths moved by h stay exact in MONAI's float32 cast
+    up, down = g.copy(), g.copy()
+    up[k] += h
+    down[k] -= h
+    fd = (monai("GeneralizedDiceLoss", P, up) - monai("GeneralizedDiceLoss", P, down)) / (2 * h)
+    assert abs(t.grad[k].item() - fd) < 1e-8
+
+
 def test_generalized_dice_weights_in_float64():
     """MONAI computes the class weights in float32; ours in the input's dtype: the float64 value equals the
     formula's, written out here, to 1e-15 (MONAI's: to 1e-8)."""
@@ -163,11 +181,14 @@ def test_errors(fn):
     for options, error, message in cases:
         with pytest.raises(error, match=rf"{fn}: {message}"):
             loss(P, G, **options)
+        if "axis" not in options and "to_onehot_y" not in options:  # the class checks them at construction
+            with pytest.raises(error, match=rf"{LOSSES[fn]}: {message}"):
+                getattr(al, LOSSES[fn])(**options)
     with pytest.raises(ValueError, match=rf"{fn}: input must be \(B, N, \*spatial\) with at least one spatial axis, "
                                          r"got shape \(2, 3\)"):
         loss(P[:, :, 0, 0], G[:, :, 0, 0])
-    with pytest.raises(ValueError, match=rf"{fn}: target must have input's shape \(2, 3, 4, 3\)"):
-        loss(P, G[:, :, :2])
+    with pytest.raises(ValueError, match=rf"{fn}: target must have input's shape \(2, 3, 4, 3\), got \(2, 3, 2, 3\)"):
+        loss(P, G[:, :, :2], include_background=False)
     with pytest.raises(ValueError, match=rf"{fn}: target must hold class indices in \[0, 3\), got 3"):
         loss(P, np.where(LABELS == 0, 3, LABELS), to_onehot_y=True)
 
@@ -180,8 +201,8 @@ def test_option_errors():
         al.GeneralizedDiceLoss(w_type="cube")
     with pytest.raises(ValueError, match=r"DiceLoss: reduction must be one of 'none', 'mean', 'sum', got 'avg'"):
         al.DiceLoss(reduction="avg")
-    with pytest.raises(ValueError, match=r"dice_loss: weight must be a number or one per class \(2: without the "
-                                         r"background where include_background=False\), got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"dice_loss: weight must be a number or one per class \(2, the background "
+                                         r"left out\), got shape \(3,\)"):
         al.dice_loss(P, G, include_background=False, weight=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"dice_loss: weight must hold values >= 0, got -1.0"):
         al.dice_loss(P, G, weight=[1.0, -1.0, 2.0])

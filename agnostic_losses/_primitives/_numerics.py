@@ -154,18 +154,37 @@ def logsumexp(x, /, *, axis, keepdims: bool = False):
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def log_softmax(x, /, *, axis: int):
-    """``x - logsumexp(x, axis)``, computed from the shifted logits.
+def log_softmax(x, /, *, axis, where=None):
+    """``x - logsumexp(x, axis)``, computed from the shifted logits; ``axis`` an int or a tuple of them.
+
+    ``where``, a boolean array broadcasting to ``x``, leaves the logits it
+    masks out of the normaliser (their own log-probabilities are then
+    meaningless: the caller masks them).  A vector with nothing kept is
+    finite, with a zero gradient: its maximum and sum are replaced before
+    they are used.
 
     >>> P.log_softmax(np.array([[0.0, 0.0]]), axis=-1).tolist()
     [[-0.6931471805599453, -0.6931471805599453]]
+    >>> P.log_softmax(np.array([[0.0, 0.0, 5.0]]), axis=-1, where=np.array([True, True, False]))[:, :2].tolist()
+    [[-0.6931471805599453, -0.6931471805599453]]
     """
-    fast = native(x, "log_softmax")
-    if fast is not None:
-        return fast(x, axis=axis)
     xp = array_namespace(x)
-    shifted = x - _safe_max(x, xp, axis, keep_inf=True)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    if isinstance(axis, tuple) and len(axis) == 1:
+        axis = axis[0]
+    if where is None and isinstance(axis, int):
+        fast = native(x, "log_softmax")
+        if fast is not None:
+            return fast(x, axis=axis)
+        shifted = x - _safe_max(x, xp, axis, keep_inf=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    if where is None:
+        shifted = x - stop_gradient(xp.max(x, axis=axis, keepdims=True))
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    any_kept = xp.any(where, axis=axis, keepdims=True)
+    top = xp.max(xp.where(where, x, -xp.inf), axis=axis, keepdims=True)
+    shifted = xp.where(where, x - stop_gradient(xp.where(any_kept, top, 0.0)), 0.0)
+    total = xp.sum(xp.where(where, xp.exp(shifted), 0.0), axis=axis, keepdims=True)
+    return shifted - xp.log(xp.where(any_kept, total, 1.0))
 
 
 def log_softmax_at(x, indices, /, *, axis: int):
