@@ -223,8 +223,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     - ``axis``: the class axis, e.g. -1 for optax's and Keras' ``(N, ..., C)``
       (no copy of the logits is made to move it);
-    - ``where``: a boolean mask of the logits' shape, or broadcasting to it, or of their shape less the
-      class axis (one flag per position, as optax): masked logits take no part in the log-softmax's
+    - ``where``: a boolean mask of the logits' shape, or broadcasting to it, or with one axis fewer (one
+      flag per position, as optax's: a ``(C,)`` mask of ``(N, C)`` logits is per row, not per
+      class; give ``(1, C)`` for that): masked logits take no part in the log-softmax's
       normaliser nor in the class sum, so a masked class has probability 0
       (a class-index target of a masked class, or a position with nothing kept,
       gives 0 with a zero gradient).  The losses are then reduced as without
@@ -264,10 +265,15 @@ def _mask(loss, xp, where, logits, axis):
     shape less the class axis is first expanded along it (optax's rule)."""
     if where.dtype != xp.bool:
         raise TypeError(f"{loss}: where must be a boolean array, got {where.dtype}")
-    if where.ndim == logits.ndim - 1:
+    given, per_position = tuple(where.shape), where.ndim == logits.ndim - 1
+    if per_position:
         where = xp.expand_dims(where, axis=axis)
-    checks.broadcastable_to(loss, "where", where, "input", logits)
-    return xp.broadcast_to(where, logits.shape)
+    shape = tuple(logits.shape)
+    if where.ndim > len(shape) or any(m not in (1, n) for m, n in zip(reversed(where.shape), reversed(shape))):
+        how = f" (one axis fewer than input: one flag per position, along the class axis {axis})" if per_position \
+            else ""
+        raise ValueError(f"{loss}: where of shape {given}{how} does not broadcast to input's shape {shape}")
+    return xp.broadcast_to(where, shape)
 
 
 def _clamped_logs(x):

@@ -77,9 +77,11 @@ def _activated(loss, input, target, reduction, include_background, to_onehot_y, 
     if other_act is not None:
         p = other_act(p)
     labels = g
-    if to_onehot_y and n == 1:
+    if to_onehot_y and n == 1:  # the target is used as given, as without to_onehot_y
         checks.warn_user(f"{loss}: single channel prediction, to_onehot_y=True ignored")
-        g = xp.astype(g, p.dtype)
+        to = xp.result_type(p.dtype, g.dtype) if xp.isdtype(g.dtype, "real floating") else p.dtype
+        s.dtype = xp.result_type(s.dtype, to)
+        p, g = xp.astype(p, to), xp.astype(g, to)
     elif to_onehot_y:
         if g.shape[axis] != 1:
             raise ValueError(f"{loss}: with to_onehot_y=True, target must have 1 class index along axis {axis}, "

@@ -377,4 +377,18 @@ def test_axis_and_where_errors():
     with pytest.raises(ValueError, match=r"cross_entropy: where of shape \(3, 4, 2\) does not broadcast to "
                                          r"input's shape \(3, 4, 5\)"):
         al.cross_entropy(CLASSES_LAST, INDICES, axis=-1, where=KEEP[..., :2])
+    with pytest.raises(ValueError, match=r"cross_entropy: where of shape \(3,\) \(one axis fewer than input: one "
+                                         r"flag per position, along the class axis 1\) does not broadcast to "
+                                         r"input's shape \(2, 3\)"):
+        al.cross_entropy(LOGITS[:2, :3], LABELS[:2] % 3, where=np.array([True, True, False]))
     assert_close(al.cross_entropy(LOGITS[0], LABELS[0], axis=-1), al.cross_entropy(LOGITS[0], LABELS[0]))
+
+
+def test_where_of_no_logits_is_torchs_nan(backend):
+    """An empty batch (or no class) with a mask gives torch's answer without one: NaN."""
+    torch = need("torch")
+    for shape, target in (((0, 3), np.zeros(0, np.int64)), ((2, 0), np.full(2, -100))):
+        ref = F.cross_entropy(torch.zeros(shape, dtype=torch.float64), torch.from_numpy(target)).item()
+        ours = al.cross_entropy(backend.asarray(np.zeros(shape), "float64"), backend.asarray(target, "int64"),
+                                where=backend.asarray(np.ones(shape, bool), "bool"))
+        assert np.isnan(ref) and np.isnan(backend.to_numpy(ours))

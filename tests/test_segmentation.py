@@ -113,6 +113,21 @@ def test_single_class_warns_as_monai_and_skips_the_step(fn):
         assert_close(ours, ref)
 
 
+def test_a_single_class_target_is_used_as_given_with_to_onehot_y():
+    """One class: to_onehot_y is skipped and the target's dtype enters the result's, as MONAI's (float32
+    input, float64 target: float64); class indices made one-hot do not (the input's dtype)."""
+    torch = need("torch")
+    x, g = torch.from_numpy(P[:, :1]).float(), torch.from_numpy(G[:, :1])
+    with pytest.warns(UserWarning):
+        ours = al.dice_loss(x, g, to_onehot_y=True)
+    with pytest.warns(UserWarning):
+        ref = monai_class("DiceLoss")(to_onehot_y=True)(x, g)
+    assert ours.dtype == ref.dtype == torch.float64
+    assert_close(ours.numpy(), ref.numpy(), "float32")  # MONAI sums the float32 input in float32
+    assert al.dice_loss(torch.from_numpy(P).float(), torch.from_numpy(LABELS * 1.0), to_onehot_y=True).dtype == \
+        torch.float32
+
+
 def test_ignore_index_of_a_one_hot_target_that_is_no_class():
     """For one-hot targets, an ignore_index outside the classes leaves out the positions of no class (MONAI
     1.6.1): the loss is the loss of the other positions alone."""

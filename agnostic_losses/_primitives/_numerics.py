@@ -180,6 +180,8 @@ def log_softmax(x, /, *, axis, where=None):
     if where is None:
         shifted = x - stop_gradient(xp.max(x, axis=axis, keepdims=True))
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    if math.prod(x.shape) == 0:  # nothing to normalise (and no max to take)
+        return x * 0
     any_kept = xp.any(where, axis=axis, keepdims=True)
     top = xp.max(xp.where(where, x, -xp.inf), axis=axis, keepdims=True)
     shifted = xp.where(where, x - stop_gradient(xp.where(any_kept, top, 0.0)), 0.0)
