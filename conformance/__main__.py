@@ -1,4 +1,4 @@
-"""python -m conformance --backend numpy,torch,jax [--device cpu|cuda] [--json F] [--markdown F]"""
+"""python -m agnostic_losses.conformance --backend numpy,torch,jax [--device cpu|cuda] [--json F] [--markdown F]"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def _list(text):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=f"python -m {__package__ or 'conformance'}", description=__doc__.split("\n")[0])
     p.add_argument("--backend", type=_list, action="extend",
                    help=f"comma-separated, repeatable; default: every installed one of {', '.join(B.BACKENDS)}")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")

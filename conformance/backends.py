@@ -44,6 +44,12 @@ class Backend:
         """Why the installed library has no ``self.device`` here, or None."""
         return None if self.device == "cpu" else f"{self.name} has no {self.device} device here"
 
+    @property
+    def torch_device(self) -> str:
+        """Where torch's own result in the case's dtype is computed: its error there is the slack a case
+        allows (an adapter for a device torch does not have names the nearest one torch has)."""
+        return self.device
+
     def asarray(self, a: np.ndarray, dtype: str):
         raise NotImplementedError
 

@@ -282,9 +282,9 @@ def run_case(case: Case, backends) -> list[Result]:
         for backend in backends:
             if case.dtype not in backend.dtypes:
                 continue
-            if backend.device not in same:
-                same[backend.device] = _torch_same(case, arrays, backend.device, cotangent)
-            results.append(check(case, backend, arrays, cotangent, exact, same[backend.device]))
+            if backend.torch_device not in same:
+                same[backend.torch_device] = _torch_same(case, arrays, backend.torch_device, cotangent)
+            results.append(check(case, backend, arrays, cotangent, exact, same[backend.torch_device]))
     return results
 
 

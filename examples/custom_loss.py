@@ -6,7 +6,7 @@ The tutorials' advice, "PyTorch does not give you every loss: define your
 own", usually ends with one loss per framework.  Here each loss is one formula
 over the array API (``xp``) and :mod:`agnostic_losses.primitives`; the
 decorator :func:`agnostic_losses.loss` gives it ``reduction=``, ``weight=``,
-argument checks and the dtype policy, and ``conformance.check_loss`` checks it
+argument checks and the dtype policy, and ``agnostic_losses.conformance.check_loss`` checks it
 on every installed backend against a torch reference, kinks included.
 """
 
@@ -83,7 +83,7 @@ def main() -> int:
     if torch is None:
         print("torch is not installed: check_loss needs a torch reference here (or reference_library='numpy')")
         return 0
-    from conformance import check_loss
+    from agnostic_losses.conformance import check_loss
 
     kinks = [{"input": y_pred, "target": y_true}, {"input": np.zeros(3), "target": np.zeros(3)}]
     reports = [

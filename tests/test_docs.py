@@ -1,0 +1,67 @@
+"""The documentation's figures: one per public loss and metric, computed by the library on NumPy, torch
+and JAX, which must agree before a figure is drawn (docs/plots.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import need
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _plots():
+    spec = importlib.util.spec_from_file_location("docs_plots", ROOT / "docs" / "plots.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_public_loss_and_metric_has_a_figure():
+    import agnostic_losses as al
+
+    plots = _plots()
+    tools = {"generic_primitives", "value_checks", "loss"}
+    functions = {n for n in al.__all__ if n[0].islower() and n not in tools and inspect.isfunction(getattr(al, n))}
+    functions |= {f"metrics.{n}" for n in al.metrics.__all__}
+    drawn = [s.name for s in plots.SPECS]
+    assert len(drawn) == len(set(drawn)), "a loss is drawn twice"
+    assert functions == set(drawn), (sorted(functions - set(drawn)), sorted(set(drawn) - functions))
+
+
+@pytest.mark.slow
+def test_figures_are_drawn_where_numpy_torch_and_jax_agree(tmp_path):
+    need("torch")
+    need("jax")
+    need("matplotlib")
+    plots = _plots()
+    assert plots.main(["--out", str(tmp_path)]) == 0
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == len(plots.SPECS)
+    assert all(f.stat().st_size > 5000 and f.read_text().lstrip().startswith("<?xml") for f in files)
+
+
+def test_a_disagreement_between_backends_stops_the_figure(monkeypatch):
+    """l1_loss with JAX's own |d|'(0) = 1 at the kink, where torch's is 0: no figure."""
+    need("torch")
+    need("jax")
+    import numpy as np
+
+    plots = _plots()
+    spec = plots.Plot("l1_loss", {"input": np.zeros(1), "target": np.zeros(1)}, "input", (0,), -1, 1, "input")
+    assert [c[0] for c in plots.curves(spec)] == [""]
+    right = plots._jax_curve
+
+    def jnp_abs_convention(spec, curve, xs):
+        values, grads = right(spec, curve, xs)
+        return values, np.where(xs == 0, 1.0, grads)
+
+    monkeypatch.setattr(plots, "_jax_curve", jnp_abs_convention)
+    with pytest.raises(AssertionError, match="l1_loss: gradient, JAX vs torch: the backends disagree at point 80"):
+        plots.curves(spec)
