@@ -42,15 +42,17 @@ def crps_normal(obs, mu, sigma):
     normal CDF and density.
 
     Args:
-        obs, mu, sigma: arrays of one library (or Python numbers beside one),
-            broadcast together; ``sigma > 0`` (checked where the data can be
-            read).  All differentiable.
+        obs: the observations, an array (or a Python number beside an array of ``mu`` or ``sigma``).
+        mu: the forecast means, broadcasting with ``obs``.
+        sigma: the forecast standard deviations, ``> 0`` (checked where the data can be read), broadcasting
+            with ``obs``.  The three arrays are of one library; all are differentiable.
 
     Returns the scores, of the broadcast shape (no mean is taken).
 
-    >>> import numpy as np
-    >>> [round(v, 6) for v in crps_normal(np.array([0.0, 1.0]), np.array([0.0, 0.0]), np.array([1.0, 2.0])).tolist()]
-    [0.233695, 0.662807]
+    Examples:
+        >>> import numpy as np
+        >>> [round(v, 6) for v in crps_normal(np.array([0.0, 1.0]), np.array([0.0, 0.0]), np.array([1.0, 2.0])).tolist()]
+        [0.233695, 0.662807]
     """
     metric = "crps_normal"
     s = setup(metric, "none", _as_arrays(metric, {"obs": obs, "mu": mu, "sigma": sigma}), targets=("obs",))
@@ -99,9 +101,10 @@ def crps_ensemble(obs, fct, m_axis=-1, *, ens_w=None, estimator="qd", sorted_ens
     equal to ``y`` or to another member) is this library's: ``|d|`` has
     subgradient 0, and 'qd''s and 'int''s indicators are constants.
 
-    >>> import numpy as np
-    >>> round(float(crps_ensemble(np.array(0.3), np.array([-1.0, 0.0, 0.5, 2.0]))), 6)
-    0.28125
+    Examples:
+        >>> import numpy as np
+        >>> round(float(crps_ensemble(np.array(0.3), np.array([-1.0, 0.0, 0.5, 2.0]))), 6)
+        0.28125
     """
     metric = "crps_ensemble"
     if estimator not in ESTIMATORS:

@@ -191,10 +191,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         axis: the class axis (keyword only; torch's is 1), e.g. -1 for ``(N, d1, ..., C)``; the target is
             the input's shape less it.  An unbatched ``(C,)`` input's is 0.
 
-    >>> import numpy as np
-    >>> logp = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]]))  # (N=1, d1=2, C=2): classes last
-    >>> round(float(nll_loss(logp, np.array([[0, 1]]), axis=-1)), 6)  # (log 2 + log 10) / 2
-    1.497866
+    Examples:
+        >>> import numpy as np
+        >>> logp = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]]))  # (N=1, d1=2, C=2): classes last
+        >>> round(float(nll_loss(logp, np.array([[0, 1]]), axis=-1)), 6)  # (log 2 + log 10) / 2
+        1.497866
     """
     s = setup("nll_loss", reduction, {"input": input, "target": target, "weight": weight},
               legacy=(size_average, reduce), indices=("target",), result=("input", "weight"))
@@ -237,11 +238,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     The log-softmax is taken with the max logit as a constant shift, so logits
     of magnitude 1e4 in float32 give finite values and gradients.
 
-    >>> import numpy as np
-    >>> logits = np.array([[2.0, 0.0, 9.0], [0.0, 1.0, 0.0]])
-    >>> keep = np.array([[True, True, False], [True, True, True]])  # class 2 masked in the first row
-    >>> cross_entropy(logits, np.array([0, 1]), where=keep, reduction="none").round(4).tolist()
-    [0.1269, 0.5514]
+    Examples:
+        >>> import numpy as np
+        >>> logits = np.array([[2.0, 0.0, 9.0], [0.0, 1.0, 0.0]])
+        >>> keep = np.array([[True, True, False], [True, True, True]])  # class 2 masked in the first row
+        >>> cross_entropy(logits, np.array([0, 1]), where=keep, reduction="none").round(4).tolist()
+        [0.1269, 0.5514]
     """
     loss = "cross_entropy"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "where": where},

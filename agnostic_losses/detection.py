@@ -49,9 +49,10 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
 
     Returns ``inputs``' shape for ``'none'``, else a 0-d array.
 
-    >>> import numpy as np
-    >>> float(sigmoid_focal_loss(np.array([2.0, -1.0]), np.array([1.0, 0.0]), reduction="sum"))  # doctest: +ELLIPSIS
-    0.0174...
+    Examples:
+        >>> import numpy as np
+        >>> float(sigmoid_focal_loss(np.array([2.0, -1.0]), np.array([1.0, 0.0]), reduction="sum"))  # doctest: +ELLIPSIS
+        0.0174...
 
     Reference: Lin et al., Focal Loss for Dense Object Detection (2017); ``torchvision.ops.sigmoid_focal_loss``.
     """
@@ -101,10 +102,11 @@ def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ig
     infinite ``weight`` of a class no position is labelled with leaves the loss
     finite (kornia's dense map multiplies it by 0: NaN).
 
-    >>> import numpy as np
-    >>> pred = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
-    >>> float(focal_loss(pred, np.array([0, 2]), alpha=0.25, reduction="sum"))  # doctest: +ELLIPSIS
-    0.0093...
+    Examples:
+        >>> import numpy as np
+        >>> pred = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
+        >>> float(focal_loss(pred, np.array([0, 2]), alpha=0.25, reduction="sum"))  # doctest: +ELLIPSIS
+        0.0093...
 
     Reference: Lin et al., Focal Loss for Dense Object Detection (2017); ``kornia.losses.focal_loss``.
     """
@@ -216,18 +218,20 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
     ``eps`` also added to ``|C|`` in the denominator.  Symmetric in its arguments.
 
     Args:
-        boxes1, boxes2: boxes ``(x1, y1, x2, y2)``, ``(..., 4)``, broadcasting together (torchvision: ``(N, 4)``
-            or ``(4,)`` each); integer ``boxes2`` (ground truth in pixels) is taken in ``boxes1``'s dtype,
-            which must be floating.
+        boxes1: predicted boxes ``(x1, y1, x2, y2)``, ``(..., 4)``, floating (torchvision: ``(N, 4)`` or
+            ``(4,)``).
+        boxes2: target boxes, ``(..., 4)``, broadcasting with ``boxes1``; integer boxes (ground truth in
+            pixels) are taken in ``boxes1``'s dtype.
         reduction: ``'none'`` (default) | ``'mean'`` (0 for no boxes, as torchvision) | ``'sum'``.
         eps: keeps the divisions finite.
 
     Returns the boxes' shape less its last axis for ``'none'``, else a 0-d array.
 
-    >>> import numpy as np
-    >>> float(generalized_box_iou_loss(np.array([0.0, 0.0, 2.0, 2.0]), np.array([1.0, 1.0, 3.0, 4.0])))
-    ... # doctest: +ELLIPSIS
-    1.1388...
+    Examples:
+        >>> import numpy as np
+        >>> float(generalized_box_iou_loss(np.array([0.0, 0.0, 2.0, 2.0]), np.array([1.0, 1.0, 3.0, 4.0])))
+        ... # doctest: +ELLIPSIS
+        1.1388...
 
     Reference: Rezatofighi et al., Generalized Intersection over Union (2019);
     ``torchvision.ops.generalized_box_iou_loss``.
@@ -251,10 +255,11 @@ def distance_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
     box and ``IoU = |A n B| / (|A u B| + eps)``.  Symmetric in its arguments.
     Arguments, shapes and reductions as :func:`generalized_box_iou_loss`'s.
 
-    >>> import numpy as np
-    >>> boxes = np.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]])
-    >>> distance_box_iou_loss(boxes, np.array([1.0, 1.0, 3.0, 4.0])).round(4).tolist()
-    [1.0189, 0.3526]
+    Examples:
+        >>> import numpy as np
+        >>> boxes = np.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]])
+        >>> distance_box_iou_loss(boxes, np.array([1.0, 1.0, 3.0, 4.0])).round(4).tolist()
+        [1.0189, 0.3526]
 
     Reference: Zheng et al., Distance-IoU Loss (2020); ``torchvision.ops.distance_box_iou_loss``.
     """
@@ -277,10 +282,11 @@ def complete_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
     is the one in ``alpha``.  Arguments, shapes and reductions as
     :func:`generalized_box_iou_loss`'s.
 
-    >>> import numpy as np
-    >>> float(complete_box_iou_loss(np.array([0.0, 0.0, 2.0, 2.0]), np.array([1.0, 1.0, 3.0, 4.0])))
-    ... # doctest: +ELLIPSIS
-    1.0191...
+    Examples:
+        >>> import numpy as np
+        >>> float(complete_box_iou_loss(np.array([0.0, 0.0, 2.0, 2.0]), np.array([1.0, 1.0, 3.0, 4.0])))
+        ... # doctest: +ELLIPSIS
+        1.0191...
 
     Reference: Zheng et al., Distance-IoU Loss (2020); ``torchvision.ops.complete_box_iou_loss``.
     """

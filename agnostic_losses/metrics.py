@@ -11,13 +11,14 @@ framework, is differentiable in ``y_pred`` through autodiff on torch and JAX
 traces under ``jax.jit``, ``jax.vmap`` and ``torch.compile``.  float16 and
 bfloat16 are computed in float32.
 
->>> import numpy as np
->>> from agnostic_losses import metrics
->>> y_true, y_pred = np.array([[0.5, 1.0], [-1.0, 1.0], [7.0, -6.0]]), np.array([[0.0, 2.0], [-1.0, 2.0], [8.0, -5.0]])
->>> float(metrics.mean_absolute_error(y_true, y_pred))  # sklearn's docstring example: 0.75
-0.75
->>> metrics.mean_absolute_error(y_true, y_pred, multioutput="raw_values").tolist()
-[0.5, 1.0]
+Examples:
+    >>> import numpy as np
+    >>> from agnostic_losses import metrics
+    >>> y_true, y_pred = np.array([[0.5, 1.0], [-1.0, 1.0], [7.0, -6.0]]), np.array([[0.0, 2.0], [-1.0, 2.0], [8.0, -5.0]])
+    >>> float(metrics.mean_absolute_error(y_true, y_pred))  # sklearn's docstring example: 0.75
+    0.75
+    >>> metrics.mean_absolute_error(y_true, y_pred, multioutput="raw_values").tolist()
+    [0.5, 1.0]
 
 Conventions shared by the regression metrics (scikit-learn's ``_check_reg_targets``):
 ``y_true`` and ``y_pred`` of shape ``(n_samples,)`` or ``(n_samples,
@@ -192,9 +193,10 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
 
     The gradient at ``y_pred == y_true`` is 0 (torch's convention).
 
-    >>> import numpy as np
-    >>> float(mean_absolute_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
-    0.5
+    Examples:
+        >>> import numpy as np
+        >>> float(mean_absolute_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
+        0.5
     """
     t = _targets("mean_absolute_error", y_true, y_pred, sample_weight, multioutput)
     return _over_outputs(t, _sample_mean(t.xp, P.abs(t.y_pred - t.y_true), t.sample_weight))
@@ -209,9 +211,10 @@ def _squared_errors(t: _Targets):
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Mean squared error, ``mean((y_true - y_pred)^2)`` over samples, as ``sklearn.metrics.mean_squared_error``.
 
-    >>> import numpy as np
-    >>> float(mean_squared_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
-    0.375
+    Examples:
+        >>> import numpy as np
+        >>> float(mean_squared_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
+        0.375
     """
     t = _targets("mean_squared_error", y_true, y_pred, sample_weight, multioutput)
     return _over_outputs(t, _squared_errors(t))
@@ -224,9 +227,10 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
 
     Its gradient at zero error is 0, not NaN.
 
-    >>> import numpy as np
-    >>> round(float(root_mean_squared_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
-    0.612372
+    Examples:
+        >>> import numpy as np
+        >>> round(float(root_mean_squared_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
+        0.612372
     """
     t = _targets("root_mean_squared_error", y_true, y_pred, sample_weight, multioutput)
     return _over_outputs(t, nonzero_root(_squared_errors(t), t.xp.sqrt))
@@ -248,9 +252,10 @@ def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="u
     Values ``<= -1`` are a ``ValueError`` where the data can be read (see
     ``value_checks``), as scikit-learn's.
 
-    >>> import numpy as np
-    >>> round(float(mean_squared_log_error(np.array([3.0, 5, 2.5, 7]), np.array([2.5, 5, 4, 8]))), 6)
-    0.03973
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mean_squared_log_error(np.array([3.0, 5, 2.5, 7]), np.array([2.5, 5, 4, 8]))), 6)
+        0.03973
     """
     t = _log1p_targets("mean_squared_log_error", y_true, y_pred, sample_weight, multioutput)
     return _over_outputs(t, _squared_errors(t))
@@ -261,9 +266,10 @@ def root_mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutp
     """Root mean squared logarithmic error, the square root of :func:`mean_squared_log_error` per output, as
     ``sklearn.metrics.root_mean_squared_log_error``; gradient 0 at zero error.
 
-    >>> import numpy as np
-    >>> round(float(root_mean_squared_log_error(np.array([3.0, 5, 2.5, 7]), np.array([2.5, 5, 4, 8]))), 6)
-    0.199324
+    Examples:
+        >>> import numpy as np
+        >>> round(float(root_mean_squared_log_error(np.array([3.0, 5, 2.5, 7]), np.array([2.5, 5, 4, 8]))), 6)
+        0.199324
     """
     t = _log1p_targets("root_mean_squared_log_error", y_true, y_pred, sample_weight, multioutput)
     return _over_outputs(t, nonzero_root(_squared_errors(t), t.xp.sqrt))
@@ -274,9 +280,10 @@ def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multio
     """Mean absolute percentage error, ``mean(|y_pred - y_true| / max(|y_true|, eps))`` with float64's ``eps``, as
     ``sklearn.metrics.mean_absolute_percentage_error`` (a fraction, not a percentage: 0.1 is 10%).
 
-    >>> import numpy as np
-    >>> round(float(mean_absolute_percentage_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
-    0.327381
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mean_absolute_percentage_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
+        0.327381
     """
     t = _targets("mean_absolute_percentage_error", y_true, y_pred, sample_weight, multioutput)
     xp = t.xp
@@ -298,9 +305,10 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     one or two errors the median is taken from (of tied errors, the first in
     the samples' order), and is 0 at a zero error.
 
-    >>> import numpy as np
-    >>> float(median_absolute_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
-    0.5
+    Examples:
+        >>> import numpy as np
+        >>> float(median_absolute_error(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8])))
+        0.5
     """
     t = _targets("median_absolute_error", y_true, y_pred, sample_weight, multioutput)
     xp = t.xp
@@ -329,9 +337,10 @@ def max_error(y_true, y_pred):
 
     Its gradient is shared equally by the elements that reach the maximum (as ``torch.amax``'s and JAX's).
 
-    >>> import numpy as np
-    >>> float(max_error(np.array([3.0, 2, 7, 1]), np.array([4.0, 2, 7, 1])))
-    1.0
+    Examples:
+        >>> import numpy as np
+        >>> float(max_error(np.array([3.0, 2, 7, 1]), np.array([4.0, 2, 7, 1])))
+        1.0
     """
     t = _targets("max_error", y_true, y_pred, one_output=True)
     return t.setup.finish(t.xp.max(P.abs(t.y_true - t.y_pred)))
@@ -344,9 +353,10 @@ def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5, multiout
 
     At ``d == 0`` the gradient in ``y_pred`` is ``-alpha`` (scikit-learn's formula's: the first branch).
 
-    >>> import numpy as np
-    >>> float(mean_pinball_loss(np.array([1.0, 2, 3]), np.array([0.0, 2, 3]), alpha=0.1))
-    0.03333333333333333
+    Examples:
+        >>> import numpy as np
+        >>> float(mean_pinball_loss(np.array([1.0, 2, 3]), np.array([0.0, 2, 3]), alpha=0.1))
+        0.03333333333333333
     """
     checks.option_in("mean_pinball_loss", "alpha", alpha, 0.0, 1.0)
     t = _targets("mean_pinball_loss", y_true, y_pred, sample_weight, multioutput)
@@ -384,9 +394,10 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
     1 if predicted exactly, else 0 (not NaN or -inf).  Fewer than two samples:
     NaN and a warning, as scikit-learn's.
 
-    >>> import numpy as np
-    >>> round(float(r2_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
-    0.948608
+    Examples:
+        >>> import numpy as np
+        >>> round(float(r2_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
+        0.948608
     """
     multioutput = "uniform_average" if multioutput is None else multioutput  # scikit-learn 1.9 still takes None
     checks.boolean("r2_score", "force_finite", force_finite)
@@ -406,9 +417,10 @@ def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput=
     """Explained variance, ``1 - Var_w(y_true - y_pred) / Var_w(y_true)`` per output, as
     ``sklearn.metrics.explained_variance_score``; ``multioutput`` and ``force_finite`` as :func:`r2_score`.
 
-    >>> import numpy as np
-    >>> round(float(explained_variance_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
-    0.957173
+    Examples:
+        >>> import numpy as np
+        >>> round(float(explained_variance_score(np.array([3.0, -0.5, 2, 7]), np.array([2.5, 0.0, 2, 8]))), 6)
+        0.957173
     """
     checks.boolean("explained_variance_score", "force_finite", force_finite)
     t = _targets("explained_variance_score", y_true, y_pred, sample_weight, multioutput,
@@ -430,9 +442,10 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
     for ``p < 0`` and ``p >= 1``, ``y >= 0`` for ``1 <= p < 2``, ``y > 0`` for ``p >= 2``) is checked where the
     data can be read.
 
-    >>> import numpy as np
-    >>> round(float(mean_tweedie_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]), power=1)), 6)
-    1.426015
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mean_tweedie_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]), power=1)), 6)
+        1.426015
     """
     return _tweedie("mean_tweedie_deviance", y_true, y_pred, sample_weight, power)
 
@@ -442,9 +455,10 @@ def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
     """Mean Poisson deviance, :func:`mean_tweedie_deviance` with ``power=1``, as
     ``sklearn.metrics.mean_poisson_deviance``.
 
-    >>> import numpy as np
-    >>> round(float(mean_poisson_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
-    1.426015
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mean_poisson_deviance(np.array([2.0, 0, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
+        1.426015
     """
     return _tweedie("mean_poisson_deviance", y_true, y_pred, sample_weight, 1)
 
@@ -454,9 +468,10 @@ def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
     """Mean Gamma deviance, :func:`mean_tweedie_deviance` with ``power=2``, as
     ``sklearn.metrics.mean_gamma_deviance``.
 
-    >>> import numpy as np
-    >>> round(float(mean_gamma_deviance(np.array([2.0, 0.5, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
-    1.056853
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mean_gamma_deviance(np.array([2.0, 0.5, 1, 4]), np.array([0.5, 0.5, 2.0, 2.0]))), 6)
+        1.056853
     """
     return _tweedie("mean_gamma_deviance", y_true, y_pred, sample_weight, 2)
 
@@ -696,9 +711,10 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     warning where the data can be read (see ``value_checks``).  The gradient at
     a clipped probability is 0.
 
-    >>> import numpy as np
-    >>> round(float(log_loss(["spam", "ham", "ham", "spam"], np.array([[.1, .9], [.9, .1], [.8, .2], [.35, .65]]))), 6)
-    0.216162
+    Examples:
+        >>> import numpy as np
+        >>> round(float(log_loss(["spam", "ham", "ham", "spam"], np.array([[.1, .9], [.9, .1], [.8, .2], [.35, .65]]))), 6)
+        0.216162
     """
     if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
@@ -727,9 +743,10 @@ def brier_score_loss(y_true, y_proba, *, sample_weight=None, pos_label=None, lab
     :func:`log_loss` finds them (``labels``).  ``scale_by_half``: 'auto' halves
     the sum for fewer than three columns (the binary score in [0, 1]).
 
-    >>> import numpy as np
-    >>> round(float(brier_score_loss(np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.8, 0.3]))), 6)
-    0.0375
+    Examples:
+        >>> import numpy as np
+        >>> round(float(brier_score_loss(np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.8, 0.3]))), 6)
+        0.0375
     """
     metric = "brier_score_loss"
     if not (isinstance(scale_by_half, str) and scale_by_half == "auto"):
@@ -792,9 +809,10 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None):
     greatest other decision shares it equally.  This is scikit-learn's averaged
     metric; ``agnostic_losses.hinge_loss`` is optax's elementwise loss.
 
-    >>> import numpy as np
-    >>> round(float(hinge_loss(np.array([-1, 1, 1]), np.array([-2.18, 2.36, 0.09]))), 6)
-    0.303333
+    Examples:
+        >>> import numpy as np
+        >>> round(float(hinge_loss(np.array([-1, 1, 1]), np.array([-2.18, 2.36, 0.09]))), 6)
+        0.303333
     """
     metric = "hinge_loss"
     y = _Labels(metric, y_true)

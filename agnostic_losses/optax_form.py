@@ -49,9 +49,10 @@ def hinge_loss(predictor_outputs, targets):
     ``y t == 1`` the gradient is ``-t`` (torch's ``clamp_min``; optax's is half
     that).  Not :func:`agnostic_losses.metrics.hinge_loss`, scikit-learn's mean of it.
 
-    >>> import numpy as np
-    >>> hinge_loss(np.array([0.5, 2.0, -1.0]), np.array([1, 1, 1])).tolist()
-    [0.5, 0.0, 2.0]
+    Examples:
+        >>> import numpy as np
+        >>> hinge_loss(np.array([0.5, 2.0, -1.0]), np.array([1, 1, 1])).tolist()
+        [0.5, 0.0, 2.0]
 
     Reference: ``optax.losses.hinge_loss``.
     """
@@ -71,9 +72,10 @@ def perceptron_loss(predictor_outputs, targets):
     Returns one loss per element (no reduction); at ``y t == 0`` the gradient
     is ``-t`` (torch's ``clamp_min``; optax's is half that).
 
-    >>> import numpy as np
-    >>> perceptron_loss(np.array([0.5, -2.0]), np.array([1, 1])).tolist()
-    [0.0, 2.0]
+    Examples:
+        >>> import numpy as np
+        >>> perceptron_loss(np.array([0.5, -2.0]), np.array([1, 1])).tolist()
+        [0.0, 2.0]
 
     Reference: Rosenblatt's perceptron; ``optax.losses.perceptron_loss``.
     """
@@ -102,9 +104,10 @@ def sparsemax_loss(logits, labels):
         logits: scores ``z``, any shape.
         labels: 0 or 1 (any nonzero counts as 1; integers, booleans or floats), broadcasting with the logits.
 
-    >>> import numpy as np
-    >>> sparsemax_loss(np.array([0.0, 3.0, -3.0]), np.array([1, 1, 1])).tolist()
-    [0.25, 0.0, 3.0]
+    Examples:
+        >>> import numpy as np
+        >>> sparsemax_loss(np.array([0.0, 3.0, -3.0]), np.array([1, 1, 1])).tolist()
+        [0.25, 0.0, 3.0]
 
     Reference: Blondel, Martins and Niculae, Learning with Fenchel-Young Losses (2020), sec. 4.4;
     ``optax.losses.sparsemax_loss``.
@@ -141,9 +144,10 @@ def multiclass_hinge_loss(scores, labels):
     Returns ``(...)``.  A tie of maxima splits the gradient evenly among them (torch's ``amax``, JAX's
     ``max``).
 
-    >>> import numpy as np
-    >>> multiclass_hinge_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
-    [0.0, 2.0]
+    Examples:
+        >>> import numpy as np
+        >>> multiclass_hinge_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
+        [0.0, 2.0]
 
     Reference: Crammer and Singer (2001); ``optax.losses.multiclass_hinge_loss``.
     """
@@ -160,9 +164,10 @@ def multiclass_perceptron_loss(scores, labels):
 
     Arguments, shapes and ties as :func:`multiclass_hinge_loss`'s.
 
-    >>> import numpy as np
-    >>> multiclass_perceptron_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 2])).tolist()
-    [0.0, 0.5]
+    Examples:
+        >>> import numpy as np
+        >>> multiclass_perceptron_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 2])).tolist()
+        [0.0, 0.5]
 
     Reference: Collins (2002); ``optax.losses.multiclass_perceptron_loss``.
     """
@@ -181,9 +186,10 @@ def multiclass_sparsemax_loss(scores, labels):
 
     Arguments and shapes as :func:`multiclass_hinge_loss`'s (optax's: ``(N, C)`` only).
 
-    >>> import numpy as np
-    >>> multiclass_sparsemax_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
-    [0.0, 1.0625]
+    Examples:
+        >>> import numpy as np
+        >>> multiclass_sparsemax_loss(np.array([[2.0, 0.5, 0.0], [0.0, 1.0, 0.5]]), np.array([0, 0])).tolist()
+        [0.0, 1.0625]
 
     Reference: Martins and Astudillo, From Softmax to Sparsemax (2016); ``optax.losses.multiclass_sparsemax_loss``.
     """
@@ -215,7 +221,8 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     Each norm is ``sqrt(max(sum(v^2), epsilon))``.
 
     Args:
-        predictions, targets: arrays that broadcast together.
+        predictions: the vectors, any shape.
+        targets: the target vectors, broadcasting with ``predictions``.
         epsilon: a floor under the squared norms (0: a zero vector gives NaN, as optax's).
         axis: the axis or tuple of axes of the vectors (None: all).
         where: a boolean mask broadcasting with them: the elements taking part in the sums.  A vector with
@@ -224,9 +231,10 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
     Returns the broadcast shape less ``axis``.  Not ``torch.nn.functional.cosine_similarity``, whose
     ``eps`` floors the product of the norms.
 
-    >>> import numpy as np
-    >>> cosine_distance(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[0.0, 2.0], [2.0, 2.0]])).round(6).tolist()
-    [1.0, 0.0]
+    Examples:
+        >>> import numpy as np
+        >>> cosine_distance(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[0.0, 2.0], [2.0, 2.0]])).round(6).tolist()
+        [1.0, 0.0]
 
     Reference: ``optax.losses.cosine_distance``.
     """
@@ -269,9 +277,10 @@ def ntxent(embeddings, labels, temperature=0.07):
         labels: ``(N,)`` integer labels: equal labels make positive pairs.
         temperature: divides the similarities.
 
-    >>> import numpy as np
-    >>> round(float(ntxent(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), np.array([0, 0, 1]), 0.5)), 6)
-    0.143067
+    Examples:
+        >>> import numpy as np
+        >>> round(float(ntxent(np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), np.array([0, 0, 1]), 0.5)), 6)
+        0.143067
 
     Reference: Chen et al., A Simple Framework for Contrastive Learning of Visual Representations (2020);
     ``optax.losses.ntxent``.
@@ -317,9 +326,10 @@ def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None)
 
     Returns the logits' shape less ``axis``.
 
-    >>> import numpy as np
-    >>> poly_loss_cross_entropy(np.array([[2.0, 0.0, -1.0]]), np.array([[1.0, 0.0, 0.0]])).round(4).tolist()
-    [0.4823]
+    Examples:
+        >>> import numpy as np
+        >>> poly_loss_cross_entropy(np.array([[2.0, 0.0, -1.0]]), np.array([[1.0, 0.0, 0.0]])).round(4).tolist()
+        [0.4823]
 
     Reference: Leng et al., PolyLoss (2022); ``optax.losses.poly_loss_cross_entropy``.
     """

@@ -183,9 +183,10 @@ def jensen_shannon_divergence(p, q, log_prob=False, reduction="mean"):
     ``JS(P, Q) = KL(P || M) / 2 + KL(Q || M) / 2`` with ``M = (P + Q) / 2``, per row.
 
     Args:
-        p, q: ``(N, d)`` distributions: probabilities (each row normalised to sum 1 first, as torchmetrics
+        p: ``(N, d)`` distributions: probabilities (each row normalised to sum 1 first, as torchmetrics
             does, and again inside each KL term) or, with ``log_prob``, log-probabilities (``M`` then
             ``logsumexp(p, q) - log 2``).
+        q: ``(N, d)`` distributions, as ``p``.
         log_prob: whether ``p`` and ``q`` hold log-probabilities.
         reduction: ``'mean'`` (default: over the N rows) | ``'sum'`` | ``'none'`` or None (``(N,)``).
 
@@ -193,9 +194,10 @@ def jensen_shannon_divergence(p, q, log_prob=False, reduction="mean"):
     inputs' dtype (about 2e-9 off in float64), ours is the inputs' dtype's; where a probability is 0 its
     gradient is NaN (``0 log 0`` through an in-place mask), ours that of ``0 log 0 = 0``.
 
-    >>> import numpy as np
-    >>> round(float(jensen_shannon_divergence(np.array([[0.36, 0.48, 0.16]]), np.full((1, 3), 1 / 3))), 4)
-    0.0225
+    Examples:
+        >>> import numpy as np
+        >>> round(float(jensen_shannon_divergence(np.array([[0.36, 0.48, 0.16]]), np.full((1, 3), 1 / 3))), 4)
+        0.0225
 
     Reference: Lin, Divergence measures based on the Shannon entropy (1991);
     ``torchmetrics.functional.regression.jensen_shannon_divergence``.

@@ -124,7 +124,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     Args:
         input: predictions, any shape.
         target: same shape as ``input`` (broadcast with a warning otherwise).
-        size_average, reduce: deprecated, as in torch; use ``reduction``.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
         reduction: ``'none' | 'mean' | 'sum'``.
         weight: optional elementwise weights of ``input``'s shape; with it
             ``'mean'`` is ``sum(weight * |d|) / sum(weight)``.
@@ -181,9 +182,10 @@ def mape_loss(input, target, *, xp):
     (``weight`` as its ``sample_weight``); a fraction, not a percentage.  The gradient at ``input == target``
     is 0 (torch's convention at a kink).
 
-    >>> import numpy as np
-    >>> round(float(mape_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
-    0.327381
+    Examples:
+        >>> import numpy as np
+        >>> round(float(mape_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
+        0.327381
     """
     floor = xp.asarray(_FLOAT64_EPS, dtype=target.dtype, device=P.device(target))  # an array: torch.compile
     return P.abs(input - target) / xp.maximum(xp.abs(target), floor)
@@ -195,9 +197,10 @@ def log_cosh_loss(input, target, *, xp):
     ``optax.losses.log_cosh`` (float16 and bfloat16 in float32, where optax computes in their own precision):
     about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
 
-    >>> import numpy as np
-    >>> log_cosh_loss(np.array([0.0, 1000.0]), np.zeros(2), reduction="none").round(6).tolist()
-    [0.0, 999.306853]
+    Examples:
+        >>> import numpy as np
+        >>> log_cosh_loss(np.array([0.0, 1000.0]), np.zeros(2), reduction="none").round(6).tolist()
+        [0.0, 999.306853]
     """
     d = input - target
     return xp.logaddexp(d, -d) - math.log(2.0)
@@ -211,9 +214,10 @@ def pinball_loss(input, target, *, quantile=0.5, xp):
     Its ``'mean'`` equals ``sklearn.metrics.mean_pinball_loss(target, input, alpha=quantile)`` on 1-D arrays,
     gradient included: ``-quantile`` at ``d == 0`` (scikit-learn's formula's first branch).
 
-    >>> import numpy as np
-    >>> round(float(pinball_loss(np.array([0.0, 2, 3]), np.array([1.0, 2, 3]), quantile=0.1)), 6)
-    0.033333
+    Examples:
+        >>> import numpy as np
+        >>> round(float(pinball_loss(np.array([0.0, 2, 3]), np.array([1.0, 2, 3]), quantile=0.1)), 6)
+        0.033333
     """
     checks.option_in("pinball_loss", "quantile", quantile, 0.0, 1.0)
     d = target - input
@@ -234,9 +238,10 @@ def msle_loss(input, target, *, reduction="mean", weight=None):
     Its ``'mean'`` equals ``sklearn.metrics.mean_squared_log_error(target, input)`` on 1-D arrays; values
     ``<= -1`` are a ``ValueError`` where the data can be read (``value_checks``).
 
-    >>> import numpy as np
-    >>> round(float(msle_loss(np.array([2.5, 5, 4, 8]), np.array([3.0, 5, 2.5, 7]))), 6)
-    0.03973
+    Examples:
+        >>> import numpy as np
+        >>> round(float(msle_loss(np.array([2.5, 5, 4, 8]), np.array([3.0, 5, 2.5, 7]))), 6)
+        0.03973
     """
     if P.is_array(input) and P.is_array(target):
         for name, a in (("input", input), ("target", target)):
@@ -251,9 +256,10 @@ def rmse_loss(input, target, *, reduction="mean", weight=None):
     Its ``'mean'`` equals ``sklearn.metrics.root_mean_squared_error(target, input)`` on 1-D arrays
     (``weight`` as its ``sample_weight``).
 
-    >>> import numpy as np
-    >>> round(float(rmse_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
-    0.612372
+    Examples:
+        >>> import numpy as np
+        >>> round(float(rmse_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
+        0.612372
     """
     if reduction == "none":
         return _ABSOLUTE(input, target, reduction="none", weight=weight)

@@ -191,13 +191,15 @@ def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid
         target: ``input``'s shape, or ``(B, 1, *spatial)`` class indices with ``to_onehot_y``.
         include_background: False drops class 0 (after the activation).
         to_onehot_y: ``target`` holds class indices, made one-hot over the ``N`` classes.
-        sigmoid, softmax, other_act: the activation of ``input`` (at most one; ``other_act`` a function of an
-            array of ``input``'s library).
+        sigmoid: apply the sigmoid to ``input`` (at most one of the three activations).
+        softmax: apply the softmax over the class axis.
+        other_act: another activation, a function of an array of ``input``'s library.
         squared_pred: ``sum(p^2)`` and ``sum(g^2)`` in the denominator (the norm forms of order 2).
         jaccard: the Jaccard (soft IoU) loss instead.
         reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, N, 1, ...)``, or ``(N, 1, ...)`` with
             ``batch`` (MONAI's broadcastable shapes; with another ``axis``, ``N`` on that axis).
-        smooth_nr, smooth_dr: added to the numerator and the denominator.
+        smooth_nr: added to the numerator.
+        smooth_dr: added to the denominator.
         batch: sum the overlaps over the batch too: one loss per class.
         weight: per-class weights of the loss, a number or ``N`` numbers (``N - 1`` without the background),
             >= 0; ignored with a single class.
@@ -211,11 +213,12 @@ def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid
     that step, as MONAI.  Unlike MONAI, bad options raise ``ValueError`` or
     ``TypeError`` (MONAI: ``AssertionError`` for shapes).
 
-    >>> import numpy as np
-    >>> p = np.array([[[0.9, 0.2, 0.1]], [[0.3, 0.8, 0.7]]])  # (B=2, N=1, 3)
-    >>> g = np.array([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 1.0]]])
-    >>> round(float(dice_loss(p, g)), 6)
-    0.196172
+    Examples:
+        >>> import numpy as np
+        >>> p = np.array([[[0.9, 0.2, 0.1]], [[0.3, 0.8, 0.7]]])  # (B=2, N=1, 3)
+        >>> g = np.array([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 1.0]]])
+        >>> round(float(dice_loss(p, g)), 6)
+        0.196172
 
     Reference: Milletari et al., V-Net (2016); ``monai.losses.DiceLoss``.
     """
@@ -246,9 +249,10 @@ def generalized_dice_loss(input, target, include_background=True, to_onehot_y=Fa
     takes the largest finite weight of the sample's classes (of all, with
     ``batch``), as MONAI.
 
+    The arguments ``input``, ``target``, ``include_background``, ``to_onehot_y``, ``sigmoid``, ``softmax``,
+    ``other_act``, ``smooth_nr``, ``smooth_dr``, ``batch``, ``soft_label``, ``axis`` are :func:`dice_loss`'s.
+
     Args:
-        input, target, include_background, to_onehot_y, sigmoid, softmax, other_act, smooth_nr, smooth_dr,
-        batch, soft_label, axis: as :func:`dice_loss`.
         w_type: ``'square'`` (default) | ``'simple'`` | ``'uniform'``.
         reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, 1, 1, ...)``, or ``(1, 1, ...)`` with
             ``batch``.
@@ -259,11 +263,12 @@ def generalized_dice_loss(input, target, include_background=True, to_onehot_y=Fa
     place); ours can, the gradient through the largest weight going to every
     tied class equally, and 0 through an empty class's.
 
-    >>> import numpy as np
-    >>> p = np.array([[[0.9, 0.2, 0.1], [0.1, 0.8, 0.9]]])  # (B=1, N=2, 3)
-    >>> g = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]])
-    >>> round(float(generalized_dice_loss(p, g)), 6)
-    0.15873
+    Examples:
+        >>> import numpy as np
+        >>> p = np.array([[[0.9, 0.2, 0.1], [0.1, 0.8, 0.9]]])  # (B=1, N=2, 3)
+        >>> g = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]])
+        >>> round(float(generalized_dice_loss(p, g)), 6)
+        0.15873
 
     Reference: Sudre et al., Generalised Dice overlap as a deep learning loss function for highly unbalanced
     segmentations (2017); ``monai.losses.GeneralizedDiceLoss``.
@@ -301,18 +306,22 @@ def tversky_loss(input, target, include_background=True, to_onehot_y=False, sigm
     forms with ``soft_label``); ``alpha = beta = 0.5`` is the Dice loss (but for
     the smoothing terms).
 
+    The arguments ``input``, ``target``, ``include_background``, ``to_onehot_y``, ``sigmoid``, ``softmax``,
+    ``other_act``, ``smooth_nr``, ``smooth_dr``, ``batch``, ``soft_label``, ``ignore_index``, ``axis`` are
+    :func:`dice_loss`'s.
+
     Args:
-        input, target, include_background, to_onehot_y, sigmoid, softmax, other_act, smooth_nr, smooth_dr,
-        batch, soft_label, ignore_index, axis: as :func:`dice_loss`.
-        alpha: the weight of false positives; beta: of false negatives.
+        alpha: the weight of false positives.
+        beta: the weight of false negatives.
         reduction: ``'mean'`` (default) | ``'sum'`` | ``'none'``: ``(B, N)``, or ``(N,)`` with ``batch``, whatever
             the ``axis``.
 
-    >>> import numpy as np
-    >>> p = np.array([[[0.9, 0.2, 0.1]], [[0.3, 0.8, 0.7]]])  # (B=2, N=1, 3)
-    >>> g = np.array([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 1.0]]])
-    >>> round(float(tversky_loss(p, g, alpha=0.3, beta=0.7)), 6)
-    0.188872
+    Examples:
+        >>> import numpy as np
+        >>> p = np.array([[[0.9, 0.2, 0.1]], [[0.3, 0.8, 0.7]]])  # (B=2, N=1, 3)
+        >>> g = np.array([[[1.0, 0.0, 0.0]], [[0.0, 1.0, 1.0]]])
+        >>> round(float(tversky_loss(p, g, alpha=0.3, beta=0.7)), 6)
+        0.188872
 
     Reference: Salehi et al., Tversky loss function for image segmentation using 3D fully convolutional deep
     networks (2017); ``monai.losses.TverskyLoss``.

@@ -115,9 +115,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             (e.g. ``log_softmax`` of logits over C, blank included).
         targets: class indices, padded ``(N, S)`` (``(S,)`` or ``(1, S)``
             unbatched) or the N targets concatenated ``(sum(target_lengths),)``.
-        input_lengths, target_lengths: one length per sequence, as an integer
+        input_lengths: the length of each input sequence, as an integer
             array, a tuple of ints, or an int when unbatched.  Under
-            ``jax.jit`` they may be traced.
+            ``jax.jit`` it may be traced.
+        target_lengths: the length of each target sequence, in the same forms.
         blank: the blank class.
         reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides each loss by
             its target length (at least 1), then averages over the batch.

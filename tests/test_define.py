@@ -477,6 +477,7 @@ def test_check_loss_gives_no_slack_where_the_reference_overflows():
 @pytest.mark.parametrize("module", ["agnostic_losses._define", "agnostic_losses.metrics", "agnostic_losses.regression",
                                     "agnostic_losses.detection", "agnostic_losses.optax_form",
                                     "agnostic_losses.segmentation", "agnostic_losses.probabilistic",
+                                    "agnostic_losses.classification", "agnostic_losses._crps",
                                     "agnostic_losses.torch", "conformance.check"])
 def test_the_modules_examples_run(module):
     import doctest

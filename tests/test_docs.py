@@ -4,6 +4,7 @@ and JAX, which must agree before a figure is drawn (docs/plots.py)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import inspect
 import sys
 from pathlib import Path
@@ -65,3 +66,30 @@ def test_a_disagreement_between_backends_stops_the_figure(monkeypatch):
     monkeypatch.setattr(plots, "_jax_curve", jnp_abs_convention)
     with pytest.raises(AssertionError, match="l1_loss: gradient, JAX vs torch: the backends disagree at point 80"):
         plots.curves(spec)
+
+
+@pytest.mark.slow
+def test_the_site_builds_with_warnings_as_errors(tmp_path):
+    """mkdocs build --strict: a broken link, a docstring mkdocstrings cannot read or a figure whose backends
+    disagree fails it; every family page holds each of its losses' docstring and figure."""
+    need("mkdocs")
+    need("mkdocstrings")
+    need("torch")
+    need("jax")
+    import subprocess
+
+    site = tmp_path / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    plots = _plots()
+    for spec in plots.SPECS:
+        page = next(p for p in (site / "losses").glob("*/index.html")
+                    if f'id="agnostic_losses.{spec.name}"' in p.read_text())
+        html = page.read_text()
+        assert f"../../plots/{plots.file_name(spec.name)}" in html, (spec.name, page)
+        assert (site / "plots" / plots.file_name(spec.name)).stat().st_size > 5000
+    for generated in ("conformance", "speed"):
+        assert "cases passed" in (site / "conformance" / "index.html").read_text()
+        assert (site / generated / "index.html").stat().st_size > 20000
