@@ -303,7 +303,7 @@ EXTREME_LOGITS = Edge("logits_1e4", _large(1e4))
 # torch's log1p(exp(-t x)) overflows past |x| = 88 in float32 and 709 in float64; ours does not
 LARGE_MARGINS = Edge("margins_50", _large(50.0))
 # torch's gradient with respect to target is -logit(x), unclamped: +-inf at 0 and 1; ours is
-# the derivative of the clamped forward (README, "Deviations")
+# the derivative of the clamped forward (docs/deviations.md)
 BCE_BOUNDS = Edge("x_in_{0,1}", _bce_bounds, no_grad=("target",))
 # torch's gradient with respect to target at t == 0 is 0/0 = NaN (xlogy's backward); ours is finite
 ZERO_TARGETS = Edge("t=0_and_t<0", _zero_targets, no_grad=("target",))
@@ -450,7 +450,7 @@ def _ctc_concatenated(arrays, options, rng):
 
 def _ctc_impossible(arrays, options, rng):
     """The first sequence's target needs more time steps than its input has: an infinite loss
-    (0 with zero_infinity).  Its gradient is not compared: torch's is NaN, ours 0 (README)."""
+    (0 with zero_infinity).  Its gradient is not compared: torch's is NaN, ours 0 (docs/deviations.md)."""
     t, inputs, lengths = arrays["targets"].copy(), arrays["input_lengths"].copy(), arrays["target_lengths"].copy()
     t[0, :] = np.arange(t.shape[1]) % 2 + (1 if options["blank"] == 0 else 0)  # no repeats
     lengths[0] = t.shape[1]

@@ -2,8 +2,8 @@
 
 Each :class:`Deviation` says where (the losses, the condition on a call), what
 torch does, what ours does and why.  The differential fuzz
-(tests/test_fuzz.py) accepts exactly these and nothing else; the README's
-"Deviations from torch, on purpose" lists them by ``id`` (a test keeps the two
+(tests/test_fuzz.py) accepts exactly these and nothing else; docs/deviations.md
+("Deviations from torch, on purpose") lists them by ``id`` (a test keeps the two
 the same).
 
 Kinds:
@@ -681,7 +681,7 @@ def excused(call: Call) -> Excused:
 
 
 def markdown() -> str:
-    """The list as the README gives it: one entry per deviation."""
+    """The list as docs/deviations.md gives it: one entry per deviation."""
     import textwrap
 
     lines = []

@@ -114,7 +114,7 @@ def markdown(rows, env, generic) -> str:
 
 
 def pivot(rows) -> str:
-    """Loss x backend, cases passed / total: the compact matrix for the README."""
+    """Loss x backend, cases passed / total: the compact matrix of the conformance page."""
     backends = list(dict.fromkeys(f"{r['backend']} ({r['device']})" for r in rows))
     cells = {(r["loss"], f"{r['backend']} ({r['device']})"): f"{r['passed']}/{r['total']}" for r in rows}
     losses = list(dict.fromkeys(r["loss"] for r in rows))

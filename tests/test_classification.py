@@ -216,7 +216,7 @@ def test_a_wider_pos_weight_is_computed_with_and_returns_the_inputs_dtype(backen
 
 
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
-    """Documented: where torch's target gradient is NaN or inf, ours is finite (README, Deviations); the
+    """Documented: where torch's target gradient is NaN or inf, ours is finite (docs/deviations.md); the
     probabilistic losses' cases are in test_probabilistic.py."""
     jax = need("jax")
     jnp = jax.numpy

@@ -198,7 +198,7 @@ def test_multilabel_margin_float32_running_sums_do_not_cancel(library, rows):
     """The sorted formula's running sums, where they cancel in float32: logits 1000 +- 0.01 (hinges about 1,
     values 1000; the sums less the row's largest value), and one logit at 1000 above a row at -0.999 (the
     sums in float64).  torch's float32 kernel is 6e-8 and 3e-8 off here; float32 running sums were 2e-5 and
-    1e-4 (NumPy 6e-3).  JAX without x64 has no float64: README, "Speed"."""
+    1e-4 (NumPy 6e-3).  JAX without x64 has no float64: docs/speed-notes.md."""
     rng = np.random.default_rng(1)
     if rows == "offset":
         x = rng.standard_normal((4, 4096)) * 0.01 + 1000

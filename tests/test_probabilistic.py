@@ -49,7 +49,7 @@ def test_gaussian_nll_var_forms_match_torch():
 
 
 def test_deviations_from_torch_are_finite_where_torch_is_nan():
-    """Documented: where torch's target gradient is NaN (a zero target), ours is finite (README, Deviations)."""
+    """Documented: where torch's target gradient is NaN (a zero target), ours is finite (docs/deviations.md)."""
     jax = need("jax")
     jnp = jax.numpy
     zero = jnp.zeros(3)
