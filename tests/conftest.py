@@ -68,3 +68,31 @@ def pytest_configure(config):
         import jax
 
         jax.config.update("jax_enable_x64", True)
+
+
+# The quick selection, `pytest -m "not slow"`: every test module without the JAX parametrisations (JAX compiles
+# each), the conformance catalogue only on NumPy and torch (native primitives), three transforms per loss, and none
+# of the long end-to-end runs.
+SLOW_MODULES = {"test_fuzz.py", "test_examples.py", "test_packaging.py", "test_chunks.py"}
+QUICK_TRANSFORMS = {"jax.grad", "torch.func.grad", "dask"}
+
+
+def _slow(item) -> bool:
+    module = item.path.name
+    if module in SLOW_MODULES:
+        return True
+    params = getattr(item, "callspec", None)
+    params = params.params if params else {}
+    if "jax" in item.originalname or any(isinstance(v, str) and v == "jax" for v in params.values()):
+        return True
+    if module == "test_conformance.py" and item.originalname.startswith("test_catalogue_passes"):
+        return item.originalname.endswith("generic_primitives") or params.get("backend") not in ("numpy", "torch")
+    if module == "test_transforms.py":
+        return params.get("transform", "") not in QUICK_TRANSFORMS
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _slow(item):
+            item.add_marker(pytest.mark.slow)
