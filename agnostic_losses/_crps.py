@@ -42,10 +42,11 @@ def crps_normal(obs, mu, sigma):
     normal CDF and density.
 
     Args:
-        obs: the observations, an array (or a Python number beside an array of ``mu`` or ``sigma``).
+        obs: the observations.
         mu: the forecast means, broadcasting with ``obs``.
         sigma: the forecast standard deviations, ``> 0`` (checked where the data can be read), broadcasting
-            with ``obs``.  The three arrays are of one library; all are differentiable.
+            with ``obs``.  The three are arrays of one library, or Python numbers beside at least one such
+            array; all are differentiable.
 
     Returns the scores, of the broadcast shape (no mean is taken).
 

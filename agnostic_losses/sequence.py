@@ -118,7 +118,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         input_lengths: the length of each input sequence, as an integer
             array, a tuple of ints, or an int when unbatched.  Under
             ``jax.jit`` it may be traced.
-        target_lengths: the length of each target sequence, in the same forms.
+        target_lengths: the length of each target sequence, in the same forms; under ``jax.jit`` it may be
+            traced too.
         blank: the blank class.
         reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides each loss by
             its target length (at least 1), then averages over the batch.

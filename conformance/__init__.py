@@ -1,4 +1,5 @@
-"""The conformance suite (``python -m conformance``), and ``check_loss`` for a user's own loss."""
+"""The conformance suite (``python -m agnostic_losses.conformance``; in a clone also ``python -m conformance``), and
+``check_loss`` for a user's own loss."""
 
 from .check import Report, check_loss
 

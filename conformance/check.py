@@ -3,7 +3,7 @@
 >>> import numpy as np
 >>> import torch
 >>> import agnostic_losses as al
->>> from conformance import check_loss
+>>> from agnostic_losses.conformance import check_loss
 >>> @al.loss
 ... def log_cosh(input, target, *, xp):
 ...     d = input - target

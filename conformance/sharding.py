@@ -1,6 +1,6 @@
 """Every loss under jax.jit on batch-sharded inputs equals the one-device result.
 
-    XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m conformance.sharding
+    XLA_FLAGS=--xla_force_host_platform_device_count=8 python -m agnostic_losses.conformance.sharding
 
 Run in its own process: the device count is fixed when JAX starts.  Each
 representative case (conformance/transforms.py) is tiled to 4x its batch

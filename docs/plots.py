@@ -74,22 +74,22 @@ def _arrays(name, *values, label=None):
 
 
 F, I = np.float64, np.int64
-ONE = np.array([0.0])
+ZERO = np.array([0.0])
 PROBS = (0.01, 0.99)
 SPECS = [
     # regression: the prediction swept against a target of 0 (or 1)
-    Plot("l1_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)"),
-    Plot("mse_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)"),
-    Plot("huber_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)",
+    Plot("l1_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)"),
+    Plot("mse_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)"),
+    Plot("huber_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)",
          curves=_values("delta", 0.5, 1.0, 2.0)),
-    Plot("smooth_l1_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)",
+    Plot("smooth_l1_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)",
          curves=_values("beta", 0.5, 1.0, 2.0)),
-    Plot("mape_loss", {"input": ONE, "target": np.array([1.0])}, "input", (0,), -1, 3, "input (target 1)"),
-    Plot("msle_loss", {"input": ONE, "target": np.array([1.0])}, "input", (0,), -0.9, 5, "input (target 1)"),
+    Plot("mape_loss", {"input": ZERO, "target": np.array([1.0])}, "input", (0,), -1, 3, "input (target 1)"),
+    Plot("msle_loss", {"input": ZERO, "target": np.array([1.0])}, "input", (0,), -0.9, 5, "input (target 1)"),
     Plot("rmse_loss", {"input": np.array([0.0, 1.0]), "target": np.zeros(2)}, "input", (0,), -3, 3,
          "input[0] (input[1] = 1, targets 0)"),
-    Plot("log_cosh_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)"),
-    Plot("pinball_loss", {"input": ONE, "target": ONE}, "input", (0,), -3, 3, "input (target 0)",
+    Plot("log_cosh_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)"),
+    Plot("pinball_loss", {"input": ZERO, "target": ZERO}, "input", (0,), -3, 3, "input (target 0)",
          curves=_values("quantile", 0.1, 0.5, 0.9)),
     # classification: the true class's logit swept, the others at 0
     Plot("cross_entropy", {"input": np.zeros((1, 3)), "target": np.array([0])}, "input", (0, 0), -4, 6,
@@ -98,13 +98,13 @@ SPECS = [
          "log-probability of the target class"),
     Plot("binary_cross_entropy", {"input": np.array([0.5]), "target": np.array([1.0])}, "input", (0,), *PROBS,
          "probability", curves=_arrays("target", [1.0], [0.7], [0.0])),
-    Plot("binary_cross_entropy_with_logits", {"input": ONE, "target": np.array([1.0])}, "input", (0,), -5, 5,
+    Plot("binary_cross_entropy_with_logits", {"input": ZERO, "target": np.array([1.0])}, "input", (0,), -5, 5,
          "logit (target 1)", curves=_arrays("pos_weight", [1.0], [3.0])),
     Plot("multilabel_soft_margin_loss", {"input": np.zeros((1, 1)), "target": np.ones((1, 1))}, "input", (0, 0),
          -5, 5, "logit (target 1)"),
-    Plot("soft_margin_loss", {"input": ONE, "target": np.array([1.0])}, "input", (0,), -5, 5,
+    Plot("soft_margin_loss", {"input": ZERO, "target": np.array([1.0])}, "input", (0,), -5, 5,
          "score (target 1)"),
-    Plot("sigmoid_focal_loss", {"inputs": ONE, "targets": np.array([1.0])}, "inputs", (0,), -5, 5,
+    Plot("sigmoid_focal_loss", {"inputs": ZERO, "targets": np.array([1.0])}, "inputs", (0,), -5, 5,
          "logit (target 1)", options={"reduction": "mean"}, curves=_values("gamma", 0.0, 1.0, 2.0, 5.0)),
     Plot("focal_loss", {"pred": np.zeros((1, 2)), "target": np.array([0])}, "pred", (0, 0), -5, 5,
          "logit of the target class (the other at 0)", options={"alpha": 0.25, "reduction": "mean"},
@@ -117,16 +117,16 @@ SPECS = [
     # probabilistic
     Plot("kl_div", {"input": np.log([0.5]), "target": np.array([0.5])}, "input", (0,), -5, 0,
          "log q (p = 0.5)", options={"reduction": "sum"}),
-    Plot("poisson_nll_loss", {"input": ONE, "target": np.array([2.0])}, "input", (0,), -2, 3,
+    Plot("poisson_nll_loss", {"input": ZERO, "target": np.array([2.0])}, "input", (0,), -2, 3,
          "log-rate (count 2)", curves=_values("full", False, True)),
-    Plot("gaussian_nll_loss", {"input": ONE, "target": ONE, "var": np.array([1.0])}, "input", (0,), -3, 3,
+    Plot("gaussian_nll_loss", {"input": ZERO, "target": ZERO, "var": np.array([1.0])}, "input", (0,), -3, 3,
          "mean (target 0)", curves=_arrays("var", [0.5], [1.0], [2.0])),
     Plot("jensen_shannon_divergence", {"p": np.array([[0.5, 0.3, 0.2]]), "q": np.array([[0.2, 0.3, 0.5]])}, "p",
          (0, 0), 0.01, 2.0, "p[0] (p[1:] = 0.3, 0.2; rows normalised; q = 0.2, 0.3, 0.5)"),
     # margins and embeddings
-    Plot("margin_ranking_loss", {"input1": ONE, "input2": ONE, "target": np.array([1.0])}, "input1", (0,), -3, 3,
+    Plot("margin_ranking_loss", {"input1": ZERO, "input2": ZERO, "target": np.array([1.0])}, "input1", (0,), -3, 3,
          "input1 (input2 = 0, target 1)", curves=_values("margin", 0.0, 0.5, 1.0)),
-    Plot("hinge_embedding_loss", {"input": ONE, "target": np.array([-1.0])}, "input", (0,), 0, 3,
+    Plot("hinge_embedding_loss", {"input": ZERO, "target": np.array([-1.0])}, "input", (0,), 0, 3,
          "distance (target -1)", curves=_values("margin", 1.0, 2.0)),
     Plot("multi_margin_loss", {"input": np.zeros((1, 3)), "target": np.array([0])}, "input", (0, 0), -3, 3,
          "score of the target class (2 others at 0)", curves=_values("p", 1, 2)),
@@ -144,11 +144,11 @@ SPECS = [
          "positive[0] (anchor 0, negative (1, 0))", curves=_values("margin", 0.5, 1.0, 2.0)),
     Plot("pairwise_distance", {"x1": np.array([[0.0, 1.0]]), "x2": np.zeros((1, 2))}, "x1", (0, 0), -3, 3,
          "x1[0] (x1 = (x, 1), x2 = 0)", curves=_values("p", 1.0, 2.0, 3.0)),
-    Plot("hinge_loss", {"predictor_outputs": ONE, "targets": np.array([1.0])}, "predictor_outputs", (0,), -3, 3,
+    Plot("hinge_loss", {"predictor_outputs": ZERO, "targets": np.array([1.0])}, "predictor_outputs", (0,), -3, 3,
          "score (label 1)"),
-    Plot("perceptron_loss", {"predictor_outputs": ONE, "targets": np.array([1.0])}, "predictor_outputs", (0,),
+    Plot("perceptron_loss", {"predictor_outputs": ZERO, "targets": np.array([1.0])}, "predictor_outputs", (0,),
          -3, 3, "score (label 1)"),
-    Plot("sparsemax_loss", {"logits": ONE, "labels": np.array([1.0])}, "logits", (0,), -3, 3, "logit (label 1)"),
+    Plot("sparsemax_loss", {"logits": ZERO, "labels": np.array([1.0])}, "logits", (0,), -3, 3, "logit (label 1)"),
     Plot("multiclass_hinge_loss", {"scores": np.zeros((1, 3)), "labels": np.array([0])}, "scores", (0, 0), -3, 3,
          "score of the labelled class (2 others at 0)"),
     Plot("multiclass_perceptron_loss", {"scores": np.zeros((1, 3)), "labels": np.array([0])}, "scores", (0, 0),
@@ -189,20 +189,20 @@ SPECS = [
     Plot("metrics.mean_pinball_loss", {"y_true": np.array([0.0, 1.0, 2.0]), "y_pred": np.array([0.0, 1.5, 1.8])},
          "y_pred", (0,), -3, 3, "y_pred[0] (y_true = 0, 1, 2)", curves=_values("alpha", 0.1, 0.5, 0.9)),
     *(Plot(f"metrics.{name}", {"y_true": np.array([1.0, 1.0, 2.0]), "y_pred": np.array([1.0, 1.5, 1.8])}, "y_pred",
-           (0,), 0.05, 4, "y_pred[0] (y_true = 1, 1, 2)")
+           (0,), 0.25, 4, "y_pred[0] (y_true = 1, 1, 2)")
       for name in ("mean_squared_log_error", "root_mean_squared_log_error", "mean_absolute_percentage_error",
                    "mean_poisson_deviance", "mean_gamma_deviance")),
     Plot("metrics.mean_tweedie_deviance", {"y_true": np.array([1.0, 1.0, 2.0]), "y_pred": np.array([1.0, 1.5, 1.8])},
-         "y_pred", (0,), 0.05, 4, "y_pred[0] (y_true = 1, 1, 2)", curves=_values("power", 0, 1, 1.5, 2, 3)),
+         "y_pred", (0,), 0.25, 4, "y_pred[0] (y_true = 1, 1, 2)", curves=_values("power", 0, 1, 1.5, 2, 3)),
     Plot("metrics.log_loss", {"y_true": np.array([1, 0]), "y_proba": np.array([0.5, 0.2])}, "y_proba", (0,), *PROBS,
          "probability of class 1 for a positive (the negative's 0.2)"),
     Plot("metrics.brier_score_loss", {"y_true": np.array([1, 0]), "y_proba": np.array([0.5, 0.2])}, "y_proba", (0,),
          0, 1, "probability of class 1 for a positive (the negative's 0.2)"),
     Plot("metrics.hinge_loss", {"y_true": np.array([1, -1]), "pred_decision": np.array([0.0, -0.5])},
          "pred_decision", (0,), -3, 3, "decision of a positive (the negative's -0.5)"),
-    Plot("metrics.crps_normal", {"obs": ONE, "mu": ONE, "sigma": np.array([1.0])}, "mu", (0,), -3, 3,
+    Plot("metrics.crps_normal", {"obs": ZERO, "mu": ZERO, "sigma": np.array([1.0])}, "mu", (0,), -3, 3,
          "forecast mean (observation 0)", curves=_arrays("sigma", [0.5], [1.0], [2.0])),
-    Plot("metrics.crps_ensemble", {"obs": ONE, "fct": np.array([[0.0, -0.5, 0.5]])}, "fct", (0, 0), -3, 3,
+    Plot("metrics.crps_ensemble", {"obs": ZERO, "fct": np.array([[0.0, -0.5, 0.5]])}, "fct", (0, 0), -3, 3,
          "one ensemble member (the others -0.5, 0.5; observation 0)"),
 ]
 
@@ -287,12 +287,14 @@ def draw(spec: Plot, path: Path) -> None:
     plt.rcParams["svg.fonttype"] = "none"  # text as text: small files that follow the page's font
     plt.rcParams["svg.hashsalt"] = "agnostic-losses"  # the same figure gives the same file
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
-    styles = ["-", "--", ":", "-."]
+    styles = ["-", "--", ":", "-.", (0, (6, 2, 1, 2, 1, 2)), (0, (1, 4))]
+    if len(spec.curves) > len(styles):
+        raise ValueError(f"{spec.name}: {len(spec.curves)} curves, but only {len(styles)} line styles to tell them apart")
     for k, (label, xs, value, grad) in enumerate(curves(spec)):
         style = styles[k % len(styles)]
         suffix = f" ({label})" if label else ""
-        ax.plot(xs, value, style, color="tab:blue", lw=2, label=f"loss{suffix}")
-        ax.plot(xs, grad, style, color="tab:orange", lw=1.6, label=f"gradient{suffix}")
+        ax.plot(xs, value, linestyle=style, color="tab:blue", lw=2, label=f"loss{suffix}")
+        ax.plot(xs, grad, linestyle=style, color="tab:orange", lw=1.6, label=f"gradient{suffix}")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel(spec.xlabel)
     ax.set_title(spec.name, family="monospace")

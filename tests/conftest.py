@@ -70,9 +70,9 @@ def pytest_configure(config):
         jax.config.update("jax_enable_x64", True)
 
 
-# The quick selection, `pytest -m "not slow"`: every test module without the JAX parametrisations (JAX compiles
-# each), the conformance catalogue only on NumPy and torch (native primitives), three transforms per loss, and none
-# of the long end-to-end runs.
+# The quick selection, `pytest -m "not slow"`: every test module without the tests parametrised by JAX or named
+# for it (JAX compiles each case), the conformance catalogue only on NumPy and torch (native primitives), three
+# transforms per loss (JAX's only through jax.grad), and none of the long end-to-end runs.
 SLOW_MODULES = {"test_fuzz.py", "test_examples.py", "test_packaging.py", "test_chunks.py"}
 QUICK_TRANSFORMS = {"jax.grad", "torch.func.grad", "dask"}
 

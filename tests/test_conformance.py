@@ -8,6 +8,7 @@ does fail a loss that breaks torch's kink convention.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -31,22 +32,47 @@ need("torch")  # the reference
 # `python -m conformance` runs every case (the committed report); the tests run a fixed sample of the cases where
 # a backend is slow to run them all: JAX compiles each case twice (eager and jit; the scan-based losses most),
 # Dask builds a graph per step of the scans, and kornia's and MONAI's many cases are judged by finite differences
-# of the oracle.  One case in STEP, chosen by a hash of its name, so no option, dtype or edge is skipped as a whole.
+# of the oracle.  One case in STEP, chosen by a hash of its name, and at least one of every group of cases that
+# differ only in shape: no option, optional array, edge (a kink, a tie) or dtype is left out.
 STEP = {
+    "default": {"focal_loss": 3, "dice_loss": 3, "tversky_loss": 3, "generalized_dice_loss": 3},
     "jax": {"default": 2, "ctc_loss": 4, "linear_cross_entropy": 4, "sigmoid_focal_loss": 4, "focal_loss": 4,
             "generalized_box_iou_loss": 4, "distance_box_iou_loss": 4, "complete_box_iou_loss": 4,
             "cosine_distance": 4, "dice_loss": 8, "tversky_loss": 8, "generalized_dice_loss": 8},
     "dask": {"ctc_loss": 4, "linear_cross_entropy": 4},
-    "default": {"focal_loss": 3, "dice_loss": 3, "tversky_loss": 3, "generalized_dice_loss": 3},
 }
 GENERIC_STEP = {"jax": 4}  # the generic primitives again, in float32: their numerics do not depend on the case
 
 
+def _group(case) -> tuple:
+    """The case's name without its shape: ``loss[shape|options|optional arrays|edge]dtype``."""
+    head, rest = case.id.split("[", 1)
+    return head, rest.split("|", 1)[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue(loss, dtypes=catalogue.DTYPES):
+    return catalogue.cases([loss], dtypes=dtypes)
+
+
 def _cases(loss, backend, generic=False, **kwargs):
-    steps = STEP.get(backend.name, STEP["default"])
+    steps = {**STEP["default"], **STEP.get(backend.name, {})}
     step = max(steps.get(loss, steps.get("default", 1)), GENERIC_STEP.get(backend.name, 1) if generic else 1)
-    cases = catalogue.cases([loss], **kwargs)
-    return [c for c in cases if zlib.crc32(c.id.encode()) % step == 0] or cases[:1]
+    cases = _catalogue(loss, **kwargs)
+    kept = {c.id for c in cases if zlib.crc32(c.id.encode()) % step == 0}
+    groups = {}
+    for c in cases:
+        groups.setdefault(_group(c), []).append(c)
+    kept |= {members[0].id for members in groups.values() if not any(m.id in kept for m in members)}
+    return [c for c in cases if c.id in kept]
+
+
+def test_the_sample_keeps_every_group_of_cases():
+    """Every (options, optional arrays, edge, dtype) of every loss has a case on every backend's sample."""
+    for loss in catalogue.loss_names():
+        everything = {_group(c) for c in _catalogue(loss)}
+        for name, generic in (("jax", False), ("jax", True), ("dask", False)):
+            assert {_group(c) for c in _cases(loss, backends.make(name), generic)} == everything, (name, loss, generic)
 
 
 def _failures(results):

@@ -52,3 +52,17 @@ def test_the_conformance_figures_are_the_committed_report():
     names = {"numpy": "NumPy", "array_api_strict": "array-api-strict", "torch": "torch", "jax": "JAX", "dask": "Dask"}
     for backend, passed in per_backend.items():
         assert f"{names[backend]} {passed}" in README, backend
+
+
+def test_the_gpu_figures_are_the_committed_gpu_report():
+    data = json.loads((ROOT / "conformance" / "results" / "gpu.json").read_text())
+    env = data["environment"]
+    per_backend = {}
+    for row in data["summary"]:
+        assert row["passed"] == row["total"], row
+        per_backend[row["backend"]] = per_backend.get(row["backend"], 0) + row["passed"]
+    model = env["gpu"].split()[1]  # "NVIDIA H100 80GB HBM3, driver ..." -> "H100"
+    assert f"On an NVIDIA {model} ({env['date'][5:]}," in README
+    names = {"torch": "torch CUDA", "jax": "JAX GPU", "cupy": "CuPy"}
+    for backend, passed in per_backend.items():
+        assert f"{names[backend]} {passed}" in README, backend
