@@ -185,7 +185,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         input: log-probabilities ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
         target: class indices, integer, of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)``.
         weight: optional per-class weights ``(C,)``.
+        size_average: deprecated, as in torch; use ``reduction``.
         ignore_index: a target value that contributes nothing (nor to the mean's denominator).
+        reduce: deprecated, as in torch; use ``reduction``.
         reduction: ``'none' | 'mean' | 'sum'``; ``'mean'`` divides by the sum of
             ``weight[target]`` over the targets kept.
         axis: the class axis (keyword only; torch's is 1), e.g. -1 for ``(N, d1, ..., C)``; the target is
@@ -212,31 +214,37 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0, *, axis=1, where=None):
     """Cross-entropy of logits, as ``torch.nn.functional.cross_entropy``.
 
-    ``input`` holds logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; the
-    class axis is 1 (0 when unbatched), or ``axis``.  ``target`` is either class indices
-    (integer, input's shape less the class axis; see :func:`nll_loss` for
-    ``weight``, ``ignore_index`` and the weighted mean) or class probabilities
-    (floating, input's shape; ``'mean'`` divides by the number of positions
-    ``N * d1 * ... * dK``).  ``label_smoothing`` (at most 1; none at 0 or below,
-    as torch) mixes the target with the uniform distribution over the C classes.
+    Per position ``-sum_c q_c log_softmax(x)_c``, with ``q`` the target's
+    one-hot or probabilities mixed with the uniform distribution by
+    ``label_smoothing``.  The log-softmax is taken with the max logit as a
+    constant shift, so logits of magnitude 1e4 in float32 give finite values
+    and gradients.
 
-    Keyword only, beyond torch:
-
-    - ``axis``: the class axis, e.g. -1 for optax's and Keras' ``(N, ..., C)``
-      (no copy of the logits is made to move it);
-    - ``where``: a boolean mask of the logits' shape, or broadcasting to it, or with one axis fewer (one
-      flag per position, as optax's: a ``(C,)`` mask of ``(N, C)`` logits is per row, not per
-      class; give ``(1, C)`` for that): masked logits take no part in the log-softmax's
-      normaliser nor in the class sum, so a masked class has probability 0
-      (a class-index target of a masked class, or a position with nothing kept,
-      gives 0 with a zero gradient).  The losses are then reduced as without
-      ``where``: ``'mean'`` still counts (or weighs) every position.  Per
-      position this is ``optax.losses.softmax_cross_entropy(logits, labels,
-      axis, where)`` (class indices as one-hot labels; optax's integer-label
-      form instead takes a masked target class's logit).
-
-    The log-softmax is taken with the max logit as a constant shift, so logits
-    of magnitude 1e4 in float32 give finite values and gradients.
+    Args:
+        input: logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``; the class axis is 1 (0 when
+            unbatched), or ``axis``.
+        target: class indices (integer, ``input``'s shape less the class axis) or class probabilities
+            (floating, ``input``'s shape).
+        weight: optional per-class weights ``(C,)``; with class indices, ``'mean'`` divides by the sum of
+            ``weight[target]`` over the targets kept (see :func:`nll_loss`).
+        size_average: deprecated, as in torch; use ``reduction``.
+        ignore_index: a class-index target value that contributes nothing, nor to the mean's denominator.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``; with probabilities ``'mean'`` divides by the number of
+            positions ``N * d1 * ... * dK``.
+        label_smoothing: at most 1 (none at 0 or below, as torch): the weight of the uniform distribution
+            over the ``C`` classes mixed into the target.
+        axis: keyword only, beyond torch: the class axis, e.g. -1 for optax's and Keras' ``(N, ..., C)``
+            (no copy of the logits is made to move it).
+        where: keyword only, beyond torch: a boolean mask of the logits' shape, or broadcasting to it, or
+            with one axis fewer (one flag per position, as optax's: a ``(C,)`` mask of ``(N, C)`` logits is
+            per row, not per class; give ``(1, C)`` for that).  Masked logits take no part in the
+            log-softmax's normaliser nor in the class sum, so a masked class has probability 0 (a
+            class-index target of a masked class, or a position with nothing kept, gives 0 with a zero
+            gradient).  The losses are then reduced as without ``where``: ``'mean'`` still counts (or
+            weighs) every position.  Per position this is ``optax.losses.softmax_cross_entropy(logits,
+            labels, axis, where)`` (class indices as one-hot labels; optax's integer-label form instead
+            takes a masked target class's logit).
 
     Examples:
         >>> import numpy as np
@@ -340,6 +348,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     logs; with respect to ``target`` it is the derivative of the clamped
     forward, ``-(log x - log(1 - x))`` (torch's is unclamped: it differs where
     ``x`` is within 4e-44 of 0 or 1, where torch's is up to infinite).
+
+    Args:
+        input: probabilities ``x`` in [0, 1], any shape.
+        target: targets ``t`` in [0, 1] of ``input``'s shape.
+        weight: optional weights ``w`` broadcasting to ``input``'s shape.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "binary_cross_entropy"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
@@ -414,6 +430,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     of x's shape, ``weight`` w broadcasting to it and ``pos_weight`` p
     broadcasting along the last axis (p = 1 without it).  Stable for logits of
     any magnitude (log_sigmoid never overflows).
+
+    Args:
+        input: logits ``x``, any shape.
+        target: targets ``t`` of ``input``'s shape (probabilities, or any reals).
+        weight: optional weights ``w`` broadcasting to ``input``'s shape.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
+        pos_weight: optional weights ``p`` of the positive term, broadcasting along the last axis (typically
+            ``(C,)``).
     """
     loss = "binary_cross_entropy_with_logits"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight, "pos_weight": pos_weight},
@@ -447,6 +473,14 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     ``target`` (0/1 labels, or any reals) has ``input``'s shape or one that
     broadcasts with it (the class axis stays ``input``'s, as torch's); so does
     ``weight`` (typically ``(C,)``).
+
+    Args:
+        input: logits ``(N, C)`` or ``(C,)``, the classes on the last axis.
+        target: labels of ``input``'s shape, or of one broadcasting with it.
+        weight: optional per-class weights ``w`` broadcasting with ``input`` (typically ``(C,)``).
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "multilabel_soft_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target, "weight": weight}, legacy=(size_average, reduce),
@@ -480,6 +514,13 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     ``target`` holds labels 1 or -1 (any reals, integers or booleans work) of ``input``'s shape (or one
     that broadcasts to it, as torch). Computed as ``softplus(-t x)``: finite where torch's ``log1p(exp(-t x))``
     overflows (``t x < -88`` in float32).
+
+    Args:
+        input: scores ``x``, any shape.
+        target: labels ``t`` (1 or -1) of ``input``'s shape, or broadcasting to it.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     s = setup("soft_margin_loss", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
               targets=("target",), result=("input",))

@@ -116,6 +116,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
             the logits' shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
         linear_bias: optional, ``linear_weight``'s shape less its last axis.
         weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
+        reduction: ``'none' | 'mean' | 'sum'``, as :func:`cross_entropy`'s.
         ignore_index: None means -100 for class indices; giving one with probability targets is an error.
         options: torch's ``torch.nn.LinearCrossEntropyOptions``, or where torch is not at hand a dict (or
             any object) of its fields (``{"batch_chunk_size": 1024}``); its chunking sets ``chunk_size``:

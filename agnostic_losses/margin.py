@@ -43,6 +43,15 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
     ``input1``, ``input2`` and ``target`` (labels 1 or -1) have one number of
     dimensions and broadcast together.
+
+    Args:
+        input1: the first scores ``x1``, any shape.
+        input2: the second scores ``x2``, broadcasting with ``input1`` (same number of dimensions).
+        target: labels ``y``, 1 (``x1`` should rank higher) or -1, broadcasting with both.
+        margin: the margin by which the pair should be ranked.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "margin_ranking_loss"
     s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
@@ -61,6 +70,14 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
     ``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``; a label
     that is neither gets both terms, as in torch.
+
+    Args:
+        input: distances ``x``, any shape.
+        target: labels ``y``, 1 or -1, of ``input``'s shape.
+        margin: the margin of the ``y == -1`` term.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     s = setup("hinge_embedding_loss", reduction, {"input": input, "target": target},
               legacy=(size_average, reduce), targets=("target",), result=("input",))  # labels are only compared
@@ -103,6 +120,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     ``input`` ``(C,)`` or ``()`` (one class: the loss is 0) with ``target``
     ``()`` or ``(1,)``; ``p`` 1 or 2 and optional per-class ``weight``
     ``(C,)`` (applied after the power).  ``'none'`` gives ``target``'s shape.
+
+    Args:
+        input: scores ``(N, C)``, ``(C,)`` or ``()``.
+        target: class indices ``(N,)``, or ``()`` or ``(1,)`` for one sample.
+        p: the power of the hinge, 1 or 2.
+        margin: the margin of the hinge.
+        weight: optional per-class weights ``(C,)``.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "multi_margin_loss"
     if p not in (1, 2):
@@ -161,6 +188,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     keep the temporaries at about ``HINGES_PER_CHUNK`` elements for CPU torch eager (outside torch.func and
     forward mode), NumPy, and wherever the slots' gather is a one-hot selection (Dask, generic primitives);
     elsewhere (a GPU, traced code, JAX, other libraries: ``P.row_chunk``) ``HINGES_PER_CHUNK_ELSEWHERE``.
+
+    Args:
+        input: scores ``(N, C)``, ``(C,)``, ``(1,)`` or ``()``.
+        target: integer class lists of ``input``'s shape, each ended by its first negative entry.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "multilabel_margin_loss"
     s = setup(loss, reduction, {"input": input, "target": target}, legacy=(size_average, reduce), indices=("target",))
@@ -245,6 +279,15 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     ``y == -1``, 0 for any other label; ``cos = x1.x2 / sqrt((|x1|^2 + eps)
     (|x2|^2 + eps))`` (torch's eps, 1e-12 as a float32, inside the norm
     product: zero vectors give 0).  Inputs ``(D,)`` with target ``()``, or ``(N, D)`` with ``(N,)``.
+
+    Args:
+        input1: vectors ``x1``, ``(N, D)`` or ``(D,)``.
+        input2: vectors ``x2`` of ``input1``'s shape.
+        target: labels ``y``, 1 or -1, ``(N,)`` or ``()``.
+        margin: the margin of the ``y == -1`` term (torch suggests a number in [-1, 1]).
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "cosine_embedding_loss"
     s = setup(loss, reduction, {"input1": input1, "input2": input2, "target": target}, legacy=(size_average, reduce),
@@ -276,6 +319,13 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
     ``x1`` and ``x2`` broadcast (two 0-d arrays are one-element vectors); ``p > 0``
     (finite); the gradient at a zero difference is 0, as torch's.
+
+    Args:
+        x1: vectors along the last axis, any shape.
+        x2: vectors broadcasting with ``x1``.
+        p: the norm's degree, ``> 0`` and finite.
+        eps: added to the difference before the norm.
+        keepdim: keep the last axis, of size 1.
     """
     loss = "pairwise_distance"
     s = setup(loss, "none", {"x1": x1, "x2": x2})
@@ -316,6 +366,18 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     ``max(0, margin + d(a, p) - d(a, n))`` with ``d = pairwise_distance(., ., p,
     eps)`` (``eps`` added to the difference before the norm); ``swap`` uses
     ``min(d(a, n), d(p, n))``.  ``margin`` must be > 0.  Inputs ``(D,)`` or ``(N, D)``.
+
+    Args:
+        anchor: the anchors ``a``, ``(N, D)`` or ``(D,)``.
+        positive: the positive examples ``p``, of ``anchor``'s shape.
+        negative: the negative examples ``n``, of ``anchor``'s shape.
+        margin: the margin, ``> 0``.
+        p: the norm's degree of the distance.
+        eps: added to the differences before the norm.
+        swap: use the distance of the positive to the negative where it is smaller.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "triplet_margin_loss"
     _check_p(loss, p)
@@ -333,6 +395,16 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     ``distance_function(x, y)`` receives the caller's arrays (not converted)
     and must return one distance per triplet; it defaults to
     :func:`pairwise_distance`.
+
+    Args:
+        anchor: the anchors, ``(N, D)`` or ``(D,)`` (any arrays ``distance_function`` takes).
+        positive: the positive examples, of ``anchor``'s shape.
+        negative: the negative examples, of ``anchor``'s shape.
+        distance_function: a function of two arrays giving one distance per triplet (default:
+            :func:`pairwise_distance`).
+        margin: the margin, ``> 0``.
+        swap: use the distance of the positive to the negative where it is smaller.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "triplet_margin_with_distance_loss"
     s = setup(loss, reduction, {"anchor": anchor, "positive": positive, "negative": negative}, working=False)

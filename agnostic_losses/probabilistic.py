@@ -24,6 +24,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     (torch warns about it, and so do we).  Where ``t == 0`` torch's gradient
     with respect to ``target`` is NaN (0/0 inside xlogy's backward); ours is the
     derivative of ``xlogy``'s convention there, ``-x``.
+
+    Args:
+        input: log-probabilities ``x``, any shape.
+        target: probabilities ``t`` (log-probabilities with ``log_target``) of ``input``'s shape.
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'batchmean' | 'mean' | 'sum'``.
+        log_target: whether ``target`` holds log-probabilities.
     """
     if size_average is None and reduce is None and reduction == "mean":
         checks.warn_user(
@@ -89,6 +97,16 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     ``log(t!)``, ``t log t - t + log(2 pi t) / 2``, where ``t > 1`` (0 elsewhere).
     Where ``full`` and ``t == 0`` torch's gradient with respect to ``target`` is
     NaN (0 * inf from the masked branch); ours is that of the formula without it.
+
+    Args:
+        input: log-rates ``x`` (with ``log_input``) or rates, any shape.
+        target: counts ``t`` of ``input``'s shape.
+        log_input: whether ``input`` is the log of the rate.
+        full: add the Stirling term of ``log(t!)``.
+        size_average: deprecated, as in torch; use ``reduction``.
+        eps: added to the rate inside the log without ``log_input``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     checks.positive("poisson_nll_loss", "eps", eps, allow_zero=True)
     s = setup("poisson_nll_loss", reduction, {"input": input, "target": target}, legacy=(size_average, reduce),
@@ -127,6 +145,15 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     unclamped (torch clamps in place without recording it).  ``var`` is an
     array of ``input``'s shape, of that shape less the last axis, with one axis
     of size 1, or a Python float; it must be >= 0.
+
+    Args:
+        input: the predicted means ``x``, any shape.
+        target: the observations ``t``, of ``input``'s shape.
+        var: the predicted variances, ``>= 0``: of ``input``'s shape, of that shape less the last axis, with one
+            axis of size 1, or a Python float.
+        full: add the constant ``log(2 pi) / 2``.
+        eps: the floor of ``var`` in the value.
+        reduction: ``'none' | 'mean' | 'sum'``.
     """
     loss = "gaussian_nll_loss"
     checks.positive(loss, "eps", eps, allow_zero=True)

@@ -138,8 +138,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)^2``, as ``torch.nn.functional.mse_loss``.
 
-    Arguments as :func:`l1_loss`; with ``weight``, ``'mean'`` is
-    ``sum(weight * d^2) / sum(weight)``.
+    The arguments ``input``, ``target``, ``size_average``, ``reduce``, ``reduction`` and ``weight`` are
+    :func:`l1_loss`'s; with ``weight``, ``'mean'`` is ``sum(weight * d^2) / sum(weight)``.
     """
     return _torch_rules(_MSE, input, target, reduction, weight, legacy=(size_average, reduce))
 
@@ -152,6 +152,14 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     ``input``'s shape), ``'mean'`` divides ``sum(weight * loss)`` by the number
     of elements, as torch does.  The result has ``input``'s dtype (promoted
     with ``weight``'s), as torch's, computed in the promotion with ``target``'s.
+
+    Args:
+        input: predictions, any shape.
+        target: ``input``'s shape (broadcast with a warning otherwise).
+        reduction: ``'none' | 'mean' | 'sum'``.
+        delta: the threshold ``> 0`` between the quadratic and the linear part.
+        weight: optional elementwise weights of ``input``'s shape; with it ``'mean'`` divides ``sum(weight * loss)``
+            by the number of elements.
     """
     checks.positive("huber_loss", "delta", delta)
     return _torch_rules(_HUBER, input, target, reduction, weight, k=delta, scale=1.0)
@@ -162,6 +170,14 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
     ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, i.e.
     ``huber_loss(delta=beta) / beta``; ``beta = 0`` is exactly :func:`l1_loss`.
+
+    Args:
+        input: predictions, any shape.
+        target: ``input``'s shape (broadcast with a warning otherwise).
+        size_average: deprecated, as in torch; use ``reduction``.
+        reduce: deprecated, as in torch; use ``reduction``.
+        reduction: ``'none' | 'mean' | 'sum'``.
+        beta: the threshold ``>= 0`` between the quadratic and the linear part.
     """
     checks.positive("smooth_l1_loss", "beta", beta, allow_zero=True)
     if beta == 0:
@@ -182,6 +198,13 @@ def mape_loss(input, target, *, xp):
     (``weight`` as its ``sample_weight``); a fraction, not a percentage.  The gradient at ``input == target``
     is 0 (torch's convention at a kink).
 
+    Args:
+        input: predictions, any shape.
+        target: the true values, broadcasting with ``input``.
+        reduction: ``'none' | 'mean' | 'sum'``.
+        weight: optional elementwise weights broadcasting to the losses; with it ``'mean'`` is
+            ``sum(weight * loss) / sum(weight)``.
+
     Examples:
         >>> import numpy as np
         >>> round(float(mape_loss(np.array([2.5, 0.0, 2, 8]), np.array([3.0, -0.5, 2, 7]))), 6)
@@ -195,7 +218,8 @@ def mape_loss(input, target, *, xp):
 def log_cosh_loss(input, target, *, xp):
     """``log(cosh(input - target))``, computed as ``logaddexp(d, -d) - log 2`` (no overflow at large ``|d|``), as
     ``optax.losses.log_cosh`` (float16 and bfloat16 in float32, where optax computes in their own precision):
-    about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
+    about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.  The arguments ``input``, ``target``,
+    ``reduction`` and ``weight`` are :func:`mape_loss`'s.
 
     Examples:
         >>> import numpy as np
@@ -213,6 +237,14 @@ def pinball_loss(input, target, *, quantile=0.5, xp):
 
     Its ``'mean'`` equals ``sklearn.metrics.mean_pinball_loss(target, input, alpha=quantile)`` on 1-D arrays,
     gradient included: ``-quantile`` at ``d == 0`` (scikit-learn's formula's first branch).
+
+    Args:
+        input: the predicted quantiles, any shape.
+        target: the true values, broadcasting with ``input``.
+        quantile: the quantile in [0, 1].
+        reduction: ``'none' | 'mean' | 'sum'``.
+        weight: optional elementwise weights broadcasting to the losses; with it ``'mean'`` is
+            ``sum(weight * loss) / sum(weight)``.
 
     Examples:
         >>> import numpy as np
@@ -238,6 +270,13 @@ def msle_loss(input, target, *, reduction="mean", weight=None):
     Its ``'mean'`` equals ``sklearn.metrics.mean_squared_log_error(target, input)`` on 1-D arrays; values
     ``<= -1`` are a ``ValueError`` where the data can be read (``value_checks``).
 
+    Args:
+        input: predictions ``> -1``, any shape.
+        target: the true values ``> -1``, broadcasting with ``input``.
+        reduction: ``'none' | 'mean' | 'sum'``.
+        weight: optional elementwise weights broadcasting to the losses; with it ``'mean'`` is
+            ``sum(weight * loss) / sum(weight)``.
+
     Examples:
         >>> import numpy as np
         >>> round(float(msle_loss(np.array([2.5, 5, 4, 8]), np.array([3.0, 5, 2.5, 7]))), 6)
@@ -255,6 +294,13 @@ def rmse_loss(input, target, *, reduction="mean", weight=None):
 
     Its ``'mean'`` equals ``sklearn.metrics.root_mean_squared_error(target, input)`` on 1-D arrays
     (``weight`` as its ``sample_weight``).
+
+    Args:
+        input: predictions, any shape.
+        target: the true values, broadcasting with ``input``.
+        reduction: ``'none' | 'mean' | 'sum'``.
+        weight: optional elementwise weights broadcasting to the errors; with it ``'mean'`` is
+            ``sqrt(sum(weight * d^2) / sum(weight))``.
 
     Examples:
         >>> import numpy as np

@@ -93,3 +93,35 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
     for generated, text in (("conformance", "cases passed"), ("speed", "Against the project&rsquo;s targets")):
         html = (site / generated / "index.html").read_text()
         assert text in html and len(html) > 20000, generated
+
+
+def _documented_arguments(doc: str) -> list:
+    """The names of a google-style ``Args:`` section."""
+    section = doc.split("\nArgs:\n", 1)[1]
+    names = []
+    for line in section.split("\n"):
+        if line and not line.startswith(" "):
+            break  # the section ends at the next unindented paragraph
+        if line.startswith("    ") and not line.startswith("     ") and ":" in line:
+            names.append(line.strip().split(":", 1)[0])
+    return names
+
+
+def test_an_args_section_names_the_signatures_arguments():
+    """Where a public loss's docstring has an ``Args:`` section, it names only the function's parameters, and
+    every parameter is named there or in its text (``name``)."""
+    import agnostic_losses as al
+
+    functions = [getattr(al, n) for n in al.__all__ if inspect.isfunction(getattr(al, n))]
+    functions += [getattr(al.metrics, n) for n in al.metrics.__all__]
+    checked = 0
+    for fn in functions:
+        doc = inspect.getdoc(fn) or ""
+        if "\nArgs:\n" not in doc:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        named = _documented_arguments(doc)
+        assert set(named) <= set(params), (fn.__name__, set(named) - set(params))
+        assert all(p in named or f"``{p}``" in doc for p in params), (fn.__name__, params, named)
+        checked += 1
+    assert checked >= 40
