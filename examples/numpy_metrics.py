@@ -24,8 +24,9 @@ from agnostic_losses import metrics
 FRAMEWORKS = ("torch", "jax", "cupy", "dask", "sklearn")
 
 
-def evaluation_report(y_true, y_pred, weights, labels, proba):
-    """Regression and classification metrics of one evaluation run, as plain floats."""
+def evaluation_report(metrics, y_true, y_pred, weights, labels, proba):
+    """Regression and classification metrics of one evaluation run.  ``metrics`` is
+    :mod:`agnostic_losses.metrics`, or ``sklearn.metrics`` itself: the names and arguments are the same."""
     return {
         "MAE": metrics.mean_absolute_error(y_true, y_pred, sample_weight=weights),
         "RMSE": metrics.root_mean_squared_error(y_true, y_pred, sample_weight=weights),
@@ -34,21 +35,6 @@ def evaluation_report(y_true, y_pred, weights, labels, proba):
         "pinball(0.9)": metrics.mean_pinball_loss(y_true, y_pred, alpha=0.9, sample_weight=weights),
         "log loss": metrics.log_loss(labels, proba),
         "Brier": metrics.brier_score_loss(labels, proba[:, 1]),
-    }
-
-
-def sklearn_report(y_true, y_pred, weights, labels, proba):
-    """The same report from scikit-learn, where it is installed (the reference, not needed to run)."""
-    from sklearn import metrics as skm
-
-    return {
-        "MAE": skm.mean_absolute_error(y_true, y_pred, sample_weight=weights),
-        "RMSE": skm.root_mean_squared_error(y_true, y_pred, sample_weight=weights),
-        "MAPE": skm.mean_absolute_percentage_error(y_true, y_pred, sample_weight=weights),
-        "R2": skm.r2_score(y_true, y_pred, sample_weight=weights),
-        "pinball(0.9)": skm.mean_pinball_loss(y_true, y_pred, alpha=0.9, sample_weight=weights),
-        "log loss": skm.log_loss(labels, proba),
-        "Brier": skm.brier_score_loss(labels, proba[:, 1]),
     }
 
 
@@ -63,15 +49,16 @@ def main() -> int:
     p1 = np.clip(0.5 + (labels - 0.5) * rng.uniform(0.0, 0.9, size=200), 0.01, 0.99)
     proba = np.stack([1.0 - p1, p1], axis=1)
 
-    ours = {k: float(v) for k, v in evaluation_report(y_true, y_pred, weights, labels, proba).items()}
+    ours = {k: float(v) for k, v in evaluation_report(metrics, y_true, y_pred, weights, labels, proba).items()}
     for name, value in ours.items():
         print(f"{name:>13} {value:.6f}")
     ok = not imported
     try:
-        reference = sklearn_report(y_true, y_pred, weights, labels, proba)
+        from sklearn import metrics as sklearn_metrics  # the reference, not needed to run
     except ImportError:
         print("scikit-learn is not installed: no comparison (the metrics ran without it)")
     else:
+        reference = evaluation_report(sklearn_metrics, y_true, y_pred, weights, labels, proba)
         worst = max(abs(ours[k] - reference[k]) / max(abs(reference[k]), 1e-300) for k in ours)
         print(f"largest relative difference from scikit-learn: {worst:.1e}")
         ok = ok and worst <= 1e-12
