@@ -8,8 +8,13 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._reduction import legacy_reduction
+from ._typing import Array
+
+_Class = TypeVar("_Class", bound="Options")
 
 
 class Options:
@@ -24,6 +29,9 @@ class Options:
     _spec = None  # the constructor: signature and option checks
     _at_call = ()  # the keywords a call takes besides the arrays (a user loss's class: weight)
     _doc = "See :func:`agnostic_losses.{fn}`; called as ``loss({args})``."
+
+    if TYPE_CHECKING:  # each class's own __init__ (made by loss_class) has its constructor's signature
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     @classmethod
     def _bind(cls, args, kwargs) -> dict:
@@ -57,16 +65,17 @@ class LossClass(Options):
         for name, value in options.items():
             setattr(self, name, value)
 
-    def __call__(self, *arrays, **at_call):
+    def __call__(self, *arrays: Array, **at_call: Any) -> Array:
         return self._loss(*arrays, **at_call)
 
     forward = __call__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self._shown()})"
 
 
-def loss_class(base: type, name: str, module: str, fn, spec, doc=None, at_call=()) -> type:
+def loss_class(base: type[_Class], name: str, module: str, fn: Callable[..., Any], spec: Callable[..., None],
+               doc: str | None = None, at_call: tuple[str, ...] = ()) -> type[_Class]:
     """The class ``name`` of the functional form ``fn`` as a subclass of ``base`` (an :class:`Options`), in
     ``module``.
 

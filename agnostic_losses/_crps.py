@@ -13,6 +13,7 @@ import numbers
 from . import _checks as checks
 from . import _primitives as P
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["crps_normal", "crps_ensemble"]
 
@@ -34,7 +35,7 @@ def _as_arrays(metric, named: dict):
 
 
 @silent_nonfinite
-def crps_normal(obs, mu, sigma):
+def crps_normal(obs: Array, mu: Array, sigma: Array) -> Array:
     """The CRPS of the normal forecast ``N(mu, sigma^2)`` at ``obs``, as ``scoringrules.crps_normal``.
 
     ``sigma (w (2 Phi(w) - 1) + 2 phi(w) - 1 / sqrt(pi))`` with ``w = (obs -
@@ -68,7 +69,8 @@ def crps_normal(obs, mu, sigma):
 
 
 @silent_nonfinite
-def crps_ensemble(obs, fct, m_axis=-1, *, ens_w=None, estimator="qd", sorted_ensemble=False):
+def crps_ensemble(obs: Array, fct: Array, m_axis: int = -1, *, ens_w: Array | None = None, estimator: str = "qd",
+                  sorted_ensemble: bool = False) -> Array:
     """The CRPS of the ensemble forecast ``fct`` at ``obs``, as ``scoringrules.crps_ensemble``.
 
     For members ``x_1 .. x_M`` (weights ``w_i``, normalised to sum to 1; ``1 / M``

@@ -21,12 +21,15 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, overload
 
 from . import _checks as checks
 from ._classes import LossClass, loss_class
 from ._primitives import divide, is_array
 from ._reduction import reduce, reduce_elementwise
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["loss"]
 
@@ -35,8 +38,33 @@ _WEIGHTED_MEANS = ("broadcast", "given", "count")
 _NONE = type(None)
 
 
-def loss(formula=None, /, *, name: str | None = None, derivatives=None, targets=None, indices=(), result=None,
-         weighted_mean: str = "broadcast"):
+class Loss(Protocol):
+    """What :func:`loss` makes: the loss, with its formula and its class maker."""
+
+    formula: Callable[..., Any]
+
+    def __call__(self, *arrays: Array, reduction: str = "mean", weight: Array | None = None,
+                 **options: Any) -> Array: ...
+
+    def as_class(self, name: str | None = None, *, base: type = LossClass, module: str | None = None) -> type[Any]: ...
+
+
+@overload
+def loss(formula: Callable[..., Any], /, *, name: str | None = None,
+         derivatives: Callable[..., Any] | None = None, targets: Iterable[str] | None = None,
+         indices: Iterable[str] = (), result: Iterable[str] | None = None, weighted_mean: str = "broadcast") -> Loss: ...
+
+
+@overload
+def loss(formula: None = None, /, *, name: str | None = None, derivatives: Callable[..., Any] | None = None,
+         targets: Iterable[str] | None = None, indices: Iterable[str] = (), result: Iterable[str] | None = None,
+         weighted_mean: str = "broadcast") -> Callable[[Callable[..., Any]], Loss]: ...
+
+
+def loss(formula: Callable[..., Any] | None = None, /, *, name: str | None = None,
+         derivatives: Callable[..., Any] | None = None, targets: Iterable[str] | None = None,
+         indices: Iterable[str] = (), result: Iterable[str] | None = None,
+         weighted_mean: str = "broadcast") -> Loss | Callable[[Callable[..., Any]], Loss]:
     """Make a loss of this library from ``formula``, its per-element (or per-sample) loss.
 
     ``formula(*arrays, *, <options>, xp)`` receives the arrays positionally,
@@ -215,7 +243,11 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     functools.update_wrapper(made, formula)
     del made.__wrapped__  # the signature is the loss's, not the formula's
     made.__name__ = made.__qualname__ = name
-    made.__signature__ = _signature(names, arrays, options)
+    made.__signature__ = _signature(formula, names, arrays, options)
+    made.__annotations__ = {k: p.annotation for k, p in made.__signature__.parameters.items()
+                            if p.annotation is not _P.empty}
+    if made.__signature__.return_annotation is not _P.empty:
+        made.__annotations__["return"] = made.__signature__.return_annotation
     made.as_class = functools.partial(as_class, made, options)
     made.formula = formula
     return made
@@ -269,11 +301,17 @@ def _broadcast(name, names, xs, compared) -> tuple:
     return shape
 
 
-def _signature(names, arrays, options):
-    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None) for k in names]
-    parameters += [_P(k, _P.KEYWORD_ONLY, default=v) for k, v in options.items()]
-    parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean"), _P("weight", _P.KEYWORD_ONLY, default=None)]
-    return inspect.Signature(parameters)
+def _signature(formula, names, arrays, options):
+    """The loss's signature: the formula's arrays and options (with their annotations, if any), then
+    ``reduction`` and ``weight``."""
+    given = inspect.signature(formula)
+    typed = {k: p.annotation for k, p in given.parameters.items()}
+    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None, annotation=typed[k])
+                  for k in names]
+    parameters += [_P(k, _P.KEYWORD_ONLY, default=v, annotation=typed[k]) for k, v in options.items()]
+    parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean", annotation=str),
+                   _P("weight", _P.KEYWORD_ONLY, default=None, annotation=Array | None)]
+    return inspect.Signature(parameters, return_annotation=given.return_annotation)
 
 
 def as_class(made, options, name=None, *, base=LossClass, module=None):

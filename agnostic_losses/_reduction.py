@@ -10,6 +10,7 @@ import math
 
 from ._checks import warn_user
 from ._primitives import array_namespace, divide, elementwise, elementwise_sum, result_shape
+from ._typing import Array
 
 
 def legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -41,7 +42,7 @@ def _accumulate(x, xp):
     return xp.sum(x)
 
 
-def reduce(loss, reduction: str, *, mean_weights=None):
+def reduce(loss: Array, reduction: str, *, mean_weights: Array | None = None) -> Array:
     """Apply ``reduction`` to the elementwise ``loss``.
 
     'mean' divides the sum by the sum of ``mean_weights`` when given, else by the number of

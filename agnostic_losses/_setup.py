@@ -11,11 +11,15 @@ working precision found, so that the loss body is its formula.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from . import _checks as checks
 from ._primitives import as_array, compiling, is_array, placement_function, quiet
 from ._checks import REDUCTIONS
 from ._reduction import as_dtype, legacy_reduction
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
 class Setup:
@@ -123,7 +127,7 @@ def _plan(loss, reduction, arrays, reductions, targets, indices, result, working
     return xp, dtype, tuple(tuple(c) for c in casts.values()), placement_function(like)
 
 
-def silent_nonfinite(loss):
+def silent_nonfinite(loss: _Function) -> _Function:
     """``loss`` (a function of arrays) run where its arrays' library computes inf and NaN without a warning, as
     torch does: NumPy's floating-point error handling (``np.errstate``, even ``'raise'``) is off inside it (its
     first array argument names the library)."""
@@ -137,4 +141,4 @@ def silent_nonfinite(loss):
         with context:
             return loss(*args, **kwargs)
 
-    return wrapped
+    return cast(_Function, wrapped)  # functools.wraps keeps the signature

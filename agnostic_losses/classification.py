@@ -16,6 +16,7 @@ from . import _primitives as P
 from ._reduction import reduce_elementwise, working_precision
 from ._reduction import reduce as _reduce
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = [
     "cross_entropy",
@@ -177,8 +178,8 @@ def _cross_entropy_terms(xp, logits, target, weight, ignore_index, label_smoothi
 
 
 @silent_nonfinite
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", *,
-             axis=1):
+def nll_loss(input: Array, target: Array, weight: Array | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean", *, axis: int = 1) -> Array:
     """Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
     Args:
@@ -210,8 +211,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @silent_nonfinite
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0, *, axis=1, where=None):
+def cross_entropy(input: Array, target: Array, weight: Array | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0, *, axis: int = 1, where: Array | None = None) -> Array:
     """Cross-entropy of logits, as ``torch.nn.functional.cross_entropy``.
 
     Per position ``-sum_c q_c log_softmax(x)_c``, with ``q`` the target's
@@ -338,7 +340,8 @@ def _bce_curvature(wanted, x, t):
 
 
 @silent_nonfinite
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(input: Array, target: Array, weight: Array | None = None, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Array:
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
     ``-w (t log(x) + (1 - t) log(1 - x))`` with both logs clamped at -100, for
@@ -422,8 +425,9 @@ def _bce_logits_curvature(wanted, x, t, p=None):
 
 
 @silent_nonfinite
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Array, target: Array, weight: Array | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Array | None = None) -> Array:
     """Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
     ``w ((1 - t) x - (1 + (p - 1) t) log_sigmoid(x))`` for logits x, targets t
@@ -465,7 +469,9 @@ def _multilabel_soft_margin(x, t):
 
 
 @silent_nonfinite
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def multilabel_soft_margin_loss(input: Array, target: Array, weight: Array | None = None,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean") -> Array:
     """Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
     ``-mean_c w_c (t_c log_sigmoid(x_c) + (1 - t_c) log_sigmoid(-x_c))`` over
@@ -508,7 +514,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @silent_nonfinite
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def soft_margin_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+                     reduction: str = "mean") -> Array:
     """Two-class logistic loss ``log(1 + exp(-t x))``, as ``torch.nn.functional.soft_margin_loss``.
 
     ``target`` holds labels 1 or -1 (any reals, integers or booleans work) of ``input``'s shape (or one

@@ -15,9 +15,10 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
-from ._reduction import reduce as _reduce
 from ._classes import LossClass, loss_class
+from ._reduction import reduce as _reduce
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 from .classification import _bce_logits_derivatives
 
 __all__ = [
@@ -31,7 +32,8 @@ __all__ = [
 
 
 @silent_nonfinite
-def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
+def sigmoid_focal_loss(inputs: Array, targets: Array, alpha: float = 0.25, gamma: float = 2,
+                       reduction: str = "none") -> Array:
     """Focal loss of logits (RetinaNet), as ``torchvision.ops.sigmoid_focal_loss``.
 
     ``a_t (1 - p_t)^gamma bce(x, t)`` with ``p = sigmoid(x)``,
@@ -76,7 +78,8 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
 
 
 @silent_nonfinite
-def focal_loss(pred, target, alpha, gamma=2.0, reduction="none", weight=None, ignore_index=-100, *, axis=1):
+def focal_loss(pred: Array, target: Array, alpha: float | None, gamma: float = 2.0, reduction: str = "none",
+               weight: Array | None = None, ignore_index: int = -100, *, axis: int = 1) -> Array:
     """Softmax focal loss of class indices, as ``kornia.losses.focal_loss``.
 
     ``-a_t w_t (1 - p_t)^gamma log(p_t)`` at each position, ``p_t`` the
@@ -210,7 +213,7 @@ def _distance_iou(xp, b1, b2, eps):
 
 
 @silent_nonfinite
-def generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+def generalized_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Generalized IoU loss of boxes, as ``torchvision.ops.generalized_box_iou_loss``.
 
     ``1 - IoU + (|C| - |A u B|) / |C|`` per pair of boxes A, B, with ``C``
@@ -247,7 +250,7 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
 
 
 @silent_nonfinite
-def distance_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+def distance_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Distance IoU loss of boxes, as ``torchvision.ops.distance_box_iou_loss``.
 
     ``1 - IoU + rho^2 / (c^2 + eps)`` per pair of boxes, with ``rho`` the
@@ -269,7 +272,7 @@ def distance_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
 
 
 @silent_nonfinite
-def complete_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+def complete_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Complete IoU loss of boxes, as ``torchvision.ops.complete_box_iou_loss``.
 
     The distance IoU loss plus ``alpha v``, with

@@ -7,12 +7,14 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Mapping
+from typing import Any
 
 from . import _checks as checks
 from . import _primitives as P
 from . import classification as C
 from ._reduction import working_precision
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["linear_cross_entropy"]
 
@@ -99,8 +101,9 @@ def _option_rows(loss: str, fields: dict, n_rows: int, in_features: int, width: 
 
 
 @silent_nonfinite
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=None, label_smoothing=0.0, options=None, chunk_size=None):
+def linear_cross_entropy(input: Array, linear_weight: Array, target: Array, *, linear_bias: Array | None = None,
+                         weight: Array | None = None, reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options: Any = None, chunk_size: int | None = None) -> Array:
     """Cross-entropy of ``input @ linear_weight.T + linear_bias``, as ``torch.nn.functional.linear_cross_entropy``,
     computed chunk by chunk so that no more than ``chunk_size`` rows of logits are ever held.
 

@@ -10,11 +10,13 @@ explicit selections, so JAX agrees with torch at every tie.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = [
     "margin_ranking_loss",
@@ -38,7 +40,8 @@ def _step_from_zero(wanted, z):
 
 
 @silent_nonfinite
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Array:
     """``max(0, -y (x1 - x2) + margin)``, as ``torch.nn.functional.margin_ranking_loss``.
 
     ``input1``, ``input2`` and ``target`` (labels 1 or -1) have one number of
@@ -65,7 +68,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 
 @silent_nonfinite
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+def hinge_embedding_loss(input: Array, target: Array, margin: float = 1.0, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Array:
     """Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
 
     ``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``; a label
@@ -111,8 +115,8 @@ def _one_or_none(n):
 
 
 @silent_nonfinite
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
-                      reduction="mean"):
+def multi_margin_loss(input: Array, target: Array, p: int = 1, margin: float = 1.0, weight: Array | None = None,
+                      size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Array:
     """Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
     Per sample, ``sum_{j != y} w[y] max(0, margin - x[y] + x[j])^p / C`` for
@@ -163,7 +167,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 @silent_nonfinite
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def multilabel_margin_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+                           reduction: str = "mean") -> Array:
     """Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
 
     ``target`` (integer, ``input``'s shape ``(C,)`` or ``(N, C)``; for ``input``
@@ -272,7 +277,9 @@ def _listed_slots(target) -> int:
 
 
 @silent_nonfinite
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Array:
     """Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
     ``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where
@@ -314,7 +321,7 @@ def _check_p(loss, p):
 
 
 @silent_nonfinite
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: Array, x2: Array, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Array:
     """``||x1 - x2 + eps||_p`` along the last axis, as ``torch.nn.functional.pairwise_distance``.
 
     ``x1`` and ``x2`` broadcast (two 0-d arrays are one-element vectors); ``p > 0``
@@ -359,8 +366,9 @@ def _triplet(loss, xp, anchor, positive, negative, distance, margin, swap, reduc
 
 
 @silent_nonfinite
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
-                        reduce=None, reduction="mean"):
+def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
+                        reduce: bool | None = None, reduction: str = "mean") -> Array:
     """Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
 
     ``max(0, margin + d(a, p) - d(a, n))`` with ``d = pairwise_distance(., ., p,
@@ -388,8 +396,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 @silent_nonfinite
-def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
-                                      swap=False, reduction="mean"):
+def triplet_margin_with_distance_loss(anchor: Array, positive: Array, negative: Array, *,
+                                      distance_function: Callable[[Array, Array], Array] | None = None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Array:
     """Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.
 
     ``distance_function(x, y)`` receives the caller's arrays (not converted)

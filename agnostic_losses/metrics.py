@@ -45,12 +45,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 from . import _checks as checks
 from . import _primitives as P
 from ._crps import crps_ensemble, crps_normal
 from ._primitives._numerics import nonzero_root
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = [
     "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
@@ -188,7 +191,8 @@ def _above(metric, name, a, bound):
 
 
 @silent_nonfinite
-def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def mean_absolute_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                        multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean absolute error, ``mean(|y_pred - y_true|)`` over samples, as ``sklearn.metrics.mean_absolute_error``.
 
     The gradient at ``y_pred == y_true`` is 0 (torch's convention).
@@ -208,7 +212,8 @@ def _squared_errors(t: _Targets):
 
 
 @silent_nonfinite
-def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def mean_squared_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                       multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean squared error, ``mean((y_true - y_pred)^2)`` over samples, as ``sklearn.metrics.mean_squared_error``.
 
     Examples:
@@ -221,7 +226,8 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
 
 
 @silent_nonfinite
-def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def root_mean_squared_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                            multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Root mean squared error, ``sqrt(mean((y_true - y_pred)^2))`` per output (then averaged over outputs), as
     ``sklearn.metrics.root_mean_squared_error``.
 
@@ -245,7 +251,8 @@ def _log1p_targets(metric, y_true, y_pred, sample_weight, multioutput) -> _Targe
 
 
 @silent_nonfinite
-def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                           multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean squared logarithmic error, ``mean((log(1 + y_true) - log(1 + y_pred))^2)``, as
     ``sklearn.metrics.mean_squared_log_error``.
 
@@ -262,7 +269,8 @@ def mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="u
 
 
 @silent_nonfinite
-def root_mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def root_mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                                multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Root mean squared logarithmic error, the square root of :func:`mean_squared_log_error` per output, as
     ``sklearn.metrics.root_mean_squared_log_error``; gradient 0 at zero error.
 
@@ -276,7 +284,8 @@ def root_mean_squared_log_error(y_true, y_pred, *, sample_weight=None, multioutp
 
 
 @silent_nonfinite
-def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+def mean_absolute_percentage_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                                   multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean absolute percentage error, ``mean(|y_pred - y_true| / max(|y_true|, eps))`` with float64's ``eps``, as
     ``sklearn.metrics.mean_absolute_percentage_error`` (a fraction, not a percentage: 0.1 is 10%).
 
@@ -292,7 +301,8 @@ def mean_absolute_percentage_error(y_true, y_pred, *, sample_weight=None, multio
 
 
 @silent_nonfinite
-def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", sample_weight=None):
+def median_absolute_error(y_true: Array, y_pred: Array, *, multioutput: str | Array | Sequence[float] = "uniform_average",
+                          sample_weight: Array | None = None) -> Array:
     """Median absolute error, the median over samples of ``|y_pred - y_true|``, as
     ``sklearn.metrics.median_absolute_error``.
 
@@ -332,7 +342,7 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
 
 
 @silent_nonfinite
-def max_error(y_true, y_pred):
+def max_error(y_true: Array, y_pred: Array) -> Array:
     """The largest absolute error, ``max(|y_true - y_pred|)``, as ``sklearn.metrics.max_error`` (one output only).
 
     Its gradient is shared equally by the elements that reach the maximum (as ``torch.amax``'s and JAX's).
@@ -347,7 +357,8 @@ def max_error(y_true, y_pred):
 
 
 @silent_nonfinite
-def mean_pinball_loss(y_true, y_pred, *, sample_weight=None, alpha=0.5, multioutput="uniform_average"):
+def mean_pinball_loss(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None, alpha: float = 0.5,
+                      multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Pinball (quantile) loss, ``alpha d`` where ``d = y_true - y_pred >= 0``, else ``(alpha - 1) d``, averaged,
     as ``sklearn.metrics.mean_pinball_loss``.
 
@@ -385,7 +396,8 @@ def _fraction_explained(t: _Targets, numerator, denominator, force_finite):
 
 
 @silent_nonfinite
-def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average", force_finite=True):
+def r2_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+             multioutput: str | Array | Sequence[float] = "uniform_average", force_finite: bool = True) -> Array:
     """The coefficient of determination, ``1 - sum(w (y_true - y_pred)^2) / sum(w (y_true - mean_w(y_true))^2)``
     per output, as ``sklearn.metrics.r2_score``.
 
@@ -412,8 +424,8 @@ def r2_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average
 
 
 @silent_nonfinite
-def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average",
-                             force_finite=True):
+def explained_variance_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                             multioutput: str | Array | Sequence[float] = "uniform_average", force_finite: bool = True) -> Array:
     """Explained variance, ``1 - Var_w(y_true - y_pred) / Var_w(y_true)`` per output, as
     ``sklearn.metrics.explained_variance_score``; ``multioutput`` and ``force_finite`` as :func:`r2_score`.
 
@@ -433,7 +445,8 @@ def explained_variance_score(y_true, y_pred, *, sample_weight=None, multioutput=
 
 
 @silent_nonfinite
-def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
+def mean_tweedie_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
+                          power: float = 0) -> Array:
     """Mean Tweedie deviance with ``power`` ``p``, as ``sklearn.metrics.mean_tweedie_deviance`` (one output only).
 
     ``2 (max(y, 0)^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p))`` of ``y = y_true`` and
@@ -451,7 +464,7 @@ def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
 
 
 @silent_nonfinite
-def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
+def mean_poisson_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None) -> Array:
     """Mean Poisson deviance, :func:`mean_tweedie_deviance` with ``power=1``, as
     ``sklearn.metrics.mean_poisson_deviance``.
 
@@ -464,7 +477,7 @@ def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
 
 
 @silent_nonfinite
-def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
+def mean_gamma_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None) -> Array:
     """Mean Gamma deviance, :func:`mean_tweedie_deviance` with ``power=2``, as
     ``sklearn.metrics.mean_gamma_deviance``.
 
@@ -690,7 +703,8 @@ def _average(xp, losses, sample_weight, normalize=True):
 
 
 @silent_nonfinite
-def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None, y_pred="deprecated"):
+def log_loss(y_true: Array, y_proba: Array | None = None, *, normalize: bool = True, sample_weight: Array | None = None,
+             labels: Array | Sequence[Any] | None = None, y_pred: Array | str = "deprecated") -> Array:
     """Log loss (cross-entropy of predicted probabilities), ``-mean(sum_c y_c log(clip(p_c, eps, 1 - eps)))`` with
     the dtype's ``eps``, as ``sklearn.metrics.log_loss``.
 
@@ -732,7 +746,9 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
 
 
 @silent_nonfinite
-def brier_score_loss(y_true, y_proba, *, sample_weight=None, pos_label=None, labels=None, scale_by_half="auto"):
+def brier_score_loss(y_true: Array, y_proba: Array, *, sample_weight: Array | None = None,
+                     pos_label: int | float | str | None = None, labels: Array | Sequence[Any] | None = None,
+                     scale_by_half: bool | str = "auto") -> Array:
     """Brier score, ``mean(sum_c (y_c - p_c)^2)``, times 1/2 for two classes, as ``sklearn.metrics.brier_score_loss``.
 
     Binary (``y_proba`` of shape ``(n_samples,)``: the probability of
@@ -795,7 +811,8 @@ def _positive(metric, xp, y: _Labels, pos_label, like):
 
 
 @silent_nonfinite
-def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None):
+def hinge_loss(y_true: Array, pred_decision: Array, *, labels: Array | Sequence[Any] | None = None,
+               sample_weight: Array | None = None) -> Array:
     """Average hinge loss, ``mean(max(1 - margin, 0))``, as ``sklearn.metrics.hinge_loss``.
 
     Binary (``pred_decision`` of shape ``(n_samples,)``): ``margin = y

@@ -17,6 +17,7 @@ classes from the same table.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from . import _checks as checks
 from . import classification as C
@@ -25,7 +26,7 @@ from . import margin as M
 from . import probabilistic as Pr
 from . import regression as R
 from . import sequence as S
-from ._classes import LossClass, Options, loss_class  # noqa: F401  (Options: agnostic_losses.torch's base too)
+from ._classes import _Class, LossClass, Options, loss_class  # noqa: F401  (Options: agnostic_losses.torch's base too)
 
 
 def _p_is_1_or_2(p):
@@ -85,7 +86,13 @@ TABLE = {
     "CTCLoss": (S.ctc_loss, lambda blank=0, reduction="mean", zero_infinity=False: None),
 }
 
-__all__ = list(TABLE)
+# TABLE's names, written out for type checkers (tests/test_typing.py checks that they agree)
+__all__ = [
+    "L1Loss", "MSELoss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "LinearCrossEntropyLoss", "NLLLoss",
+    "BCELoss", "BCEWithLogitsLoss", "MultiLabelSoftMarginLoss", "SoftMarginLoss", "KLDivLoss", "PoissonNLLLoss",
+    "GaussianNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss", "CTCLoss",
+]
 
 
 class _LinearAtCall(LossClass):
@@ -140,7 +147,7 @@ class _LinearAtCall(LossClass):
         return xp.reshape(a, shape)
 
 
-def make_class(base: type, name: str, module: str, spec=None) -> type:
+def make_class(base: type[_Class], name: str, module: str, spec: Callable[..., None] | None = None) -> type[_Class]:
     """The class ``name`` of :data:`TABLE` as a subclass of ``base`` (an :class:`Options`), in ``module``;
     ``spec`` replaces the row's constructor (its signature and checks)."""
     fn, row_spec = TABLE[name]
@@ -149,3 +156,27 @@ def make_class(base: type, name: str, module: str, spec=None) -> type:
 
 globals().update({name: make_class(_LinearAtCall if name == "LinearCrossEntropyLoss" else LossClass, name, __name__)
                   for name in TABLE})
+
+# The classes made above, for type checkers (tests/test_typing.py checks that these are TABLE's names)
+L1Loss: type[LossClass]
+MSELoss: type[LossClass]
+HuberLoss: type[LossClass]
+SmoothL1Loss: type[LossClass]
+CrossEntropyLoss: type[LossClass]
+LinearCrossEntropyLoss: type[_LinearAtCall]
+NLLLoss: type[LossClass]
+BCELoss: type[LossClass]
+BCEWithLogitsLoss: type[LossClass]
+MultiLabelSoftMarginLoss: type[LossClass]
+SoftMarginLoss: type[LossClass]
+KLDivLoss: type[LossClass]
+PoissonNLLLoss: type[LossClass]
+GaussianNLLLoss: type[LossClass]
+MarginRankingLoss: type[LossClass]
+HingeEmbeddingLoss: type[LossClass]
+MultiMarginLoss: type[LossClass]
+MultiLabelMarginLoss: type[LossClass]
+CosineEmbeddingLoss: type[LossClass]
+TripletMarginLoss: type[LossClass]
+TripletMarginWithDistanceLoss: type[LossClass]
+CTCLoss: type[LossClass]

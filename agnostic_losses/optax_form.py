@@ -15,6 +15,7 @@ import numbers
 from . import _checks as checks
 from . import _primitives as P
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 from .margin import _hinge_from_zero
 
 __all__ = [
@@ -38,7 +39,7 @@ def _binary(loss, outputs_name, outputs, targets_name, targets):
 
 
 @silent_nonfinite
-def hinge_loss(predictor_outputs, targets):
+def hinge_loss(predictor_outputs: Array, targets: Array) -> Array:
     """Binary hinge loss ``max(0, 1 - y t)``, as ``optax.losses.hinge_loss``.
 
     Args:
@@ -62,7 +63,7 @@ def hinge_loss(predictor_outputs, targets):
 
 
 @silent_nonfinite
-def perceptron_loss(predictor_outputs, targets):
+def perceptron_loss(predictor_outputs: Array, targets: Array) -> Array:
     """Binary perceptron loss ``max(0, -y t)``, as ``optax.losses.perceptron_loss``.
 
     Args:
@@ -92,7 +93,7 @@ def _as_scores(xp, labels, like):
 
 
 @silent_nonfinite
-def sparsemax_loss(logits, labels):
+def sparsemax_loss(logits: Array, labels: Array) -> Array:
     """Binary sparsemax loss, as ``optax.losses.sparsemax_loss``.
 
     ``sparse_plus(-z)`` for label 1 and ``sparse_plus(z)`` for label 0, with
@@ -133,7 +134,7 @@ def _multiclass(loss, scores, labels):
 
 
 @silent_nonfinite
-def multiclass_hinge_loss(scores, labels):
+def multiclass_hinge_loss(scores: Array, labels: Array) -> Array:
     """Multiclass hinge loss ``max_c (s_c + 1 - [c = y]) - s_y``, as ``optax.losses.multiclass_hinge_loss``.
 
     Args:
@@ -159,7 +160,7 @@ def multiclass_hinge_loss(scores, labels):
 
 
 @silent_nonfinite
-def multiclass_perceptron_loss(scores, labels):
+def multiclass_perceptron_loss(scores: Array, labels: Array) -> Array:
     """Multiclass perceptron loss ``max_c s_c - s_y``, as ``optax.losses.multiclass_perceptron_loss``.
 
     Arguments, shapes and ties as :func:`multiclass_hinge_loss`'s.
@@ -177,7 +178,7 @@ def multiclass_perceptron_loss(scores, labels):
 
 
 @silent_nonfinite
-def multiclass_sparsemax_loss(scores, labels):
+def multiclass_sparsemax_loss(scores: Array, labels: Array) -> Array:
     """Multiclass sparsemax loss, as ``optax.losses.multiclass_sparsemax_loss``.
 
     ``<p, s - s_y> + (1 - <p, p>) / 2`` per row, with ``p = sparsemax(s)``, the
@@ -215,7 +216,8 @@ def _sparsemax(xp, x, index_dtype):
 
 
 @silent_nonfinite
-def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
+def cosine_distance(predictions: Array, targets: Array, *, epsilon: float = 0.0, axis: int = -1,
+                    where: Array | None = None) -> Array:
     """Cosine distance ``1 - <a, b> / (|a| |b|)`` along ``axis``, as ``optax.losses.cosine_distance``.
 
     Each norm is ``sqrt(max(sum(v^2), epsilon))``.
@@ -263,7 +265,7 @@ def cosine_distance(predictions, targets, *, epsilon=0.0, axis=-1, where=None):
 
 
 @silent_nonfinite
-def ntxent(embeddings, labels, temperature=0.07):
+def ntxent(embeddings: Array, labels: Array, temperature: float = 0.07) -> Array:
     """Normalised temperature-scaled cross-entropy (NT-Xent, SimCLR's contrastive loss), as ``optax.losses.ntxent``.
 
     With ``c_ij`` the cosine similarity of embeddings i and j over
@@ -307,7 +309,8 @@ def ntxent(embeddings, labels, temperature=0.07):
 
 
 @silent_nonfinite
-def poly_loss_cross_entropy(logits, labels, *, epsilon=2.0, axis=-1, where=None):
+def poly_loss_cross_entropy(logits: Array, labels: Array, *, epsilon: float = 2.0, axis: int = -1,
+                            where: Array | None = None) -> Array:
     """Poly-1 loss, as ``optax.losses.poly_loss_cross_entropy``.
 
     ``CE(logits, labels) + epsilon * sum(labels * (1 - softmax(logits)))`` along

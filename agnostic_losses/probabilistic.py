@@ -10,12 +10,14 @@ from . import _primitives as P
 from ._reduction import reduce as _reduce
 from ._reduction import reduce_elementwise
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "jensen_shannon_divergence"]
 
 
 @silent_nonfinite
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+           reduction: str = "mean", log_target: bool = False) -> Array:
     """Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``; ``input`` holds log-probabilities.
 
     Pointwise ``xlogy(t, t) - t x`` (``t = 0`` gives 0; a negative ``t`` gives
@@ -88,8 +90,9 @@ def _kl_log_target_derivatives(wanted, x, t):
 
 
 @silent_nonfinite
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                     reduction="mean"):
+def poisson_nll_loss(input: Array, target: Array, log_input: bool = True, full: bool = False,
+                     size_average: bool | None = None, eps: float = 1e-8, reduce: bool | None = None,
+                     reduction: str = "mean") -> Array:
     """Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
 
     ``exp(x) - t x`` with ``log_input`` (x is the log-rate), else
@@ -137,7 +140,8 @@ def _var_shape(loss, xp, var, input):
 
 
 @silent_nonfinite
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(input: Array, target: Array, var: Array | float, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Array:
     """Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
 
     ``(log(v) + (x - t)^2 / v) / 2`` (plus ``log(2 pi) / 2`` with ``full``), with
@@ -203,7 +207,7 @@ def _gaussian_nll_derivatives(eps):
 
 
 @silent_nonfinite
-def jensen_shannon_divergence(p, q, log_prob=False, reduction="mean"):
+def jensen_shannon_divergence(p: Array, q: Array, log_prob: bool = False, reduction: str = "mean") -> Array:
     """Jensen-Shannon divergence of two batches of distributions, as torchmetrics'
     ``torchmetrics.functional.regression.jensen_shannon_divergence``.
 

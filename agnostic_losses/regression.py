@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 from . import _checks as checks
 from . import _primitives as P
+from ._classes import LossClass
 from ._define import as_class, loss
 from ._primitives._numerics import nonzero_root
 from ._reduction import legacy_reduction
+from ._typing import Array
 
 __all__ = ["l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss",
            "mape_loss", "msle_loss", "rmse_loss", "log_cosh_loss", "pinball_loss",
@@ -118,7 +121,8 @@ _SMOOTH_L1 = loss(_huber, name="smooth_l1_loss", derivatives=_huber_derivatives,
 _SMOOTH_L1_AT_0 = loss(_absolute, name="smooth_l1_loss", derivatives=_absolute_derivatives, targets=("target",))
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Array | None = None) -> Array:
     """Mean absolute error ``|input - target|``, as ``torch.nn.functional.l1_loss``.
 
     Args:
@@ -135,7 +139,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _torch_rules(_L1, input, target, reduction, weight, legacy=(size_average, reduce))
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Array | None = None) -> Array:
     """Mean squared error ``(input - target)^2``, as ``torch.nn.functional.mse_loss``.
 
     The arguments ``input``, ``target``, ``size_average``, ``reduce``, ``reduction`` and ``weight`` are
@@ -144,7 +149,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _torch_rules(_MSE, input, target, reduction, weight, legacy=(size_average, reduce))
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float = 1.0,
+               weight: Array | None = None) -> Array:
     """Huber loss, as ``torch.nn.functional.huber_loss``.
 
     ``0.5 d^2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 delta)``, with
@@ -165,7 +171,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _torch_rules(_HUBER, input, target, reduction, weight, k=delta, scale=1.0)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Array:
     """Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 
     ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, i.e.
@@ -191,7 +198,7 @@ _FLOAT64_EPS = 2.220446049250313e-16  # scikit-learn's MAPE denominator floor, w
 
 
 @loss(targets=("target",))
-def mape_loss(input, target, *, xp):
+def mape_loss(input: Array, target: Array, *, xp: Any) -> Array:
     """Mean absolute percentage error, ``|input - target| / max(|target|, eps)`` with float64's ``eps``.
 
     Its ``'mean'`` equals ``sklearn.metrics.mean_absolute_percentage_error(target, input)`` on 1-D arrays
@@ -215,7 +222,7 @@ def mape_loss(input, target, *, xp):
 
 
 @loss(targets=("target",))
-def log_cosh_loss(input, target, *, xp):
+def log_cosh_loss(input: Array, target: Array, *, xp: Any) -> Array:
     """``log(cosh(input - target))``, computed as ``logaddexp(d, -d) - log 2`` (no overflow at large ``|d|``), as
     ``optax.losses.log_cosh`` (float16 and bfloat16 in float32, where optax computes in their own precision):
     about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.  The arguments ``input``, ``target``,
@@ -231,7 +238,7 @@ def log_cosh_loss(input, target, *, xp):
 
 
 @loss(targets=("target",))
-def pinball_loss(input, target, *, quantile=0.5, xp):
+def pinball_loss(input: Array, target: Array, *, quantile: float = 0.5, xp: Any) -> Array:
     """The pinball (quantile) loss of ``d = target - input``: ``quantile * d`` where ``d >= 0``, else
     ``(quantile - 1) * d``.
 
@@ -264,7 +271,7 @@ def _squared_log(input, target, *, xp):
 _MSLE = loss(_squared_log, name="msle_loss", targets=("target",))
 
 
-def msle_loss(input, target, *, reduction="mean", weight=None):
+def msle_loss(input: Array, target: Array, *, reduction: str = "mean", weight: Array | None = None) -> Array:
     """Mean squared logarithmic error, ``(log(1 + input) - log(1 + target))^2``.
 
     Its ``'mean'`` equals ``sklearn.metrics.mean_squared_log_error(target, input)`` on 1-D arrays; values
@@ -288,7 +295,7 @@ def msle_loss(input, target, *, reduction="mean", weight=None):
     return _MSLE(input, target, reduction=reduction, weight=weight)
 
 
-def rmse_loss(input, target, *, reduction="mean", weight=None):
+def rmse_loss(input: Array, target: Array, *, reduction: str = "mean", weight: Array | None = None) -> Array:
     """Root mean squared error, ``sqrt(mean(weight * (input - target)^2))`` (``'sum'``: the root of the sum;
     ``'none'``: the errors ``weight * |input - target|``), with gradient 0 at zero error (not NaN).
 
@@ -320,8 +327,8 @@ msle_loss.as_class = functools.partial(as_class, msle_loss, {})
 rmse_loss.as_class = functools.partial(as_class, rmse_loss, {})
 
 CLASSES = ("MAPELoss", "MSLELoss", "RMSELoss", "LogCoshLoss", "PinballLoss")  # agnostic_losses.torch's too
-MAPELoss = mape_loss.as_class("MAPELoss")
-MSLELoss = msle_loss.as_class("MSLELoss")
-RMSELoss = rmse_loss.as_class("RMSELoss")
-LogCoshLoss = log_cosh_loss.as_class("LogCoshLoss")
-PinballLoss = pinball_loss.as_class("PinballLoss")
+MAPELoss: type[LossClass] = mape_loss.as_class("MAPELoss")
+MSLELoss: type[LossClass] = msle_loss.as_class("MSLELoss")
+RMSELoss: type[LossClass] = rmse_loss.as_class("RMSELoss")
+LogCoshLoss: type[LossClass] = log_cosh_loss.as_class("LogCoshLoss")
+PinballLoss: type[LossClass] = pinball_loss.as_class("PinballLoss")

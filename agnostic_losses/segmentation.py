@@ -27,11 +27,13 @@ enter the result's (MONAI: float32 indices give float32).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Sequence
 
 from . import _checks as checks
 from . import _primitives as P
 from ._classes import LossClass, loss_class
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["dice_loss", "generalized_dice_loss", "tversky_loss", "DiceLoss", "GeneralizedDiceLoss", "TverskyLoss"]
 
@@ -177,9 +179,11 @@ def _class_weight(loss, xp, weight, n, f, axis, include_background):
 
 
 @silent_nonfinite
-def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid=False, softmax=False,
-              other_act=None, squared_pred=False, jaccard=False, reduction="mean", smooth_nr=1e-5, smooth_dr=1e-5,
-              batch=False, weight=None, soft_label=False, ignore_index=None, *, axis=1):
+def dice_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
+              sigmoid: bool = False, softmax: bool = False, other_act: Callable[[Array], Array] | None = None,
+              squared_pred: bool = False, jaccard: bool = False, reduction: str = "mean", smooth_nr: float = 1e-5,
+              smooth_dr: float = 1e-5, batch: bool = False, weight: Array | float | Sequence[float] | None = None,
+              soft_label: bool = False, ignore_index: int | None = None, *, axis: int = 1) -> Array:
     """Dice loss (or Jaccard's, ``jaccard=True``), as ``monai.losses.DiceLoss``.
 
     ``1 - (2 tp + smooth_nr) / (2 tp + fp + fn + smooth_dr)`` per sample and
@@ -237,9 +241,11 @@ def dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid
 
 
 @silent_nonfinite
-def generalized_dice_loss(input, target, include_background=True, to_onehot_y=False, sigmoid=False,
-                          softmax=False, other_act=None, w_type="square", reduction="mean", smooth_nr=1e-5,
-                          smooth_dr=1e-5, batch=False, soft_label=False, *, axis=1):
+def generalized_dice_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
+                          sigmoid: bool = False, softmax: bool = False,
+                          other_act: Callable[[Array], Array] | None = None, w_type: str = "square",
+                          reduction: str = "mean", smooth_nr: float = 1e-5, smooth_dr: float = 1e-5,
+                          batch: bool = False, soft_label: bool = False, *, axis: int = 1) -> Array:
     """Generalised Dice loss, as ``monai.losses.GeneralizedDiceLoss``.
 
     ``1 - (2 sum_c w_c tp_c + smooth_nr) / (sum_c w_c (2 tp_c + fp_c + fn_c) + smooth_dr)``
@@ -296,9 +302,11 @@ def _volume_weights(xp, volume, w_type):
 
 
 @silent_nonfinite
-def tversky_loss(input, target, include_background=True, to_onehot_y=False, sigmoid=False, softmax=False,
-                 other_act=None, alpha=0.5, beta=0.5, reduction="mean", smooth_nr=1e-5, smooth_dr=1e-5, batch=False,
-                 soft_label=False, ignore_index=None, *, axis=1):
+def tversky_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
+                 sigmoid: bool = False, softmax: bool = False, other_act: Callable[[Array], Array] | None = None,
+                 alpha: float = 0.5, beta: float = 0.5, reduction: str = "mean", smooth_nr: float = 1e-5,
+                 smooth_dr: float = 1e-5, batch: bool = False, soft_label: bool = False,
+                 ignore_index: int | None = None, *, axis: int = 1) -> Array:
     """Tversky loss, as ``monai.losses.TverskyLoss``.
 
     ``1 - (tp + smooth_nr) / (tp + alpha fp + beta fn + smooth_dr)`` per sample

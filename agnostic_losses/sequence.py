@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 from . import _checks as checks
 from . import _primitives as P
 from ._reduction import reduce as _reduce
 from ._setup import setup, silent_nonfinite
+from ._typing import Array
 
 __all__ = ["ctc_loss"]
 
@@ -107,7 +109,9 @@ def _entries(xp, alpha, barred):
 
 
 @silent_nonfinite
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(log_probs: Array, targets: Array, input_lengths: Array | Sequence[int],
+             target_lengths: Array | Sequence[int], blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Array:
     """CTC loss, as ``torch.nn.functional.ctc_loss``.
 
     Args:

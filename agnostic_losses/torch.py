@@ -25,6 +25,7 @@ import math
 import torch
 
 from . import detection, nn, regression, segmentation
+from . import Loss
 from .linear import linear_cross_entropy
 
 __all__ = [*nn.TABLE, *regression.CLASSES, *detection.TABLE, *segmentation.TABLE, "module"]
@@ -66,7 +67,7 @@ class _MonaiModule(_Module):
         return value if value is None else torch.as_tensor(value)
 
 
-def module(loss, name=None, module_name=None) -> type:
+def module(loss: Loss, name: str | None = None, module_name: str | None = None) -> type[_Module]:
     """The ``torch.nn.Module`` class of ``loss``, a loss made by :func:`agnostic_losses.loss`: its options and
     ``reduction`` at construction, ``forward(*arrays, weight=None)``; ``name`` and ``module_name`` are where
     pickle finds it (default: the loss's name in CamelCase, in the loss's module).
@@ -134,3 +135,35 @@ globals().update({name: module(getattr(regression, name)._fn, name, __name__) fo
 globals().update({name: nn.loss_class(_Module, name, __name__, fn, spec) for name, (fn, spec) in detection.TABLE.items()})
 globals().update({name: nn.loss_class(_MonaiModule, name, __name__, fn, spec)
                   for name, (fn, spec) in segmentation.TABLE.items()})
+
+# The classes made above, for type checkers (tests/test_typing.py checks that these are __all__'s names).
+L1Loss: type[_Module]
+MSELoss: type[_Module]
+HuberLoss: type[_Module]
+SmoothL1Loss: type[_Module]
+CrossEntropyLoss: type[_Module]
+NLLLoss: type[_Module]
+BCELoss: type[_Module]
+BCEWithLogitsLoss: type[_Module]
+MultiLabelSoftMarginLoss: type[_Module]
+SoftMarginLoss: type[_Module]
+KLDivLoss: type[_Module]
+PoissonNLLLoss: type[_Module]
+GaussianNLLLoss: type[_Module]
+MarginRankingLoss: type[_Module]
+HingeEmbeddingLoss: type[_Module]
+MultiMarginLoss: type[_Module]
+MultiLabelMarginLoss: type[_Module]
+CosineEmbeddingLoss: type[_Module]
+TripletMarginLoss: type[_Module]
+TripletMarginWithDistanceLoss: type[_Module]
+CTCLoss: type[_Module]
+MAPELoss: type[_Module]
+MSLELoss: type[_Module]
+RMSELoss: type[_Module]
+LogCoshLoss: type[_Module]
+PinballLoss: type[_Module]
+FocalLoss: type[_Module]
+DiceLoss: type[_Module]
+GeneralizedDiceLoss: type[_Module]
+TverskyLoss: type[_Module]

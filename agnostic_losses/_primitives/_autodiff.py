@@ -8,11 +8,15 @@ evaluates the value alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from ._chunks import evaluate, evaluate_sum
 from ._dispatch import as_array, divide, native, own
+from .._typing import Array
 
 
-def stop_gradient(x):
+def stop_gradient(x: Array) -> Array:
     """``x`` as a constant: its value, with no gradient flowing back through it.
 
     On torch ``detach()``, on JAX ``lax.stop_gradient``; the other libraries
@@ -28,7 +32,7 @@ def stop_gradient(x):
     return x if hook is None else hook(x)  # NumPy, CuPy, Dask, array-api-strict: no autodiff to stop
 
 
-def elementwise(value, derivatives, *arrays):
+def elementwise(value: Callable[..., Array], derivatives: Callable[..., Sequence[Array | None]], *arrays: Array) -> Array:
     """``value(*arrays)``, an elementwise function, whose gradient comes from ``derivatives``.
 
     ``derivatives(wanted, *arrays)`` returns, for each array, its elementwise
@@ -72,7 +76,8 @@ def elementwise_sum(value, derivatives, *arrays, divisor=None):
     return s if divisor is None else divide(s, divisor)
 
 
-def custom_vjp(forward, backward, x, *constants):
+def custom_vjp(forward: Callable[..., tuple[Array, Any]], backward: Callable[..., Array], x: Array,
+               *constants: Any) -> Array:
     """``forward(x, *constants)[0]``, whose gradient with respect to ``x`` is ``backward``'s.
 
     ``forward(x, *constants, keep=False)`` returns ``(value, residuals)``

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import array_api_compat as _compat
 
 from ._settings import _GENERIC
+from .._typing import Array
 
 
 def is_torch(x) -> bool:
@@ -102,7 +104,7 @@ def is_array(x) -> bool:
     return is_torch(x) or is_jax(x) or _compat.is_array_api_obj(x)
 
 
-def array_namespace(*arrays):
+def array_namespace(*arrays: Any) -> Any:
     """The array-API namespace shared by ``arrays`` (None entries are skipped); a TypeError for two libraries.
 
     All torch tensors: array-api-compat's torch namespace, found without a call into array-api-compat,
@@ -163,7 +165,7 @@ def quiet(x):
 _QUIET = {}  # type -> its backend's quiet or None: asked at every call of a loss
 
 
-def divide(a, b):
+def divide(a: Array, b: Array) -> Array:
     """``a / b``, where ``0 / 0`` is NaN and ``x / 0`` inf without a warning, as torch's (a mean over no
     elements; NumPy warns): the backend's own division where it has one.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._autodiff import stop_gradient
 from ._dispatch import array_namespace, device, native, own
 from ._settings import _GENERIC
+from .._typing import Array
 
 
 def wide_indices(x):
@@ -21,7 +22,7 @@ def wide_indices(x):
     return xp.astype(x, xp.asarray(0, device=device(x)).dtype)
 
 
-def take_along_axis(x, indices, /, *, axis: int, dense_gradient: bool = False):
+def take_along_axis(x: Array, indices: Array, /, *, axis: int, dense_gradient: bool = False) -> Array:
     """``x``'s elements at ``indices`` along ``axis`` (the standard's ``take_along_axis``).
 
     ``indices`` has ``x``'s number of dimensions, and values in

@@ -13,13 +13,14 @@ from ._autodiff import stop_gradient
 from ._dispatch import array_namespace, device, native, own
 from ._indexing import take_along_axis
 from ._settings import _GENERIC
+from .._typing import Array
 
 # torch's EPSILON in aten's Loss.cpp (the BCE backward's clamp, cosine_embedding_loss's norms): 1e-12 as a float32,
 # which float64 arithmetic keeps
 LOSS_EPSILON = 9.999999960041972e-13
 
 
-def sign(x):
+def sign(x: Array) -> Array:
     """-1, 0 or 1, and 0 for NaN as ``torch.sign`` (``jnp.sign(nan)`` is NaN).
 
     >>> P.sign(np.array([-2.0, 0.0, np.nan, 3.0])).tolist()
@@ -33,7 +34,7 @@ def sign(x):
     return xp.where(x > 0, one, xp.where(x < 0, -one, xp.zeros_like(x)))
 
 
-def abs(x):
+def abs(x: Array) -> Array:
     """``|x|`` with torch's subgradient ``sign(x)``, 0 at 0 and at NaN, on every backend.
 
     Generic: ``x * sg(sign(x))``, of value ``|x|`` exactly and derivative
@@ -58,7 +59,7 @@ def abs_(x):
     return array_namespace(x).abs(x) if hook is None else hook(x)
 
 
-def vector_norm(x, /, *, ord, axis: int, keepdims: bool = False):
+def vector_norm(x: Array, /, *, ord: float, axis: int, keepdims: bool = False) -> Array:
     """The ``ord``-norm (finite, > 0) along ``axis``, with torch's gradient at a zero vector: 0.
 
     Generic: for ``ord`` other than 1 and 2 the elements are divided by their
@@ -135,7 +136,7 @@ def _safe_max(x, xp, axis, keep_inf=False):
     return xp.where(finite, m, xp.zeros_like(m))
 
 
-def logsumexp(x, /, *, axis, keepdims: bool = False):
+def logsumexp(x: Array, /, *, axis: int | tuple[int, ...], keepdims: bool = False) -> Array:
     """``log(sum(exp(x), axis))`` without overflow (shift by the max, taken as a constant).
 
     No torch fast path: ``torch.logsumexp``'s backward, ``exp(x - result)``,
@@ -154,7 +155,7 @@ def logsumexp(x, /, *, axis, keepdims: bool = False):
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def log_softmax(x, /, *, axis, where=None):
+def log_softmax(x: Array, /, *, axis: int, where: Array | None = None) -> Array:
     """``x - logsumexp(x, axis)``, computed from the shifted logits; ``axis`` an int or a tuple of them.
 
     ``where``, a boolean array broadcasting to ``x``, leaves the logits it
@@ -206,7 +207,7 @@ def log_softmax_at(x, indices, /, *, axis: int):
     return (take_along_axis(x, indices, axis=axis) - m) - log_sum
 
 
-def softplus(x):
+def softplus(x: Array) -> Array:
     """``log(1 + exp(x))`` for every finite ``x``; derivative ``sigmoid(x)`` (0.5 at 0).
 
     >>> P.softplus(np.array([-1000.0, 0.0, 1000.0])).tolist()
@@ -247,7 +248,7 @@ def _polynomial(x, coefficients):
     return out
 
 
-def erf(x):
+def erf(x: Array) -> Array:
     """The error function ``2 / sqrt(pi) int_0^x exp(-t^2) dt``, to float64's precision; derivative
     ``2 / sqrt(pi) exp(-x^2)``.
 
@@ -276,7 +277,7 @@ def _cephes_erf(x):
     return xp.where(small, inside, outside)
 
 
-def log_sigmoid(x):
+def log_sigmoid(x: Array) -> Array:
     """``log(sigmoid(x)) == -softplus(-x)``.
 
     >>> P.log_sigmoid(np.array([-1000.0, 0.0])).tolist()
@@ -286,7 +287,7 @@ def log_sigmoid(x):
     return -softplus(-x) if fast is None else fast(x)
 
 
-def sigmoid(x):
+def sigmoid(x: Array) -> Array:
     """``1 / (1 + exp(-x))``.
 
     >>> P.sigmoid(np.array([-30.0, 0.0, 30.0])).round(6).tolist()
@@ -299,7 +300,7 @@ def sigmoid(x):
     return 1.0 / (1.0 + e)  # not e += 1: exp's backward reads its output
 
 
-def lerp(a, b, w):
+def lerp(a: Array, b: Array, w: Array | float) -> Array:
     """``(1 - w) a + w b``, exactly ``a`` at ``w = 0`` and ``b`` at ``w = 1`` where ``a`` and ``b`` are finite
     (``torch.lerp``'s two-sided form: no ``a - a`` or ``b - b`` left over at either end; an infinite end gives
     NaN, ``inf + 0 * inf``, as torch's), all three arrays broadcasting together.  No ``where`` on torch, whose CPU
@@ -325,7 +326,7 @@ def one_where_zero(x):
     return xp.where(x == 0, xp.ones_like(x), x)
 
 
-def clip(x, /, min=None, max=None):
+def clip(x: Array, /, min: float | Array | None = None, max: float | Array | None = None) -> Array:
     """``x`` clipped to [min, max] (Python numbers or None), the standard's ``clip``.
 
     >>> P.clip(np.array([-2.0, 0.5, 3.0]), min=0.0, max=1.0).tolist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from contextlib import AbstractContextManager
 
 _GENERIC = [os.environ.get("AGNOSTIC_LOSSES_GENERIC", "") not in ("", "0")]
 _VALUE_CHECKS = ["host"]
@@ -24,7 +25,7 @@ def _switched(cell: list, value):
         cell[0] = saved
 
 
-def generic_primitives(enabled: bool = True):
+def generic_primitives(enabled: bool = True) -> AbstractContextManager[None]:
     """Within this block, use the generic array-API primitives on every backend.
 
     The generic version of each primitive is written against the standard alone; the tests and
@@ -44,7 +45,7 @@ def using_generic() -> bool:
     return _GENERIC[0]
 
 
-def value_checks(mode: str = "always"):
+def value_checks(mode: str = "always") -> AbstractContextManager[None]:
     """Set when checks that read the data run: 'host' (default), 'always' or 'never'.
 
     'host': where the data is concrete in host memory (NumPy, array-api-strict,
