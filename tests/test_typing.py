@@ -64,11 +64,11 @@ def test_the_made_classes_are_declared_for_type_checkers():
         assert issubclass(getattr(T, name), T._Module)
 
 
-def test_mypy_strict_accepts_a_users_typed_code():
+def test_mypy_strict_accepts_a_users_typed_code(tmp_path):
     need("mypy")
     for module in ("torch", "jax"):
         need(module)
     done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental",
-                           "tests/typing/public_api.py"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                           "--cache-dir", str(tmp_path), "tests/typing/public_api.py"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "Success: no issues found in 1 source file" in done.stdout
