@@ -97,6 +97,7 @@ def crps_ensemble(obs: Array, fct: Array, m_axis: int = -1, *, ens_w: Array | No
         fct: the members along ``m_axis``.  Differentiable, as ``obs`` and ``ens_w``.
         m_axis: the members' axis of ``fct``.
         ens_w: the members' weights, ``fct``'s shape, non-negative.
+        estimator: one of the forms above, by name.
         sorted_ensemble: the members are in ascending order already ('qd',
             'pwm' and 'int' sort them otherwise).
 

@@ -52,7 +52,8 @@ class Loss(Protocol):
 @overload
 def loss(formula: Callable[..., Any], /, *, name: str | None = None,
          derivatives: Callable[..., Any] | None = None, targets: Iterable[str] | None = None,
-         indices: Iterable[str] = (), result: Iterable[str] | None = None, weighted_mean: str = "broadcast") -> Loss: ...
+         indices: Iterable[str] = (), result: Iterable[str] | None = None,
+         weighted_mean: str = "broadcast") -> Loss: ...
 
 
 @overload

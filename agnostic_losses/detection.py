@@ -16,6 +16,7 @@ import numbers
 from . import _checks as checks
 from . import _primitives as P
 from ._classes import LossClass, loss_class
+from ._docs import with_args
 from ._reduction import reduce as _reduce
 from ._setup import setup, silent_nonfinite
 from ._typing import Array
@@ -250,13 +251,13 @@ def generalized_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "non
 
 
 @silent_nonfinite
+@with_args(generalized_box_iou_loss)
 def distance_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Distance IoU loss of boxes, as ``torchvision.ops.distance_box_iou_loss``.
 
     ``1 - IoU + rho^2 / (c^2 + eps)`` per pair of boxes, with ``rho`` the
     distance of their centres, ``c`` the diagonal of their smallest enclosing
     box and ``IoU = |A n B| / (|A u B| + eps)``.  Symmetric in its arguments.
-    Arguments, shapes and reductions as :func:`generalized_box_iou_loss`'s.
 
     Examples:
         >>> import numpy as np
@@ -272,6 +273,7 @@ def distance_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none",
 
 
 @silent_nonfinite
+@with_args(generalized_box_iou_loss)
 def complete_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Complete IoU loss of boxes, as ``torchvision.ops.complete_box_iou_loss``.
 

@@ -121,6 +121,7 @@ def linear_cross_entropy(input: Array, linear_weight: Array, target: Array, *, l
         weight: optional per-class weights ``(C,)`` (not differentiated, as in torch).
         reduction: ``'none' | 'mean' | 'sum'``, as :func:`cross_entropy`'s.
         ignore_index: None means -100 for class indices; giving one with probability targets is an error.
+        label_smoothing: as :func:`cross_entropy`'s, in [0, 1].
         options: torch's ``torch.nn.LinearCrossEntropyOptions``, or where torch is not at hand a dict (or
             any object) of its fields (``{"batch_chunk_size": 1024}``); its chunking sets ``chunk_size``:
             ``batch_chunk_size`` is the rows per chunk, ``chunking_method='aspect_ratio[:N]'`` torch's rows

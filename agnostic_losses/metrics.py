@@ -51,6 +51,7 @@ from typing import Any
 from . import _checks as checks
 from . import _primitives as P
 from ._crps import crps_ensemble, crps_normal
+from ._docs import with_args
 from ._primitives._numerics import nonzero_root
 from ._setup import setup, silent_nonfinite
 from ._typing import Array
@@ -63,6 +64,19 @@ __all__ = [
     "log_loss", "brier_score_loss", "hinge_loss",
     "crps_normal", "crps_ensemble",
 ]
+
+# The regression metrics' shared arguments (the conventions above), in each one's Args section.
+_REGRESSION_ARGS = {
+    "y_true": "the true values, ``(n_samples,)`` or ``(n_samples, n_outputs)``; an integer array is taken in "
+              "``y_pred``'s dtype.",
+    "y_pred": "the predictions, of ``y_true``'s shape; differentiable.",
+    "sample_weight": "optional weights of the samples, ``(n_samples,)``, in the mean over samples.",
+    "multioutput": "``'raw_values'`` (one value per output), ``'uniform_average'`` (their mean) or ``n_outputs`` "
+                   "weights (their weighted mean).",
+}
+_LABELS = "``(n_samples,)`` labels (numbers or strings; an array of any library, or a sequence)."
+_ONE_OUTPUT = {"y_true": "the true values, ``(n_samples,)`` (one output only).", "y_pred": "the predictions, "
+               "``(n_samples,)``; differentiable."}
 
 _MULTIOUTPUT = ("raw_values", "uniform_average")
 _SCORES_MULTIOUTPUT = (*_MULTIOUTPUT, "variance_weighted")  # r2_score's and explained_variance_score's
@@ -191,6 +205,7 @@ def _above(metric, name, a, bound):
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def mean_absolute_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                         multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean absolute error, ``mean(|y_pred - y_true|)`` over samples, as ``sklearn.metrics.mean_absolute_error``.
@@ -212,6 +227,7 @@ def _squared_errors(t: _Targets):
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def mean_squared_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                        multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean squared error, ``mean((y_true - y_pred)^2)`` over samples, as ``sklearn.metrics.mean_squared_error``.
@@ -226,6 +242,7 @@ def mean_squared_error(y_true: Array, y_pred: Array, *, sample_weight: Array | N
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def root_mean_squared_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                             multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Root mean squared error, ``sqrt(mean((y_true - y_pred)^2))`` per output (then averaged over outputs), as
@@ -251,6 +268,7 @@ def _log1p_targets(metric, y_true, y_pred, sample_weight, multioutput) -> _Targe
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                            multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean squared logarithmic error, ``mean((log(1 + y_true) - log(1 + y_pred))^2)``, as
@@ -269,6 +287,7 @@ def mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: Array
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def root_mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                                 multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Root mean squared logarithmic error, the square root of :func:`mean_squared_log_error` per output, as
@@ -284,6 +303,7 @@ def root_mean_squared_log_error(y_true: Array, y_pred: Array, *, sample_weight: 
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS)
 def mean_absolute_percentage_error(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                                    multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Mean absolute percentage error, ``mean(|y_pred - y_true| / max(|y_true|, eps))`` with float64's ``eps``, as
@@ -301,7 +321,9 @@ def mean_absolute_percentage_error(y_true: Array, y_pred: Array, *, sample_weigh
 
 
 @silent_nonfinite
-def median_absolute_error(y_true: Array, y_pred: Array, *, multioutput: str | Array | Sequence[float] = "uniform_average",
+@with_args(_REGRESSION_ARGS)
+def median_absolute_error(y_true: Array, y_pred: Array, *,
+                          multioutput: str | Array | Sequence[float] = "uniform_average",
                           sample_weight: Array | None = None) -> Array:
     """Median absolute error, the median over samples of ``|y_pred - y_true|``, as
     ``sklearn.metrics.median_absolute_error``.
@@ -342,6 +364,7 @@ def median_absolute_error(y_true: Array, y_pred: Array, *, multioutput: str | Ar
 
 
 @silent_nonfinite
+@with_args(_ONE_OUTPUT)
 def max_error(y_true: Array, y_pred: Array) -> Array:
     """The largest absolute error, ``max(|y_true - y_pred|)``, as ``sklearn.metrics.max_error`` (one output only).
 
@@ -357,6 +380,7 @@ def max_error(y_true: Array, y_pred: Array) -> Array:
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS, alpha="the quantile, in [0, 1].")
 def mean_pinball_loss(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None, alpha: float = 0.5,
                       multioutput: str | Array | Sequence[float] = "uniform_average") -> Array:
     """Pinball (quantile) loss, ``alpha d`` where ``d = y_true - y_pred >= 0``, else ``(alpha - 1) d``, averaged,
@@ -396,15 +420,15 @@ def _fraction_explained(t: _Targets, numerator, denominator, force_finite):
 
 
 @silent_nonfinite
+@with_args(_REGRESSION_ARGS, multioutput=_REGRESSION_ARGS["multioutput"] + " Also 'variance_weighted': the outputs "
+           "weighted by the variance of ``y_true``.", force_finite="a constant ``y_true`` scores 1 if predicted "
+           "exactly, else 0 (not NaN or -inf).")
 def r2_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
              multioutput: str | Array | Sequence[float] = "uniform_average", force_finite: bool = True) -> Array:
     """The coefficient of determination, ``1 - sum(w (y_true - y_pred)^2) / sum(w (y_true - mean_w(y_true))^2)``
     per output, as ``sklearn.metrics.r2_score``.
 
-    ``multioutput`` may also be 'variance_weighted' (the outputs weighted by
-    the variance of ``y_true``).  ``force_finite``: a constant ``y_true`` scores
-    1 if predicted exactly, else 0 (not NaN or -inf).  Fewer than two samples:
-    NaN and a warning, as scikit-learn's.
+    Fewer than two samples: NaN and a warning, as scikit-learn's.
 
     Examples:
         >>> import numpy as np
@@ -424,10 +448,12 @@ def r2_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None
 
 
 @silent_nonfinite
+@with_args(r2_score)
 def explained_variance_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
-                             multioutput: str | Array | Sequence[float] = "uniform_average", force_finite: bool = True) -> Array:
+                             multioutput: str | Array | Sequence[float] = "uniform_average",
+                             force_finite: bool = True) -> Array:
     """Explained variance, ``1 - Var_w(y_true - y_pred) / Var_w(y_true)`` per output, as
-    ``sklearn.metrics.explained_variance_score``; ``multioutput`` and ``force_finite`` as :func:`r2_score`.
+    ``sklearn.metrics.explained_variance_score``.
 
     Examples:
         >>> import numpy as np
@@ -445,6 +471,8 @@ def explained_variance_score(y_true: Array, y_pred: Array, *, sample_weight: Arr
 
 
 @silent_nonfinite
+@with_args(_ONE_OUTPUT, sample_weight=_REGRESSION_ARGS["sample_weight"],
+           power="the power ``p``: ``p <= 0`` or ``p >= 1``.")
 def mean_tweedie_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
                           power: float = 0) -> Array:
     """Mean Tweedie deviance with ``power`` ``p``, as ``sklearn.metrics.mean_tweedie_deviance`` (one output only).
@@ -464,6 +492,7 @@ def mean_tweedie_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array 
 
 
 @silent_nonfinite
+@with_args(_ONE_OUTPUT, sample_weight=_REGRESSION_ARGS["sample_weight"])
 def mean_poisson_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None) -> Array:
     """Mean Poisson deviance, :func:`mean_tweedie_deviance` with ``power=1``, as
     ``sklearn.metrics.mean_poisson_deviance``.
@@ -477,6 +506,7 @@ def mean_poisson_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array 
 
 
 @silent_nonfinite
+@with_args(_ONE_OUTPUT, sample_weight=_REGRESSION_ARGS["sample_weight"])
 def mean_gamma_deviance(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None) -> Array:
     """Mean Gamma deviance, :func:`mean_tweedie_deviance` with ``power=2``, as
     ``sklearn.metrics.mean_gamma_deviance``.
@@ -746,6 +776,11 @@ def log_loss(y_true: Array, y_proba: Array | None = None, *, normalize: bool = T
 
 
 @silent_nonfinite
+@with_args(log_loss, y_true=_LABELS,
+           y_proba="``(n_samples,)`` the probability of ``pos_label`` (binary), or ``(n_samples, n_classes)`` "
+           "probabilities as :func:`log_loss`'s.  Differentiable.", pos_label="the positive class "
+           "of a binary ``y_true`` (default: as below).", scale_by_half="'auto' (halve the sum for fewer than "
+           "three columns), True or False.")
 def brier_score_loss(y_true: Array, y_proba: Array, *, sample_weight: Array | None = None,
                      pos_label: int | float | str | None = None, labels: Array | Sequence[Any] | None = None,
                      scale_by_half: bool | str = "auto") -> Array:
@@ -811,6 +846,9 @@ def _positive(metric, xp, y: _Labels, pos_label, like):
 
 
 @silent_nonfinite
+@with_args(log_loss, y_true=_LABELS,
+           pred_decision="``(n_samples,)`` decision values of a binary problem, or ``(n_samples, n_classes)`` one "
+           "per class (the classes sorted).  Differentiable.")
 def hinge_loss(y_true: Array, pred_decision: Array, *, labels: Array | Sequence[Any] | None = None,
                sample_weight: Array | None = None) -> Array:
     """Average hinge loss, ``mean(max(1 - margin, 0))``, as ``sklearn.metrics.hinge_loss``.

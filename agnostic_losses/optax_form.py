@@ -14,6 +14,7 @@ import numbers
 
 from . import _checks as checks
 from . import _primitives as P
+from ._docs import with_args
 from ._setup import setup, silent_nonfinite
 from ._typing import Array
 from .margin import _hinge_from_zero
@@ -160,10 +161,11 @@ def multiclass_hinge_loss(scores: Array, labels: Array) -> Array:
 
 
 @silent_nonfinite
+@with_args(multiclass_hinge_loss)
 def multiclass_perceptron_loss(scores: Array, labels: Array) -> Array:
     """Multiclass perceptron loss ``max_c s_c - s_y``, as ``optax.losses.multiclass_perceptron_loss``.
 
-    Arguments, shapes and ties as :func:`multiclass_hinge_loss`'s.
+    Ties as :func:`multiclass_hinge_loss`'s.
 
     Examples:
         >>> import numpy as np
@@ -178,6 +180,7 @@ def multiclass_perceptron_loss(scores: Array, labels: Array) -> Array:
 
 
 @silent_nonfinite
+@with_args(multiclass_hinge_loss)
 def multiclass_sparsemax_loss(scores: Array, labels: Array) -> Array:
     """Multiclass sparsemax loss, as ``optax.losses.multiclass_sparsemax_loss``.
 
@@ -185,7 +188,7 @@ def multiclass_sparsemax_loss(scores: Array, labels: Array) -> Array:
     Euclidean projection of the scores onto the probability simplex (sparse:
     some classes get exactly 0).  Its gradient is ``p - onehot(y)``.
 
-    Arguments and shapes as :func:`multiclass_hinge_loss`'s (optax's: ``(N, C)`` only).
+    Scores of any shape ``(..., C)``, where optax's takes ``(N, C)`` only.
 
     Examples:
         >>> import numpy as np

@@ -19,6 +19,7 @@ from . import _checks as checks
 from . import _primitives as P
 from ._classes import LossClass
 from ._define import as_class, loss
+from ._docs import with_args
 from ._primitives._numerics import nonzero_root
 from ._reduction import legacy_reduction
 from ._typing import Array
@@ -139,13 +140,11 @@ def l1_loss(input: Array, target: Array, size_average: bool | None = None, reduc
     return _torch_rules(_L1, input, target, reduction, weight, legacy=(size_average, reduce))
 
 
+@with_args(l1_loss, weight="optional elementwise weights of ``input``'s shape; with it ``'mean'`` is "
+           "``sum(weight * d^2) / sum(weight)``.")
 def mse_loss(input: Array, target: Array, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean", weight: Array | None = None) -> Array:
-    """Mean squared error ``(input - target)^2``, as ``torch.nn.functional.mse_loss``.
-
-    The arguments ``input``, ``target``, ``size_average``, ``reduce``, ``reduction`` and ``weight`` are
-    :func:`l1_loss`'s; with ``weight``, ``'mean'`` is ``sum(weight * d^2) / sum(weight)``.
-    """
+    """Mean squared error ``(input - target)^2``, as ``torch.nn.functional.mse_loss``."""
     return _torch_rules(_MSE, input, target, reduction, weight, legacy=(size_average, reduce))
 
 
@@ -221,12 +220,12 @@ def mape_loss(input: Array, target: Array, *, xp: Any) -> Array:
     return P.abs(input - target) / xp.maximum(xp.abs(target), floor)
 
 
+@with_args(mape_loss)
 @loss(targets=("target",))
 def log_cosh_loss(input: Array, target: Array, *, xp: Any) -> Array:
     """``log(cosh(input - target))``, computed as ``logaddexp(d, -d) - log 2`` (no overflow at large ``|d|``), as
     ``optax.losses.log_cosh`` (float16 and bfloat16 in float32, where optax computes in their own precision):
-    about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.  The arguments ``input``, ``target``,
-    ``reduction`` and ``weight`` are :func:`mape_loss`'s.
+    about ``d^2 / 2`` near 0 and ``|d| - log 2`` far from it.
 
     Examples:
         >>> import numpy as np

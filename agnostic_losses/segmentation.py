@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from . import _checks as checks
 from . import _primitives as P
 from ._classes import LossClass, loss_class
+from ._docs import with_args
 from ._setup import setup, silent_nonfinite
 from ._typing import Array
 
@@ -241,6 +242,7 @@ def dice_loss(input: Array, target: Array, include_background: bool = True, to_o
 
 
 @silent_nonfinite
+@with_args(dice_loss)
 def generalized_dice_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
                           sigmoid: bool = False, softmax: bool = False,
                           other_act: Callable[[Array], Array] | None = None, w_type: str = "square",
@@ -254,9 +256,6 @@ def generalized_dice_loss(input: Array, target: Array, include_background: bool 
     (``'uniform'``) of the target's volume ``G_c = sum(g)``; a class of volume 0
     takes the largest finite weight of the sample's classes (of all, with
     ``batch``), as MONAI.
-
-    The arguments ``input``, ``target``, ``include_background``, ``to_onehot_y``, ``sigmoid``, ``softmax``,
-    ``other_act``, ``smooth_nr``, ``smooth_dr``, ``batch``, ``soft_label``, ``axis`` are :func:`dice_loss`'s.
 
     Args:
         w_type: ``'square'`` (default) | ``'simple'`` | ``'uniform'``.
@@ -302,6 +301,7 @@ def _volume_weights(xp, volume, w_type):
 
 
 @silent_nonfinite
+@with_args(dice_loss)
 def tversky_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
                  sigmoid: bool = False, softmax: bool = False, other_act: Callable[[Array], Array] | None = None,
                  alpha: float = 0.5, beta: float = 0.5, reduction: str = "mean", smooth_nr: float = 1e-5,
@@ -313,10 +313,6 @@ def tversky_loss(input: Array, target: Array, include_background: bool = True, t
     and class, with ``fp = sum(p (1 - g))`` and ``fn = sum((1 - p) g)`` (the norm
     forms with ``soft_label``); ``alpha = beta = 0.5`` is the Dice loss (but for
     the smoothing terms).
-
-    The arguments ``input``, ``target``, ``include_background``, ``to_onehot_y``, ``sigmoid``, ``softmax``,
-    ``other_act``, ``smooth_nr``, ``smooth_dr``, ``batch``, ``soft_label``, ``ignore_index``, ``axis`` are
-    :func:`dice_loss`'s.
 
     Args:
         alpha: the weight of false positives.

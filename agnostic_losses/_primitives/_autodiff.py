@@ -32,7 +32,8 @@ def stop_gradient(x: Array) -> Array:
     return x if hook is None else hook(x)  # NumPy, CuPy, Dask, array-api-strict: no autodiff to stop
 
 
-def elementwise(value: Callable[..., Array], derivatives: Callable[..., Sequence[Array | None]], *arrays: Array) -> Array:
+def elementwise(value: Callable[..., Array], derivatives: Callable[..., Sequence[Array | None]],
+                *arrays: Array) -> Array:
     """``value(*arrays)``, an elementwise function, whose gradient comes from ``derivatives``.
 
     ``derivatives(wanted, *arrays)`` returns, for each array, its elementwise

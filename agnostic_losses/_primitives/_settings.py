@@ -32,6 +32,9 @@ def generic_primitives(enabled: bool = True) -> AbstractContextManager[None]:
     ``python -m conformance --generic`` run every loss with it, which proves both paths equal torch.nn.
     (The environment variable ``AGNOSTIC_LOSSES_GENERIC=1`` sets it for a whole process.)
 
+    Args:
+        enabled: False restores the native fast paths inside the block.
+
     >>> import agnostic_losses as al, numpy as np
     >>> with al.generic_primitives():
     ...     float(al.l1_loss(np.array([1.0, -2.0]), np.zeros(2)))
@@ -52,6 +55,10 @@ def value_checks(mode: str = "always") -> AbstractContextManager[None]:
     eager torch CPU tensors, concrete JAX CPU arrays); skipped under tracing,
     on lazy Dask arrays and on GPUs.  'always' also copies device arrays to the
     host (a synchronisation); traced arrays still cannot be read.
+
+    Args:
+        mode: 'host', 'always' or 'never', for the block (the default of the call, 'always', reads every array
+            it can).
 
     >>> x, t = np.array([1.5]), np.array([1.0])
     >>> al.binary_cross_entropy(x, t)
