@@ -6,7 +6,8 @@ arrays, and equal ``torch.nn.functional`` in value and gradient.
 
 from . import (classification, detection, linear, margin, metrics, nn, optax_form, primitives, probabilistic,
                regression, segmentation, sequence)
-from ._define import Loss, loss  # Loss: the type of what loss makes, for annotations
+from ._define import Loss as Loss  # the type of what loss makes, for annotations
+from ._define import loss
 from ._primitives import generic_primitives, value_checks
 from .classification import *  # noqa: F403
 from .detection import *  # noqa: F403

@@ -35,7 +35,7 @@ def _as_arrays(metric, named: dict):
 
 
 @silent_nonfinite
-def crps_normal(obs: Array, mu: Array, sigma: Array) -> Array:
+def crps_normal(obs: Array, mu: Array | float, sigma: Array | float) -> Array:
     """The CRPS of the normal forecast ``N(mu, sigma^2)`` at ``obs``, as ``scoringrules.crps_normal``.
 
     ``sigma (w (2 Phi(w) - 1) + 2 phi(w) - 1 / sqrt(pi))`` with ``w = (obs -

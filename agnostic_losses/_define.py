@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, overload
 
@@ -43,8 +44,12 @@ class Loss(Protocol):
 
     formula: Callable[..., Any]
 
-    def __call__(self, *arrays: Array, reduction: str = "mean", weight: Array | None = None,
+    @overload
+    def __call__(self, array: Array, /, *arrays: Array, reduction: str = "mean", weight: Array | None = None,
                  **options: Any) -> Array: ...
+
+    @overload
+    def __call__(self, **arrays_and_options: Any) -> Any: ...
 
     def as_class(self, name: str | None = None, *, base: type = LossClass, module: str | None = None) -> type[Any]: ...
 
@@ -306,13 +311,17 @@ def _signature(formula, names, arrays, options):
     """The loss's signature: the formula's arrays and options (with their annotations, if any), then
     ``reduction`` and ``weight``."""
     given = inspect.signature(formula)
-    typed = {k: p.annotation for k, p in given.parameters.items()}
+    try:  # resolved in the formula's module, so that they resolve wherever the loss is inspected
+        hints = typing.get_type_hints(formula)
+    except Exception:  # noqa: BLE001  (a name the formula's module lacks at run time: keep them as written)
+        hints = {}
+    typed = {k: hints.get(k, p.annotation) for k, p in given.parameters.items()}
     parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None, annotation=typed[k])
                   for k in names]
     parameters += [_P(k, _P.KEYWORD_ONLY, default=v, annotation=typed[k]) for k, v in options.items()]
     parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean", annotation=str),
                    _P("weight", _P.KEYWORD_ONLY, default=None, annotation=Array | None)]
-    return inspect.Signature(parameters, return_annotation=given.return_annotation)
+    return inspect.Signature(parameters, return_annotation=hints.get("return", given.return_annotation))
 
 
 def as_class(made, options, name=None, *, base=LossClass, module=None):

@@ -80,7 +80,7 @@ def sigmoid_focal_loss(inputs: Array, targets: Array, alpha: float = 0.25, gamma
 
 @silent_nonfinite
 def focal_loss(pred: Array, target: Array, alpha: float | None, gamma: float = 2.0, reduction: str = "none",
-               weight: Array | None = None, ignore_index: int = -100, *, axis: int = 1) -> Array:
+               weight: Array | None = None, ignore_index: int | None = -100, *, axis: int = 1) -> Array:
     """Softmax focal loss of class indices, as ``kornia.losses.focal_loss``.
 
     ``-a_t w_t (1 - p_t)^gamma log(p_t)`` at each position, ``p_t`` the

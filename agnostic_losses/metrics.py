@@ -733,8 +733,9 @@ def _average(xp, losses, sample_weight, normalize=True):
 
 
 @silent_nonfinite
-def log_loss(y_true: Array, y_proba: Array | None = None, *, normalize: bool = True, sample_weight: Array | None = None,
-             labels: Array | Sequence[Any] | None = None, y_pred: Array | str = "deprecated") -> Array:
+def log_loss(y_true: Array | Sequence[Any], y_proba: Array | None = None, *, normalize: bool = True,
+             sample_weight: Array | None = None, labels: Array | Sequence[Any] | None = None,
+             y_pred: Array | str = "deprecated") -> Array:
     """Log loss (cross-entropy of predicted probabilities), ``-mean(sum_c y_c log(clip(p_c, eps, 1 - eps)))`` with
     the dtype's ``eps``, as ``sklearn.metrics.log_loss``.
 
@@ -781,7 +782,7 @@ def log_loss(y_true: Array, y_proba: Array | None = None, *, normalize: bool = T
            "probabilities as :func:`log_loss`'s.  Differentiable.", pos_label="the positive class "
            "of a binary ``y_true`` (default: as below).", scale_by_half="'auto' (halve the sum for fewer than "
            "three columns), True or False.")
-def brier_score_loss(y_true: Array, y_proba: Array, *, sample_weight: Array | None = None,
+def brier_score_loss(y_true: Array | Sequence[Any], y_proba: Array, *, sample_weight: Array | None = None,
                      pos_label: int | float | str | None = None, labels: Array | Sequence[Any] | None = None,
                      scale_by_half: bool | str = "auto") -> Array:
     """Brier score, ``mean(sum_c (y_c - p_c)^2)``, times 1/2 for two classes, as ``sklearn.metrics.brier_score_loss``.
@@ -849,7 +850,7 @@ def _positive(metric, xp, y: _Labels, pos_label, like):
 @with_args(log_loss, y_true=_LABELS,
            pred_decision="``(n_samples,)`` decision values of a binary problem, or ``(n_samples, n_classes)`` one "
            "per class (the classes sorted).  Differentiable.")
-def hinge_loss(y_true: Array, pred_decision: Array, *, labels: Array | Sequence[Any] | None = None,
+def hinge_loss(y_true: Array | Sequence[Any], pred_decision: Array, *, labels: Array | Sequence[Any] | None = None,
                sample_weight: Array | None = None) -> Array:
     """Average hinge loss, ``mean(max(1 - margin, 0))``, as ``sklearn.metrics.hinge_loss``.
 

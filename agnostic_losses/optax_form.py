@@ -219,8 +219,8 @@ def _sparsemax(xp, x, index_dtype):
 
 
 @silent_nonfinite
-def cosine_distance(predictions: Array, targets: Array, *, epsilon: float = 0.0, axis: int = -1,
-                    where: Array | None = None) -> Array:
+def cosine_distance(predictions: Array, targets: Array, *, epsilon: float = 0.0,
+                    axis: int | tuple[int, ...] | None = -1, where: Array | None = None) -> Array:
     """Cosine distance ``1 - <a, b> / (|a| |b|)`` along ``axis``, as ``optax.losses.cosine_distance``.
 
     Each norm is ``sqrt(max(sum(v^2), epsilon))``.
@@ -312,8 +312,8 @@ def ntxent(embeddings: Array, labels: Array, temperature: float = 0.07) -> Array
 
 
 @silent_nonfinite
-def poly_loss_cross_entropy(logits: Array, labels: Array, *, epsilon: float = 2.0, axis: int = -1,
-                            where: Array | None = None) -> Array:
+def poly_loss_cross_entropy(logits: Array, labels: Array, *, epsilon: float = 2.0,
+                            axis: int | tuple[int, ...] | None = -1, where: Array | None = None) -> Array:
     """Poly-1 loss, as ``optax.losses.poly_loss_cross_entropy``.
 
     ``CE(logits, labels) + epsilon * sum(labels * (1 - softmax(logits)))`` along

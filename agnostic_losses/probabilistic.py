@@ -207,7 +207,7 @@ def _gaussian_nll_derivatives(eps):
 
 
 @silent_nonfinite
-def jensen_shannon_divergence(p: Array, q: Array, log_prob: bool = False, reduction: str = "mean") -> Array:
+def jensen_shannon_divergence(p: Array, q: Array, log_prob: bool = False, reduction: str | None = "mean") -> Array:
     """Jensen-Shannon divergence of two batches of distributions, as torchmetrics'
     ``torchmetrics.functional.regression.jensen_shannon_divergence``.
 

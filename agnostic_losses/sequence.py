@@ -109,8 +109,8 @@ def _entries(xp, alpha, barred):
 
 
 @silent_nonfinite
-def ctc_loss(log_probs: Array, targets: Array, input_lengths: Array | Sequence[int],
-             target_lengths: Array | Sequence[int], blank: int = 0,
+def ctc_loss(log_probs: Array, targets: Array, input_lengths: Array | Sequence[int] | int,
+             target_lengths: Array | Sequence[int] | int, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Array:
     """CTC loss, as ``torch.nn.functional.ctc_loss``.
 

@@ -21,11 +21,12 @@ calls the functional form with the options.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from . import detection, nn, regression, segmentation
-from . import Loss
 from .linear import linear_cross_entropy
 
 __all__ = [*nn.TABLE, *regression.CLASSES, *detection.TABLE, *segmentation.TABLE, "module"]
@@ -48,7 +49,7 @@ class _Module(nn.Options, torch.nn.Module):
             else:
                 setattr(self, name, value)
 
-    def forward(self, *arrays, **at_call):
+    def forward(self, *arrays: Any, **at_call: Any) -> Any:
         return self._loss(*arrays, **at_call)
 
     def extra_repr(self) -> str:
@@ -67,7 +68,7 @@ class _MonaiModule(_Module):
         return value if value is None else torch.as_tensor(value)
 
 
-def module(loss: Loss, name: str | None = None, module_name: str | None = None) -> type[_Module]:
+def module(loss: Callable[..., Any], name: str | None = None, module_name: str | None = None) -> type[_Module]:
     """The ``torch.nn.Module`` class of ``loss``, a loss made by :func:`agnostic_losses.loss`: its options and
     ``reduction`` at construction, ``forward(*arrays, weight=None)``; ``name`` and ``module_name`` are where
     pickle finds it (default: the loss's name in CamelCase, in the loss's module).
@@ -116,7 +117,7 @@ class _LinearModule(_Module):
         self.linear = torch.nn.Linear(layer["in_features"], features, bias=layer["bias"], device=layer["device"],
                                       dtype=layer["dtype"])
 
-    def forward(self, input, target):
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         shape = (self.num_classes, *self.out_features)
         linear_weight = self.linear.weight.reshape(shape + (self.linear.in_features,))
         linear_bias = None if self.linear.bias is None else self.linear.bias.reshape(shape)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._typing import Array
 from ._chunks import evaluate, evaluate_sum
 from ._dispatch import as_array, divide, native, own
-from .._typing import Array
 
 
 def stop_gradient(x: Array) -> Array:

@@ -19,8 +19,8 @@ from typing import Any
 
 import array_api_compat as _compat
 
-from ._settings import _GENERIC
 from .._typing import Array
+from ._settings import _GENERIC
 
 
 def is_torch(x) -> bool:

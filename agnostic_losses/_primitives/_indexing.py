@@ -7,10 +7,10 @@ it needs no gather and keeps each block's rows whole).
 
 from __future__ import annotations
 
+from .._typing import Array
 from ._autodiff import stop_gradient
 from ._dispatch import array_namespace, device, native, own
 from ._settings import _GENERIC
-from .._typing import Array
 
 
 def wide_indices(x):

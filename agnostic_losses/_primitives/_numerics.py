@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 
+from .._typing import Array
 from ._autodiff import stop_gradient
 from ._dispatch import array_namespace, device, native, own
 from ._indexing import take_along_axis
 from ._settings import _GENERIC
-from .._typing import Array
 
 # torch's EPSILON in aten's Loss.cpp (the BCE backward's clamp, cosine_embedding_loss's norms): 1e-12 as a float32,
 # which float64 arithmetic keeps
@@ -155,7 +155,7 @@ def logsumexp(x: Array, /, *, axis: int | tuple[int, ...], keepdims: bool = Fals
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 
-def log_softmax(x: Array, /, *, axis: int, where: Array | None = None) -> Array:
+def log_softmax(x: Array, /, *, axis: int | tuple[int, ...], where: Array | None = None) -> Array:
     """``x - logsumexp(x, axis)``, computed from the shifted logits; ``axis`` an int or a tuple of them.
 
     ``where``, a boolean array broadcasting to ``x``, leaves the logits it

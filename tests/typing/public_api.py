@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, assert_type
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -32,12 +31,14 @@ def a_tensor_in_gives_a_tensor(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor
 def a_jax_array_in_gives_a_jax_array(x: jax.Array, y: jax.Array) -> None:
     assert_type(al.mse_loss(x, y), jax.Array)
     assert_type(al.sigmoid_focal_loss(x, y, reduction="mean"), jax.Array)
-    assert_type(jax.grad(al.l1_loss)(jnp.zeros(3), y), Any)  # jax.grad's own return type
+    assert_type(al.cosine_distance(x, y, axis=None), jax.Array)
 
 
 def metrics_on_numpy(y: npt.NDArray[np.float64], p: npt.NDArray[np.float64]) -> float:
     assert_type(metrics.r2_score(y, p, multioutput=[0.5, 0.5]), npt.NDArray[np.float64])
     assert_type(metrics.crps_ensemble(y, p, estimator="fair"), npt.NDArray[np.float64])
+    assert_type(metrics.crps_normal(y, 0.0, 1.0), npt.NDArray[np.float64])  # numbers for mu and sigma
+    assert_type(metrics.log_loss(["spam", "ham"], p), npt.NDArray[np.float64])  # labels as a sequence
     return float(metrics.mean_absolute_error(y, p, sample_weight=None))
 
 
@@ -58,7 +59,8 @@ def primitives_and_own_losses(x: npt.NDArray[np.float64]) -> None:
 
     assert_type(charbonnier(x, x, eps=0.0, reduction="sum"), npt.NDArray[np.float64])
     assert_type(squared(x, x, weight=x), npt.NDArray[np.float64])
-    assert_type(charbonnier.as_class(), type[Any])
+    assert_type(squared(input=x, target=x), Any)  # arrays by keyword: no type to take
+    assert_type(al.mape_loss(x, x, reduction="none"), npt.NDArray[np.float64])
 
 
 def classes(x: npt.NDArray[np.float64], t: torch.Tensor, w: torch.Tensor) -> None:
@@ -67,4 +69,4 @@ def classes(x: npt.NDArray[np.float64], t: torch.Tensor, w: torch.Tensor) -> Non
     assert_type(al.MAPELoss()(x, x), npt.NDArray[np.float64])
     loss = CrossEntropyLoss(weight=w).to(torch.float64)  # a torch.nn.Module's methods
     assert_type(loss.training, bool)
-    torch.nn.Sequential(loss, module(al.mape_loss)(reduction="sum"))
+    torch.nn.Sequential(loss, module(al.mape_loss)(reduction="sum"), module(al.msle_loss)())
