@@ -250,10 +250,7 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     del made.__wrapped__  # the signature is the loss's, not the formula's
     made.__name__ = made.__qualname__ = name
     made.__signature__ = _signature(formula, names, arrays, options)
-    made.__annotations__ = {k: p.annotation for k, p in made.__signature__.parameters.items()
-                            if p.annotation is not _P.empty}
-    if made.__signature__.return_annotation is not _P.empty:
-        made.__annotations__["return"] = made.__signature__.return_annotation
+    made.__annotations__ = _annotations(formula, made.__signature__)
     made.as_class = functools.partial(as_class, made, options)
     made.formula = formula
     return made
@@ -308,20 +305,29 @@ def _broadcast(name, names, xs, compared) -> tuple:
 
 
 def _signature(formula, names, arrays, options):
-    """The loss's signature: the formula's arrays and options (with their annotations, if any), then
+    """The loss's signature: the formula's arrays and options (with their annotations as written, if any), then
     ``reduction`` and ``weight``."""
-    given = inspect.signature(formula)
-    try:  # resolved in the formula's module, so that they resolve wherever the loss is inspected
+    given = inspect.signature(formula).parameters
+    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None,
+                     annotation=given[k].annotation) for k in names]
+    parameters += [_P(k, _P.KEYWORD_ONLY, default=v, annotation=given[k].annotation) for k, v in options.items()]
+    parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean", annotation="str"),
+                   _P("weight", _P.KEYWORD_ONLY, default=None, annotation="Array | None")]
+    return inspect.Signature(parameters, return_annotation=inspect.signature(formula).return_annotation)
+
+
+def _annotations(formula, signature) -> dict:
+    """The loss's ``__annotations__``: its signature's, resolved in the formula's module (so that
+    ``typing.get_type_hints`` resolves them wherever the loss is), or as written where that fails."""
+    try:
         hints = typing.get_type_hints(formula)
-    except Exception:  # noqa: BLE001  (a name the formula's module lacks at run time: keep them as written)
+    except Exception:  # noqa: BLE001  (a name the formula's module lacks at run time)
         hints = {}
-    typed = {k: hints.get(k, p.annotation) for k, p in given.parameters.items()}
-    parameters = [_P(k, _P.POSITIONAL_OR_KEYWORD, default=_P.empty if arrays[k] else None, annotation=typed[k])
-                  for k in names]
-    parameters += [_P(k, _P.KEYWORD_ONLY, default=v, annotation=typed[k]) for k, v in options.items()]
-    parameters += [_P("reduction", _P.KEYWORD_ONLY, default="mean", annotation=str),
-                   _P("weight", _P.KEYWORD_ONLY, default=None, annotation=Array | None)]
-    return inspect.Signature(parameters, return_annotation=hints.get("return", given.return_annotation))
+    hints.update(reduction=str, weight=Array | None)
+    out = {k: hints.get(k, p.annotation) for k, p in signature.parameters.items() if p.annotation is not _P.empty}
+    if signature.return_annotation is not _P.empty:
+        out["return"] = hints.get("return", signature.return_annotation)
+    return out
 
 
 def as_class(made, options, name=None, *, base=LossClass, module=None):
