@@ -5,11 +5,12 @@ arguments in full."""
 from __future__ import annotations
 
 import inspect
+import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
-_SECTION = "\n    Args:\n"  # in a docstring as written: the sections at 4 spaces, their entries at 8
+_SECTION = "\n    Args:\n"  # in a module-level function's docstring: the sections at 4 spaces, their entries at 8
 
 
 def args_of(fn: Callable[..., Any]) -> dict[str, str]:
@@ -22,7 +23,9 @@ def args_of(fn: Callable[..., Any]) -> dict[str, str]:
         if line and not line.startswith(" "):
             break  # the section ends at the next unindented paragraph
         if line.startswith("    ") and not line.startswith("     "):
-            name, text = line.strip().split(":", 1)
+            name, colon, text = line.strip().partition(":")
+            if not colon or not name.isidentifier():
+                raise ValueError(f"{fn.__name__}: an Args entry must be 'name: text', got {line.strip()!r}")
             entries[name] = text.strip()
         elif line.strip():
             entries[name] += " " + line.strip()
@@ -30,14 +33,22 @@ def args_of(fn: Callable[..., Any]) -> dict[str, str]:
 
 
 def with_args(shared: Mapping[str, str] | Callable[..., Any], /, **own: str) -> Callable[[_Function], _Function]:
-    """Give a function an ``Args:`` section with one entry per parameter of its signature, in its order: from
-    ``own``, else from the function's own ``Args:`` section (which it replaces), else from ``shared`` (a mapping,
-    or a function whose ``Args:`` section is taken).  A new section goes before ``Examples:``."""
+    """Give a module-level function an ``Args:`` section with one entry per parameter of its signature, in its
+    order: from ``own``, else from the function's own ``Args:`` section (which it replaces), else from
+    ``shared`` (a mapping, or a function whose ``Args:`` section is taken).  A new section goes before
+    ``Examples:``; an entry for no parameter, or a parameter without one, is a ``TypeError`` at import."""
     entries = args_of(shared) if callable(shared) else dict(shared)
 
     def add(fn: _Function) -> _Function:
+        names = list(inspect.signature(fn).parameters)
         given = {**entries, **args_of(fn), **own}
-        lines = "".join(f"        {k}: {given[k]}\n" for k in inspect.signature(fn).parameters)
+        stray = set(own) - set(names)
+        missing = [k for k in names if k not in given]
+        if stray or missing:
+            raise TypeError(f"with_args({fn.__name__}): entries for no parameter {sorted(stray)}, "
+                            f"parameters without one {missing}")
+        lines = "".join(textwrap.fill(f"{k}: {given[k]}", 116, initial_indent=" " * 8, subsequent_indent=" " * 12,
+                                      break_on_hyphens=False) + "\n" for k in names)
         doc = fn.__doc__ or ""
         if _SECTION in doc:  # cut the section out: its entries are in ``given``
             head, _, rest = doc.partition(_SECTION)

@@ -258,6 +258,7 @@ def distance_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none",
     ``1 - IoU + rho^2 / (c^2 + eps)`` per pair of boxes, with ``rho`` the
     distance of their centres, ``c`` the diagonal of their smallest enclosing
     box and ``IoU = |A n B| / (|A u B| + eps)``.  Symmetric in its arguments.
+    The output's shape and the reductions are :func:`generalized_box_iou_loss`'s.
 
     Examples:
         >>> import numpy as np
@@ -273,7 +274,7 @@ def distance_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none",
 
 
 @silent_nonfinite
-@with_args(generalized_box_iou_loss)
+@with_args(generalized_box_iou_loss, eps="added to ``alpha``'s denominator only.")
 def complete_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none", eps: float = 1e-7) -> Array:
     """Complete IoU loss of boxes, as ``torchvision.ops.complete_box_iou_loss``.
 
@@ -283,9 +284,8 @@ def complete_box_iou_loss(boxes1: Array, boxes2: Array, reduction: str = "none",
     ``alpha = v / (1 - IoU + v + eps)`` a constant of the gradient (torchvision
     computes it under ``no_grad``).
 
-    As torchvision's, the distance IoU part always takes ``eps = 1e-7``; ``eps``
-    is the one in ``alpha``.  Arguments, shapes and reductions as
-    :func:`generalized_box_iou_loss`'s.
+    As torchvision's, the distance IoU part always takes ``eps = 1e-7``.  The
+    output's shape and the reductions are :func:`generalized_box_iou_loss`'s.
 
     Examples:
         >>> import numpy as np

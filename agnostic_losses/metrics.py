@@ -75,8 +75,10 @@ _REGRESSION_ARGS = {
                    "weights (their weighted mean).",
 }
 _LABELS = "``(n_samples,)`` labels (numbers or strings; an array of any library, or a sequence)."
-_ONE_OUTPUT = {"y_true": "the true values, ``(n_samples,)`` (one output only).", "y_pred": "the predictions, "
-               "``(n_samples,)``; differentiable."}
+_ONE_OUTPUT = {
+    "y_true": "the true values, ``(n_samples,)`` (one output only).",
+    "y_pred": "the predictions, ``(n_samples,)``; differentiable.",
+}
 
 _MULTIOUTPUT = ("raw_values", "uniform_average")
 _SCORES_MULTIOUTPUT = (*_MULTIOUTPUT, "variance_weighted")  # r2_score's and explained_variance_score's
@@ -321,7 +323,8 @@ def mean_absolute_percentage_error(y_true: Array, y_pred: Array, *, sample_weigh
 
 
 @silent_nonfinite
-@with_args(_REGRESSION_ARGS)
+@with_args(_REGRESSION_ARGS, sample_weight="optional weights of the samples, ``(n_samples,)``: the "
+           "weighted median above.")
 def median_absolute_error(y_true: Array, y_pred: Array, *,
                           multioutput: str | Array | Sequence[float] = "uniform_average",
                           sample_weight: Array | None = None) -> Array:
@@ -420,9 +423,11 @@ def _fraction_explained(t: _Targets, numerator, denominator, force_finite):
 
 
 @silent_nonfinite
-@with_args(_REGRESSION_ARGS, multioutput=_REGRESSION_ARGS["multioutput"] + " Also 'variance_weighted': the outputs "
-           "weighted by the variance of ``y_true``.", force_finite="a constant ``y_true`` scores 1 if predicted "
-           "exactly, else 0 (not NaN or -inf).")
+@with_args(
+    _REGRESSION_ARGS,
+    multioutput=_REGRESSION_ARGS["multioutput"] + " Also ``'variance_weighted'``: the outputs weighted by the "
+                "variance of ``y_true``.",
+    force_finite="a constant ``y_true`` scores 1 if predicted exactly, else 0 (not NaN or -inf).")
 def r2_score(y_true: Array, y_pred: Array, *, sample_weight: Array | None = None,
              multioutput: str | Array | Sequence[float] = "uniform_average", force_finite: bool = True) -> Array:
     """The coefficient of determination, ``1 - sum(w (y_true - y_pred)^2) / sum(w (y_true - mean_w(y_true))^2)``
@@ -777,11 +782,15 @@ def log_loss(y_true: Array | Sequence[Any], y_proba: Array | None = None, *, nor
 
 
 @silent_nonfinite
-@with_args(log_loss, y_true=_LABELS,
-           y_proba="``(n_samples,)`` the probability of ``pos_label`` (binary), or ``(n_samples, n_classes)`` "
-           "probabilities as :func:`log_loss`'s.  Differentiable.", pos_label="the positive class "
-           "of a binary ``y_true`` (default: as below).", scale_by_half="'auto' (halve the sum for fewer than "
-           "three columns), True or False.")
+@with_args(
+    log_loss, y_true=_LABELS,
+    y_proba="``(n_samples,)`` the probability of ``pos_label`` (binary), or ``(n_samples, n_classes)`` "
+            "probabilities as :func:`log_loss`'s.  Differentiable.",
+    pos_label="the positive class of a binary ``y_true`` (its default as above).",
+    labels="all the classes of a multiclass ``y_proba``, where ``y_true`` may miss some (required where "
+           "``y_true`` cannot be read); unused in the binary case, where ``pos_label`` names the positive class.",
+    scale_by_half="``'auto'`` (halve the sum for fewer than three columns: the binary score in [0, 1]), True or "
+                  "False.")
 def brier_score_loss(y_true: Array | Sequence[Any], y_proba: Array, *, sample_weight: Array | None = None,
                      pos_label: int | float | str | None = None, labels: Array | Sequence[Any] | None = None,
                      scale_by_half: bool | str = "auto") -> Array:
@@ -792,8 +801,7 @@ def brier_score_loss(y_true: Array | Sequence[Any], y_proba: Array, *, sample_we
     where ``y_true``'s labels are {0, 1} or {-1, 1} (or one of them), else to the
     greatest label (numbers) or must be given (strings, or a ``y_true`` that
     cannot be read).  Multiclass (``(n_samples, n_classes)``): the classes as
-    :func:`log_loss` finds them (``labels``).  ``scale_by_half``: 'auto' halves
-    the sum for fewer than three columns (the binary score in [0, 1]).
+    :func:`log_loss` finds them (``labels``).
 
     Examples:
         >>> import numpy as np

@@ -242,7 +242,8 @@ def dice_loss(input: Array, target: Array, include_background: bool = True, to_o
 
 
 @silent_nonfinite
-@with_args(dice_loss)
+@with_args(dice_loss, batch="sum the overlaps over the batch too: one loss in all (the classes are "
+           "summed either way).")
 def generalized_dice_loss(input: Array, target: Array, include_background: bool = True, to_onehot_y: bool = False,
                           sigmoid: bool = False, softmax: bool = False,
                           other_act: Callable[[Array], Array] | None = None, w_type: str = "square",

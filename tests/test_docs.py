@@ -121,3 +121,28 @@ def test_an_args_section_names_the_signatures_arguments():
         assert _documented_arguments(doc) == list(inspect.signature(fn).parameters), fn.__name__
         checked += 1
     assert checked >= 65
+
+
+def _own_section(a, b):
+    """A function with a section of its own.
+
+    Args:
+        a: its own a, on
+            two lines.
+
+    Examples:
+        >>> 1
+        1
+    """
+
+
+def test_with_args_writes_one_entry_per_parameter_and_refuses_strays():
+    from agnostic_losses._docs import with_args
+
+    doc = with_args({"a": "shared a.", "b": "shared b."})(_own_section).__doc__
+    assert doc.count("Args:") == 1
+    assert "    Args:\n        a: its own a, on two lines.\n        b: shared b.\n\n    Examples:\n" in doc
+    with pytest.raises(TypeError, match=r"parameters without one \['b'\]"):
+        with_args({"a": "x"})(lambda a, b: None)
+    with pytest.raises(TypeError, match=r"entries for no parameter \['c'\]"):
+        with_args({"a": "x", "b": "y"}, c="z")(lambda a, b: None)
