@@ -45,20 +45,35 @@ NO_KERNEL = {"aten::empty", "aten::empty_strided", "aten::empty_like", "aten::vi
 def kernels(call, device):
     """(kernels launched, their summed time in ms, host synchronisations) for one ``call``; on the CPU the
     computing aten operations stand for the kernels a GPU would launch."""
-    import torch
+    events = profiled(call, device)
+    launched = computing(events, device)
+    return len(launched), sum(e.time_range.elapsed_us() for e in launched) / 1e3, syncs(events)
+
+
+def profiled(call, device):
+    """The profiler's events of one ``call``."""
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
     with profile(activities=activities) as prof:
         call()
-    events = prof.events()
-    syncs = sum(e.name == "aten::_local_scalar_dense" for e in events)
+    return prof.events()
+
+
+def computing(events, device):
+    """The events of the kernels launched: CUDA kernels, or on the CPU the aten operations with no aten operation
+    inside them, less views and allocations."""
+    import torch
+
     if device == "cuda":
-        gpu = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
-    else:
-        gpu = [e for e in events if e.name.startswith("aten::") and e.name not in NO_KERNEL
-               and not any(c.name.startswith("aten::") for c in e.cpu_children)]
-    return len(gpu), sum(e.time_range.elapsed_us() for e in gpu) / 1e3, syncs
+        return [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+    return [e for e in events if e.name.startswith("aten::") and e.name not in NO_KERNEL
+            and not any(c.name.startswith("aten::") for c in e.cpu_children)]
+
+
+def syncs(events) -> int:
+    """The host synchronisations among ``events`` (``.item()``, ``.tolist()``)."""
+    return sum(e.name == "aten::_local_scalar_dense" for e in events)
 
 
 def measure(bench, size, device):
@@ -69,8 +84,8 @@ def measure(bench, size, device):
     t = timed(fns, size)
     row = {"loss": bench.name, "size": size}
     for side, call in fns.items():
-        n, ms, syncs = kernels(call, device)
-        row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} syncs": syncs,
+        n, ms, n_syncs = kernels(call, device)
+        row.update({f"{side} kernels": n, f"{side} kernel ms": ms, f"{side} syncs": n_syncs,
                     f"{side} wall ms": t[side] * 1e3,
                     f"{side} peak MiB": cuda_peak_growth(call) / 2**20 if device == "cuda" else None})
     row["wall ratio"] = t["ours"] / t["peer"]

@@ -10,14 +10,18 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def suite():
+def _script(name):
+    """The module of ``benchmarks/<name>.py``."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import suite as module
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return module
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return _script("suite")
 
 
 def test_every_entry_is_known_and_drawn(suite):
@@ -71,3 +75,21 @@ def test_every_size_of_the_sweep_is_drawn_or_left_out(suite):
     sizes = {size: sum(a.size for a in suite.make_arrays(suite.BY_NAME["mse_loss"], size).values()) // 2
              for size in suite.SIZES}
     assert sizes == {"small": 64, "1e4": 10**4, "medium": 10**5, "1e6": 10**6, "4e6": 4 * 10**6, "large": 10**7}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
+def test_misses_profiles_a_row_and_names_its_reason(suite):
+    """misses.py counts one row's Python calls and operations on both sides, and its reason follows the split
+    of the gap: a fixed cost of at least half the gap is 'per call', else the ops' time decides."""
+    misses = _script("misses")
+    counts = misses.counted(suite.BY_NAME["mse_loss"], "small", "forward+backward")
+    for side in ("ours", "peer"):
+        assert counts[side]["python calls"] > 0 and counts[side]["ops"] > 0 and counts[side]["ops ms"] > 0
+    assert counts["ours"]["syncs"] == 0 and len(counts["ours"]["costliest"]) <= 3
+    row = {"loss": "mse_loss", "size": "1e6", "pass": "forward+backward", "torch ours ms": 3.0, "torch peer ms": 1.0}
+    assert misses.reason(row, {"torch ours ms": 1.2, "torch peer ms": 0.1}, counts)[0] == "per call"
+    slower = {side: {**c, "ops ms": {"ours": 2.0, "peer": 1.0}[side]} for side, c in counts.items()}
+    assert misses.reason(row, {"torch ours ms": 0.2, "torch peer ms": 0.1}, slower)[0] == "passes"
+    quicker = {side: {**c, "ops ms": {"ours": 1.0, "peer": 2.0}[side]} for side, c in counts.items()}
+    assert misses.reason(row, {"torch ours ms": 0.2, "torch peer ms": 0.1}, quicker)[0] == "outside the ops"
+    assert misses.limit({**row, "pass": "forward"}) is None and misses.limit(row) == 1.2

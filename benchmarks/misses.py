@@ -1,0 +1,192 @@
+"""Every row of the torch eager sweep that misses its loss's target, with the profile that says why.
+
+    python benchmarks/misses.py [--sweep suite-cpu-sweep] [--threads 2] [--name misses-cpu]
+
+For each row of the sweep's results (``results/<sweep>.json``) above its target (``report.limit``: issue 26's
+per-loss targets), the suite's own call of that row is run once more on each side, ours and
+``torch.nn.functional``'s, and counted:
+
+- **Python calls**: the Python functions one call enters (``sys.setprofile``), the backward pass included;
+- **ops**: the aten operations that compute (``gpu_profile.computing``: those with no aten operation inside,
+  no views, no allocations), the host synchronisations (``.item()``), and under ``torch.profiler`` the CPU time
+  of the aten operations in their own code (a fused kernel that allocates its buffers, such as torch's CTC,
+  included), with the three that take most of it.
+
+The sweep's times are then split in two.  The **fixed cost** is the gap ours - torch of the same entry and pass
+at the small size, where the arrays are tens of elements: the cost of a call, whatever the size.  The rest of
+the gap grows with the data.  A row's reason is the larger part: **per call** (Python calls and small
+operations, the counts say how many), **passes** (more operations over the data than torch's fused kernel:
+the ops' summed time against torch's, and the costliest of ours; the quickest of three profiled calls), or
+**outside the ops** where the part that grows is not in their own time (allocation, first touch of fresh
+memory, autograd's bookkeeping).  Writes ``results/<name>.{json,md}``.
+Benchmarks are not tests: nothing asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import threads  # noqa: E402  (before torch: --threads must reach its thread pool)
+
+threads.apply(threads.from_argv(sys.argv[1:]))
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(1, str(HERE.parent))  # this checkout, when not installed
+
+from _common import RESULTS, environment, write  # noqa: E402
+from data import make_arrays  # noqa: E402
+from gpu_profile import NO_KERNEL, computing, profiled, syncs  # noqa: E402
+from report import TRANSFORMS, limit, transform_limits  # noqa: E402
+from table import BY_NAME, INPUT_GRAD  # noqa: E402
+from torch_calls import torch_sides, torch_tensors  # noqa: E402
+
+
+PROFILES = 3  # profiled calls per side, the quickest kept: one call's page faults and drift are not the loss's
+
+
+def python_calls(call) -> int:
+    """The Python functions that one ``call`` enters (on this thread, where torch's CPU backward runs)."""
+    count = 0
+
+    def hook(frame, event, arg):
+        nonlocal count
+        count += event == "call"
+
+    sys.setprofile(hook)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return count - 1  # the call itself
+
+
+def counted(bench, size, pass_):
+    """{side: its counts} for one row of the sweep, on the suite's arrays."""
+    import torch
+
+    if pass_ == INPUT_GRAD:
+        bench = dataclasses.replace(bench, grads=bench.grads[:1])
+    backward = pass_ != "forward"
+    tensors = torch_tensors(bench, make_arrays(bench, size), "cpu")
+    out = {}
+    for side, call in torch_sides(bench, tensors, backward, lambda: None).items():
+        with torch.set_grad_enabled(backward):
+            call()  # a warm-up: caches filled, as in the timed calls
+            calls = python_calls(call)
+            out[side] = min((_ops(profiled(call, "cpu")) for _ in range(PROFILES)), key=lambda c: c["ops ms"])
+        out[side]["python calls"] = calls
+    return out
+
+
+def _ops(events):
+    """The counts of one profiled call's ``events``."""
+    by_name = collections.Counter()
+    for e in events:
+        if e.name.startswith("aten::") and e.name not in NO_KERNEL:
+            by_name[e.name.removeprefix("aten::")] += e.self_cpu_time_total / 1e3
+    return {"ops": len(computing(events, "cpu")), "ops ms": sum(by_name.values()), "syncs": syncs(events),
+            "costliest": [f"{name} {ms:.3g}" for name, ms in by_name.most_common(3)]}
+
+
+def reason(row, small, counts):
+    """The row's reason and its figures: the fixed cost of a call against the part that grows with the data."""
+    gap = row["torch ours ms"] - row["torch peer ms"]
+    fixed = (small["torch ours ms"] - small["torch peer ms"]) if small else gap
+    ours, peer = counts["ours"], counts["peer"]
+    calls = (f"{ours['python calls']} Python calls and {ours['ops']} ops ({ours['syncs']} syncs) against torch's "
+             f"{peer['python calls']} and {peer['ops']} ({peer['syncs']})")
+    if row["size"] == "small" or fixed >= gap / 2:
+        share = "the whole" if fixed >= gap else f"{fixed / gap:.0%} of the"
+        return "per call", f"a call's fixed cost, {fixed:.3g} ms, is {share} {gap:.3g} ms gap: {calls}"
+    ops = (f"{ours['ops']} ops, {ours['ops ms']:.3g} ms ({', '.join(ours['costliest'])}), against torch's "
+           f"{peer['ops']}, {peer['ops ms']:.3g} ms ({', '.join(peer['costliest'])})")
+    if ours["ops ms"] <= peer["ops ms"]:
+        return "outside the ops", (f"{gap - fixed:.3g} of the {gap:.3g} ms gap grows with the data, but not in the "
+                                   f"ops' own time: {ops}; {calls}")
+    return "passes", f"{gap - fixed:.3g} of the {gap:.3g} ms gap grows with the data: {ops}"
+
+
+def transform_reason(row, column):
+    """The reason of a transforms row over its target, from the sweep's own figures: for torch.compile, how much
+    of ours compiled / torch eager is torch's own compiled loss against its eager one; the others are named, not
+    profiled here."""
+    if column == "compiled/eager":
+        own = row["compiled/eager"] / row["compile"]  # torch.nn.functional compiled / torch.nn.functional eager
+        figures = (f"torch.nn.functional's loss compiled is {own:.3g}x its eager, ours compiled {row['compile']:.3g}x "
+                   "torch's compiled")
+        if row["compile"] <= TRANSFORMS["compiled/eager"]:
+            return "torch's compiled loss", figures + ": the compiled code (Inductor's CPU kernels) is slower than " \
+                                                      "aten's eager kernel, for torch's own loss too"
+        return ("compiled", figures) if own <= 1 else ("both compiled", figures)
+    if column == "memory" and max(row["memory ours MB"], row["memory peer MB"]) < 1:
+        return "resolution", (f"peak growth {row['memory ours MB']:.3g} against {row['memory peer MB']:.3g} MiB: "
+                              "below a page's and the allocator's resolution")
+    if column == "memory":
+        return "not profiled", f"{row['memory ours MB']:.3g} against {row['memory peer MB']:.3g} MiB"
+    return "not profiled", f"{row['jax ours ms']:.3g} against {row['jax peer ms']:.3g} ms ({row['jax peer']})"
+
+
+def torch_misses(name):
+    """The rows of the torch eager sweep ``name`` over their loss's target, each profiled once more."""
+    sweep = json.loads((RESULTS / f"{name}.json").read_text())
+    rows = [r for r in sweep["rows"] if isinstance(r.get("torch"), float)]
+    at_small = {(r["loss"], r["pass"]): r for r in rows if r["size"] == "small"}
+    found = []
+    for row in rows:
+        bound = limit(row)
+        if bound is None or row["torch"] <= bound:
+            continue
+        counts = counted(BY_NAME[row["loss"]], row["size"], row["pass"])
+        kind, text = reason(row, at_small.get((row["loss"], row["pass"])), counts)
+        found.append({"loss": row["loss"], "size": row["size"], "pass": row["pass"], "column": "torch",
+                      "ratio": row["torch"], "target": bound, "reason": kind, "figures": text, "counts": counts})
+        print(f"{row['loss']} {row['size']} {row['pass']}: {row['torch']:.3g} (target {bound}) {kind}: {text}",
+              flush=True)
+    return sweep, len(rows), found
+
+
+def transform_misses(name):
+    """The rows of the transforms sweep ``name`` (``--only jax,compile,memory``) over a target."""
+    sweep = json.loads((RESULTS / f"{name}.json").read_text())
+    found = []
+    for row in sweep["rows"]:
+        for column, bound in transform_limits(row).items():
+            if isinstance(row.get(column), float) and row[column] > bound:
+                kind, text = transform_reason(row, column)
+                found.append({"loss": row["loss"], "size": row["size"], "pass": row["pass"], "column": column,
+                              "ratio": row[column], "target": bound, "reason": kind, "figures": text})
+    return sweep, found
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sweep", default="suite-cpu-sweep", help="the torch eager sweep's result name under results/")
+    p.add_argument("--transforms", default="suite-cpu-sweep-transforms",
+                   help="the transforms sweep's result name under results/ ('' for none)")
+    p.add_argument("--threads", default=None, help="torch's threads (set before torch is imported)")
+    p.add_argument("--name", default="misses-cpu", help="result file name")
+    args = p.parse_args(argv)
+    sweep, n_rows, found = torch_misses(args.sweep)
+    lines = [f"The misses of `results/{args.sweep}.json` ({sweep['environment']['date']}): {len(found)} of {n_rows} "
+             f"torch eager rows over their loss's target ({_kinds(found)}); its times, the counts of one call each "
+             "profiled by this script."]
+    if args.transforms:
+        transforms, more = transform_misses(args.transforms)
+        lines.append(f"The misses of `results/{args.transforms}.json` ({transforms['environment']['date']}): "
+                     f"{len(more)} ({_kinds(more)}), from its figures alone.")
+        found += more
+    write(args.name, environment(), found, ["loss", "size", "pass", "column", "ratio", "target", "reason", "figures"],
+          "\n\n".join(lines), {"sweep": args.sweep, "transforms": args.transforms})
+
+
+def _kinds(found):
+    return ", ".join(f"{n} {kind}" for kind, n in collections.Counter(f["reason"] for f in found).items())
+
+if __name__ == "__main__":
+    main()
