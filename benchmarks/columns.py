@@ -94,7 +94,10 @@ def column_compile(bench, arrays, size, device, results):
 
 # --- JAX ----------------------------------------------------------------------------------------
 
-def column_jax(bench, arrays, size, device, results):
+def jax_programs(bench, arrays, device, passes=PASSES):
+    """{pass: {side: (compiled program, its arguments)}} for each of ``passes``: ours and the jax peer under
+    ``jax.jit``, forward and ``value_and_grad`` with respect to the arrays the entry differentiates; and the peer's
+    label."""
     import jax
     import jax.numpy as jnp
 
@@ -119,14 +122,28 @@ def column_jax(bench, arrays, size, device, results):
     else:
         label, peer = jax_peer(bench, jax, jnp, optax, through)
         peer_args, peer_argnums = args, argnums
-    for backward, pass_ in zip((False, True), PASSES):
-        fns = {}
+    programs = {}
+    for pass_ in passes:
+        backward, programs[pass_] = pass_ != "forward", {}
         for side, loss, a, nums in (("ours", ours, args, argnums), ("peer", peer, peer_args, peer_argnums)):
             traced = jax.value_and_grad(loss, argnums=nums) if backward else loss
-            compiled = jax.jit(traced).lower(*a).compile()
-            fns[side] = lambda c=compiled, a=a: jax.block_until_ready(c(*a))
+            programs[pass_][side] = (jax.jit(traced).lower(*a).compile(), a)
+    return programs, label
+
+
+def jax_calls(programs):
+    """{side: a call of its compiled program that blocks until the result is ready}."""
+    import jax
+
+    return {side: (lambda c=c, a=a: jax.block_until_ready(c(*a))) for side, (c, a) in programs.items()}
+
+
+def column_jax(bench, arrays, size, device, results):
+    programs, label = jax_programs(bench, arrays, device)
+    for pass_ in PASSES:
+        fns = jax_calls(programs[pass_])
         t = timed(fns, size)
-        if not backward:
+        if pass_ == "forward":
             results[pass_]["jax difference"] = difference(*(float(fns[k]()) for k in ("ours", "peer")))
         results[pass_].update({"jax peer": label, "jax ours ms": t["ours"] * 1e3, "jax peer ms": t["peer"] * 1e3,
                                "jax": t["ours"] / t["peer"]})

@@ -23,9 +23,14 @@ the data than torch's fused kernel); else **outside the ops** (allocation, first
 autograd's bookkeeping: not measured apart).
 
 The transforms sweep's rows (``results/<transforms>.json``: ``jax``, ``compiled/eager`` and ``memory`` over
-``report.transform_limits``) are read from its figures alone: a compiled row is split into torch's compiled loss
-against its eager one and ours compiled against torch's compiled; a memory growth of a few pages is named as
-under the measurement's resolution; the others are listed, not profiled.  Writes ``results/<name>.{json,md}``.
+``report.transform_limits``): a compiled row is split, from the sweep's figures, into torch's compiled loss
+against its eager one and ours compiled against torch's compiled.  A ``jax`` row is timed again, and each
+side's compiled program read by XLA's cost analysis (bytes accessed, flops, fusions): **drift** where it holds
+the target when timed again, else **more traffic**, **more arithmetic** (by a tenth or more) or **XLA's code**
+(the same work compiled to slower code).  A memory growth of a few pages is under the measurement's
+resolution; the other memory rows are measured again (``AGAIN_MEMORY`` fresh processes a side): **varies**
+where some run holds the target.  ``--no-again`` reads every transforms row from the sweep's figures alone.
+Writes ``results/<name>.{json,md}``.
 Benchmarks are not tests: nothing asserts a time.
 """
 
@@ -51,6 +56,7 @@ from data import make_arrays  # noqa: E402
 from gpu_profile import NO_KERNEL, computing, profiled, syncs  # noqa: E402
 from report import limit, transform_limits  # noqa: E402
 from table import BY_NAME, INPUT_GRAD  # noqa: E402
+from timing import timed  # noqa: E402
 from torch_calls import torch_sides, torch_tensors  # noqa: E402
 
 
@@ -132,10 +138,11 @@ def reason(row, small, counts, small_counts=None):
 RESOLUTION_MIB = 0.25  # a peak-RSS growth below this (64 pages) on both sides is under the memory column's resolution
 
 
-def transform_reason(row, column):
-    """The reason of a transforms row over its target, from the sweep's own figures: for torch.compile, how much
-    of ours compiled / torch eager is torch's own compiled loss against its eager one; the others are named, not
-    profiled here."""
+def transform_reason(row, column, again=None):
+    """The reason of a transforms row over its target.  For torch.compile, from the sweep's figures: how much of
+    ours compiled / torch eager is torch's own compiled loss against its eager one.  For ``jax`` and ``memory``,
+    from ``again``, the row measured once more (``jax_again``, ``memory_again``; None: listed, not profiled)."""
+    bound = transform_limits(row)[column]
     if column == "compiled/eager":
         own = row["compiled/eager"] / row["compile"]  # torch.nn.functional compiled / torch.nn.functional eager
         figures = (f"torch.nn.functional's loss compiled is {own:.3g}x its eager, ours compiled {row['compile']:.3g}x "
@@ -148,8 +155,60 @@ def transform_reason(row, column):
         mib = f"peak growth {row['memory ours MB']:.3g} against {row['memory peer MB']:.3g} MiB"
         if row["memory peer MB"] == 0 or max(row["memory ours MB"], row["memory peer MB"]) < RESOLUTION_MIB:
             return "resolution", f"{mib}: a few pages, under the resolution of the peak RSS"
-        return "not profiled", mib
-    return "not profiled", f"{row['jax ours ms']:.3g} against {row['jax peer ms']:.3g} ms ({row['jax peer']})"
+        if again is None:
+            return "not profiled", mib
+        runs = ", ".join(f"{o:.3g} / {p:.3g}" for o, p in zip(again["ours MB"], again["peer MB"]))
+        if min(again["ratios"]) <= bound:
+            return "varies", f"{mib}; measured again, MiB ours / torch: {runs}: under the target in some runs"
+        return "not profiled", f"{mib}; measured again, MiB ours / torch: {runs}"
+    timed = f"{row['jax ours ms']:.3g} against {row['jax peer ms']:.3g} ms ({row['jax peer']})"
+    if again is None:
+        return "not profiled", timed
+    timed = (f"the sweep's {timed}; timed again {again['ratio']:.3g} ({again['ours ms']:.3g} against "
+             f"{again['peer ms']:.3g} ms)")
+    if again["ratio"] <= bound:
+        return "drift", timed
+    program = (f"ours' program moves {again['ours bytes'] / 1e6:.3g} MB and computes {again['ours flops']:.3g} "
+               f"flops in {again['ours fusions']} fusions, the peer's {again['peer bytes'] / 1e6:.3g} MB, "
+               f"{again['peer flops']:.3g} flops in {again['peer fusions']}")
+    if again["ours bytes"] > 1.1 * again["peer bytes"]:
+        return "more traffic", f"{timed}: {program}"
+    if again["ours flops"] > 1.1 * again["peer flops"]:
+        return "more arithmetic", f"{timed}: {program}"
+    return "XLA's code", f"{timed}: {program}, within a tenth: the same work, compiled to slower code"
+
+
+AGAIN_MEMORY = 3  # measurements of a memory row, each a fresh process per side
+
+
+def jax_again(bench, size, pass_):
+    """A ``jax`` row timed once more, with XLA's cost analysis of each side's compiled program."""
+    from columns import jax_calls, jax_programs
+
+    programs = jax_programs(bench, make_arrays(bench, size), "cpu", (pass_,))[0][pass_]
+    t = timed(jax_calls(programs), size)
+    out = {"ratio": t["ours"] / t["peer"], "ours ms": t["ours"] * 1e3, "peer ms": t["peer"] * 1e3}
+    for side, (compiled, _) in programs.items():
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, list) else cost
+        entry = compiled.as_text().split("\nENTRY", 1)[-1]
+        out.update({f"{side} bytes": cost.get("bytes accessed", 0.0), f"{side} flops": cost.get("flops", 0.0),
+                    f"{side} fusions": entry.count(" fusion(")})
+    return out
+
+
+def memory_again(bench, size):
+    """A ``memory`` row measured ``AGAIN_MEMORY`` more times (the suite's fresh processes)."""
+    from memory import column_memory
+
+    out = {"ratios": [], "ours MB": [], "peer MB": []}
+    for _ in range(AGAIN_MEMORY):
+        results = {"forward+backward": {}}
+        column_memory(bench, None, size, "cpu", results)
+        row = results["forward+backward"]
+        for key, name in (("ratios", "memory"), ("ours MB", "memory ours MB"), ("peer MB", "memory peer MB")):
+            out[key].append(row[name])
+    return out
 
 
 def torch_misses(name):
@@ -179,16 +238,27 @@ def torch_misses(name):
     return sweep, len(rows), found
 
 
-def transform_misses(name):
-    """The rows of the transforms sweep ``name`` (``--only jax,compile,memory``) over a target."""
+def transform_misses(name, again=True):
+    """The rows of the transforms sweep ``name`` (``--only jax,compile,memory``) over a target; with ``again``, the
+    ``jax`` and ``memory`` rows measured once more."""
     sweep = json.loads((RESULTS / f"{name}.json").read_text())
     found = []
     for row in sweep["rows"]:
         for column, bound in transform_limits(row).items():
-            if isinstance(row.get(column), float) and row[column] > bound:
-                kind, text = transform_reason(row, column)
-                found.append({"loss": row["loss"], "size": row["size"], "pass": row["pass"], "column": column,
-                              "ratio": row[column], "target": bound, "reason": kind, "figures": text})
+            if not isinstance(row.get(column), float) or row[column] <= bound:
+                continue
+            measured = None
+            if again and row["loss"] in BY_NAME:
+                if column == "jax":
+                    measured = jax_again(BY_NAME[row["loss"]], row["size"], row["pass"])
+                elif column == "memory" and transform_reason(row, column)[0] != "resolution":
+                    measured = memory_again(BY_NAME[row["loss"]], row["size"])
+            kind, text = transform_reason(row, column, measured)
+            found.append({"loss": row["loss"], "size": row["size"], "pass": row["pass"], "column": column,
+                          "ratio": row[column], "target": bound, "reason": kind, "figures": text,
+                          "measured again": measured})
+            print(f"{row['loss']} {row['size']} {row['pass']} {column}: {row[column]:.3g} (target {bound}) {kind}: "
+                  f"{text}", flush=True)
     return sweep, found
 
 
@@ -197,6 +267,7 @@ def main(argv=None):
     p.add_argument("--sweep", default="suite-cpu-sweep", help="the torch eager sweep's result name under results/")
     p.add_argument("--transforms", default="suite-cpu-sweep-transforms",
                    help="the transforms sweep's result name under results/ ('' for none)")
+    p.add_argument("--no-again", action="store_true", help="the transforms' rows from the sweep's figures alone")
     p.add_argument("--threads", default=None, help="torch's threads (set before torch is imported)")
     p.add_argument("--name", default="misses-cpu", help="result file name")
     args = p.parse_args(argv)
@@ -205,9 +276,10 @@ def main(argv=None):
              f"torch eager rows over their loss's target ({_kinds(found)}); its times, the counts of one call each "
              "profiled by this script."]
     if args.transforms:
-        transforms, more = transform_misses(args.transforms)
+        transforms, more = transform_misses(args.transforms, again=not args.no_again)
         lines.append(f"The misses of `results/{args.transforms}.json` ({transforms['environment']['date']}): "
-                     f"{len(more)} ({_kinds(more)}), from its figures alone.")
+                     f"{len(more)} ({_kinds(more)}), the compiled rows from its figures"
+                     + (" alone." if args.no_again else ", the jax and memory rows measured again by this script."))
         found += more
     env = environment()
     env["threads"] = args.threads or "the libraries' defaults"

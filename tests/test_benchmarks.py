@@ -140,7 +140,7 @@ def test_misses_select_the_rows_over_their_targets(tmp_path, monkeypatch):
     _, n, found = misses.torch_misses("s")
     assert n == 3 and [(f["size"], f["reason"]) for f in found] == [("1e4", "per call")]
     assert asked == ["1e4", "small"]
-    _, found = misses.transform_misses("t")
+    _, found = misses.transform_misses("t", again=False)
     assert [(f["column"], f["reason"]) for f in found] == [("jax", "not profiled"),
                                                            ("compiled/eager", "torch's compiled loss"),
                                                            ("memory", "resolution")]
@@ -156,3 +156,23 @@ def test_misses_counts_both_sides_of_a_call(suite):
         assert 1 <= len(counts[side]["costliest"]) <= 3
     assert counts["peer"]["syncs"] == 0 and counts["ours"]["syncs"] >= 1  # ours reads the class indices' range
     assert counts["ours"]["python calls"] > counts["peer"]["python calls"]
+
+
+def test_misses_transforms_measured_again():
+    """A jax row that holds its target when timed again is drift; else the programs' cost analysis names more
+    traffic, more arithmetic or XLA's code; a memory row with a run under the target varies."""
+    misses = _script("misses")
+    row = {"loss": "kl_div", "size": "1e6", "pass": "forward+backward", "jax peer": "optax.kl_divergence",
+           "jax": 1.5, "jax ours ms": 1.5, "jax peer ms": 1.0}
+    same = {"ratio": 1.3, "ours ms": 1.3, "peer ms": 1.0, "ours bytes": 4e7, "peer bytes": 4e7, "ours flops": 1e7,
+            "peer flops": 1e7, "ours fusions": 4, "peer fusions": 4}
+    assert misses.transform_reason(row, "jax", {**same, "ratio": 1.02})[0] == "drift"
+    assert misses.transform_reason(row, "jax", {**same, "ours bytes": 6e7})[0] == "more traffic"
+    assert misses.transform_reason(row, "jax", {**same, "ours flops": 2e7})[0] == "more arithmetic"
+    assert misses.transform_reason(row, "jax", same)[0] == "XLA's code"
+    assert misses.transform_reason(row, "jax")[0] == "not profiled"
+    memory = {**row, "memory": 1.5, "memory ours MB": 15.0, "memory peer MB": 10.0}
+    assert misses.transform_reason(memory, "memory", {"ratios": [1.5, 1.1], "ours MB": [15.0, 11.0],
+                                                      "peer MB": [10.0, 10.0]})[0] == "varies"
+    assert misses.transform_reason(memory, "memory", {"ratios": [1.5, 1.4], "ours MB": [15.0, 14.0],
+                                                      "peer MB": [10.0, 10.0]})[0] == "not profiled"
