@@ -307,13 +307,17 @@ def _bce(x, t):
 def _bce_derivatives(wanted, x, t):
     """torch's closed form ``(x - t) / max(x (1 - x), eps)`` for ``x`` (an elementwise function whose own
     derivatives are torch's double backward), the clamped logs' ``log(1 - x) - log(x)`` for ``t``."""
-    dx = dt = None
-    if wanted[0]:
-        dx = P.elementwise(_bce_slope, _bce_curvature, x, t)
-    if wanted[1]:
-        log_x, dt = _clamped_logs(x)
-        dt -= log_x
+    # t's first: its temporaries are freed before the slope's are made (the peak holds one full-size array fewer)
+    dt = _clamped_log_odds(x) if wanted[1] else None
+    dx = P.elementwise(_bce_slope, _bce_curvature, x, t) if wanted[0] else None
     return dx, dt
+
+
+def _clamped_log_odds(x):
+    """``max(log(1 - x), -100) - max(log(x), -100)``."""
+    log_x, out = _clamped_logs(x)
+    out -= log_x
+    return out
 
 
 def _bce_denominator(x, eps=P.LOSS_EPSILON):
@@ -323,8 +327,9 @@ def _bce_denominator(x, eps=P.LOSS_EPSILON):
 
 
 def _bce_slope(x, t):
+    d = _bce_denominator(x)  # first: its unclipped product is freed before ``x - t`` is made
     g = x - t
-    g /= _bce_denominator(x)
+    g /= d
     return g
 
 
