@@ -277,8 +277,9 @@ def _gradient(residuals, upstream, log_probs, ext, barred, active, end):
         rows = _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes)
     # past a sequence's length a step emits nothing (and passes its states on unchanged)
     weights = xp.where(active, -upstream[:, None], xp.zeros_like(upstream[:, None]))  # (T, N, 1)
+    rows = rows * weights  # not in place: under a vmap of the backward pass only the weights are batched
     # an impossible alignment passes nothing back, also where its forward variables hold a NaN (0 NaN is NaN)
-    return xp.where(possible[None, ...], rows * weights, xp.zeros_like(rows))
+    return xp.where(possible[None, ...], rows, 0.0)
 
 
 def _shares(xp, alphas, barred):
@@ -320,7 +321,8 @@ def _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes):
     operation each for all its steps), and so are the classes its posteriors add into (a scatter-add);
     what remains a step is five small array operations, written in place into the block's buffer."""
     steps, n, states = alphas.shape
-    rows = [P.bin_sum(g, ext, classes)[None, ...]]
+    rows = xp.empty((steps, n, classes), dtype=alphas.dtype, device=P.device(alphas))  # filled from the last step
+    rows[-1, ...] = P.bin_sum(g, ext, classes)
     block = max(1, _BLOCK // max(1, n * states))
     for hi in range(steps - 1, 0, -block):
         # steps lo + 1 .. hi pass their posteriors back to steps lo .. hi - 1
@@ -333,6 +335,5 @@ def _posteriors_in_blocks(xp, g, alphas, barred, active, ext, classes):
             back = _passed_back(shares[:, i - 1, ...], posteriors[i, ...])
             posteriors[i - 1, :, :states] = xp.where(active[lo + i, ...], back, posteriors[i, :, :states])
         g = posteriors[0, :, :states]
-        rows.append(P.bin_sum(posteriors[:-1, :, :states], ext, classes))
-    rows.reverse()
-    return xp.concat(rows, axis=0)
+        rows[lo:hi, ...] = P.bin_sum(posteriors[:-1, :, :states], ext, classes)
+    return rows
