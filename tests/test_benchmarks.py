@@ -176,3 +176,17 @@ def test_misses_transforms_measured_again():
                                                       "peer MB": [10.0, 10.0]})[0] == "varies"
     assert misses.transform_reason(memory, "memory", {"ratios": [1.5, 1.4], "ours MB": [15.0, 14.0],
                                                       "peer MB": [10.0, 10.0]})[0] == "not profiled"
+
+
+def test_misses_compiled_rows():
+    """A compiled row splits into torch's own compiled loss against its eager one and ours against torch's
+    compiled; timed again, a row under the target is drift."""
+    misses = _script("misses")
+    row = {"loss": "mse_loss", "size": "1e6", "pass": "forward", "jax peer": "jnp formula"}
+    reason = misses.transform_reason
+    assert reason({**row, "compiled/eager": 2.0, "compile": 0.8}, "compiled/eager")[0] == "torch's compiled loss"
+    assert reason({**row, "compiled/eager": 2.0, "compile": 1.5}, "compiled/eager")[0] == "both compiled"
+    ours = {**row, "compiled/eager": 1.5, "compile": 2.0}
+    assert misses.transform_reason(ours, "compiled/eager")[0] == "compiled"
+    assert misses.transform_reason(ours, "compiled/eager", {"compiled/eager": 0.9, "compile": 1.2})[0] == "drift"
+    assert misses.transform_reason(ours, "compiled/eager", {"compiled/eager": 1.4, "compile": 1.6})[0] == "compiled"
