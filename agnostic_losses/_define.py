@@ -27,9 +27,9 @@ from typing import Any, Protocol, overload
 
 from . import _checks as checks
 from ._classes import LossClass, loss_class
-from ._primitives import divide, is_array
-from ._reduction import reduce, reduce_elementwise
-from ._setup import setup, silent_nonfinite
+from ._primitives import compiling, divide, is_array, placement_function
+from ._reduction import elementwise_reduction, reduce, reduce_elementwise
+from ._setup import Setup, setup, silent_nonfinite
 from ._typing import Array
 
 __all__ = ["loss"]
@@ -37,6 +37,8 @@ __all__ = ["loss"]
 _P = inspect.Parameter
 _WEIGHTED_MEANS = ("broadcast", "given", "count")
 _NONE = type(None)
+_OPTION_TYPES = (int, float, bool, str, _NONE)  # the options a seen signature's key holds
+_SEEN = 64  # signatures kept per loss
 
 
 class Loss(Protocol):
@@ -212,7 +214,20 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     plain = not any(v is _P.empty for v in options.values())
     n = len(names)
 
+    # what the checks of a call found, per signature (the reduction, the options, each array's type, dtype and
+    # shape) of a call with every array, no weight and one shape that needed no cast: a call with a signature seen
+    # before runs only its formula, its reduction and the device check (the checks would find the same)
+    seen: dict = {}
+
     def call(*args, reduction="mean", weight=None, **kwargs):
+        key = None
+        if weight is None and len(args) == n and derivatives is not None and not compiling():
+            key = _signature_key(reduction, kwargs, args)
+            prepared = None if key is None else seen.get(key)
+            if prepared is not None:
+                out = prepared(args)
+                if out is not None:
+                    return out
         if len(args) == n and plain and kwargs.keys() <= options.keys() and _NONE not in map(type, args):
             chosen = {**options, **kwargs} if kwargs or takes_xp else options
         else:
@@ -225,9 +240,17 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
             chosen["xp"] = s.xp
         by_weight = weight is not None and s.reduction == "mean" and weighted_mean != "count"
         if derivatives is not None:
-            if weight is not None:
-                checks.broadcastable_to(name, "weight", weight, "the elementwise loss", shape)
             value, slope, present = _elementwise(formula, derivatives, chosen, xs)
+            if weight is None:
+                reduced = elementwise_reduction(value, slope, present, s.reduction)
+                if key is not None and all(a is b for a, b in zip(xs, args)) and \
+                        all(tuple(a.shape) == shape for a in xs):
+                    if len(seen) >= _SEEN:  # shapes that vary from call to call
+                        seen.clear()
+                    seen[key] = _prepared(reduced, Setup(s.xp, s.reduction, s.dtype, ()).finish,
+                                          placement_function(xs[0]))
+                return s.finish(reduced(*present))
+            checks.broadcastable_to(name, "weight", weight, "the elementwise loss", shape)
             out = reduce_elementwise(value, slope, present, "sum" if by_weight else s.reduction, weight=weight)
         else:
             out = formula(*xs, **chosen)
@@ -254,6 +277,31 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
     made.as_class = functools.partial(as_class, made, options)
     made.formula = formula
     return made
+
+
+def _signature_key(reduction, options, arrays):
+    """A call's signature: its reduction, its options and each array's type, dtype and shape; None where an array
+    is absent (or no array) or a value is not plain (an array option would be kept alive by the key)."""
+    if type(reduction) is not str or any(type(v) not in _OPTION_TYPES for v in options.values()):
+        return None
+    try:
+        return (reduction, *options.items(), *[(type(a), a.dtype, a.shape) for a in arrays])
+    except AttributeError:
+        return None
+
+
+def _prepared(reduced, finish, placement):
+    """A seen signature's call: ``finish(reduced(*arrays))`` where the arrays are on one device (``placement``:
+    the library's placement function, or None), else None (the full call names the mismatch)."""
+    def call(arrays):
+        if placement is not None:
+            where = placement(arrays[0])
+            for a in arrays[1:]:
+                if placement(a) != where:
+                    return None
+        return finish(reduced(*arrays))
+
+    return call
 
 
 def _elementwise(formula, derivatives, chosen, xs):

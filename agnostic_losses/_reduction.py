@@ -6,10 +6,11 @@ cast back, as torch does (docs/design.md, "Dtypes and precision").
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ._checks import warn_user
-from ._primitives import array_namespace, divide, elementwise, elementwise_sum, result_shape
+from ._primitives import array_namespace, divide, elementwise, elementwise_of, elementwise_sum_of, result_shape
 from ._typing import Array
 
 
@@ -75,10 +76,16 @@ def reduce_elementwise(value, derivatives, arrays, reduction: str, *, weight=Non
     """
     if weight is not None:
         value, derivatives, arrays = _weighted(value), _weighted_derivatives(value, derivatives), (*arrays, weight)
+    return elementwise_reduction(value, derivatives, arrays, reduction)(*arrays)
+
+
+def elementwise_reduction(value, derivatives, arrays, reduction: str):
+    """``reduce_elementwise`` without a weight, as a function of arrays of ``arrays``' library, dtypes and shapes:
+    its backend and the mean's count found once, for a caller that keeps it per such signature."""
     if reduction == "none":
-        return elementwise(value, derivatives, *arrays)
+        return functools.partial(elementwise_of(arrays[0]), value, derivatives)
     count = math.prod(result_shape(arrays)) if reduction == "mean" else None
-    return elementwise_sum(value, derivatives, *arrays, divisor=count)
+    return functools.partial(elementwise_sum_of(arrays[0]), value, derivatives, divisor=count)
 
 
 def _weighted(value):

@@ -285,6 +285,39 @@ def test_inputs_are_not_mutated(backend):
         np.testing.assert_array_equal(backend.to_numpy(a), original)
 
 
+def test_a_call_seen_before_is_checked_for_its_devices_and_computes_afresh():
+    """The second call of a signature skips the checks the first ran: what varies within a signature (the
+    devices, the values, whether a gradient is asked for) is still the call's own."""
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    x, t = torch.tensor(X), torch.tensor(T)
+    for _ in range(2):
+        np.testing.assert_allclose(pinball(x, t, q=0.3, reduction="sum").numpy(),
+                                   pinball_numpy(X, T, 0.3).sum(), rtol=1e-12)
+    on_meta = torch.empty(T.shape, dtype=torch.float64, device="meta")
+    with pytest.raises(ValueError, match=r"pinball: all arrays must be on one device, got input on cpu, target on meta"):
+        pinball(x, on_meta, q=0.3, reduction="sum")
+    np.testing.assert_allclose(pinball(x, -t, q=0.3, reduction="sum").numpy(),
+                               pinball_numpy(X, -T, 0.3).sum(), rtol=1e-12)
+    x.requires_grad_()
+    pinball(x, t, q=0.3, reduction="sum").backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(T - X > 0, -0.3, 0.7))
+
+
+def test_an_array_option_is_not_kept_by_the_loss():
+    """A signature's key holds plain options only: an array passed as an option is not kept alive."""
+    import gc
+    import weakref
+
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    q = torch.tensor(0.25, dtype=torch.float64)
+    kept = weakref.ref(q)
+    for _ in range(2):
+        pinball(torch.tensor(X), torch.tensor(T), q=q)
+    del q
+    gc.collect()
+    assert kept() is None
+
+
 def test_numpy_computes_nonfinite_values_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -17,7 +17,7 @@ versions everywhere, which is how the tests prove both paths give torch.nn's
 values and gradients.  See docs/design.md.
 """
 
-from ._autodiff import custom_vjp, elementwise, elementwise_sum, stop_gradient
+from ._autodiff import custom_vjp, elementwise, elementwise_of, elementwise_sum, elementwise_sum_of, stop_gradient
 from ._chunks import chunked, compiles_loops, row_chunk, scan
 from ._dispatch import (
     array_namespace, as_array, compiling, device, divide, is_array, library_name, placement, placement_function,
@@ -52,7 +52,7 @@ from ._values import host_data, host_values, value_range
 __all__ = [
     "array_namespace", "is_array", "library_name", "device", "placement", "placement_function", "as_array", "divide", "quiet", "compiling",
     "generic_primitives", "using_generic", "value_checks", "host_values", "host_data", "value_range",
-    "stop_gradient", "elementwise", "elementwise_sum", "custom_vjp",
+    "stop_gradient", "elementwise", "elementwise_of", "elementwise_sum", "elementwise_sum_of", "custom_vjp",
     "abs", "abs_", "sign", "logsumexp", "log_softmax", "log_softmax_at", "softplus", "log_sigmoid", "sigmoid", "lerp",
     "one_where_zero", "finite_max", "shift_max", "wide_float", "LOSS_EPSILON", "clip", "vector_norm", "cumulative_sum", "erf",
     "take_along_axis", "gathers_by_one_hot", "wide_indices", "mark", "bin_sum", "sort", "searchsorted",

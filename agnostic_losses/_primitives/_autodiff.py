@@ -54,9 +54,17 @@ def elementwise(value: Callable[..., Array], derivatives: Callable[..., Sequence
     >>> square.tolist()
     [9.0]
     """
-    hook = own(arrays[0], "elementwise")
-    if hook is not None:
-        return hook(value, derivatives, *arrays)
+    return elementwise_of(arrays[0])(value, derivatives, *arrays)
+
+
+def elementwise_of(x) -> Callable[..., Array]:
+    """``elementwise`` for arrays of ``x``'s library, its backend looked up once (a caller that keeps it for
+    many calls of one signature skips the lookup)."""
+    hook = own(x, "elementwise")
+    return _evaluated if hook is None else hook
+
+
+def _evaluated(value, derivatives, *arrays):
     return evaluate(value, arrays)  # no autodiff to serve
 
 
@@ -70,9 +78,16 @@ def elementwise_sum(value, derivatives, *arrays, divisor=None):
     buffer.  Elsewhere it is the plain sum, which compilers fuse themselves.
     On torch the division is part of the one autograd node.
     """
-    hook = own(arrays[0], "elementwise_sum")
-    if hook is not None:
-        return hook(value, derivatives, *arrays, divisor=divisor)
+    return elementwise_sum_of(arrays[0])(value, derivatives, *arrays, divisor=divisor)
+
+
+def elementwise_sum_of(x) -> Callable[..., Array]:
+    """``elementwise_sum`` for arrays of ``x``'s library, its backend looked up once (as ``elementwise_of``)."""
+    hook = own(x, "elementwise_sum")
+    return _evaluated_sum if hook is None else hook
+
+
+def _evaluated_sum(value, derivatives, *arrays, divisor=None):
     s = as_array(evaluate_sum(value, arrays))
     return s if divisor is None else divide(s, divisor)
 
