@@ -470,3 +470,18 @@ def test_gathers_by_one_hot_where_take_along_axis_does(monkeypatch):
                 assert picked.tolist() == [[2.0], [3.0]]
                 assert P.gathers_by_one_hot(x) == bool(calls), (type(x), generic)
     assert P.gathers_by_one_hot(cases[0][0]) is False and P.gathers_by_one_hot(cases[1][0]) is False
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_divide_of_a_torch_scalar_by_a_count_is_torchs_quotient(dtype):
+    """``P.divide`` of a 0-d tensor by a Python int (a mean's count) gives torch's own ``a / n``, bit for bit, at
+    every call: counts a dtype rounds, signed zeros, infinities and NaN included."""
+    counts = [1, 3, 7, 64, 1000, 2**24 + 1, 2**53 + 1, 0, -5]
+    for value in [1.0, -0.0, 0.0, 3.3, float("inf"), float("nan"), 1e-30]:
+        a = torch.tensor(value, dtype=getattr(torch, dtype))
+        for n in counts * 2:  # the second time, a count seen before
+            got, want = P.divide(a, n), a / n
+            assert got.dtype == want.dtype
+            assert torch.equal(got.isnan(), want.isnan())
+            if not want.isnan():
+                assert torch.equal(got, want) and torch.signbit(got) == torch.signbit(want), (value, n)

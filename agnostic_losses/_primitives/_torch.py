@@ -20,6 +20,7 @@ from ._torch_functions import (  # noqa: F401  (plan: the pieces of CPU tensors,
     apply_sum,
     autograd,
     compiling,
+    divide,
     eager_autograd,
     evaluate,
     evaluate_sum,
@@ -55,7 +56,7 @@ def elementwise(value, derivatives, *arrays):
 def elementwise_sum(value, derivatives, *arrays, divisor=None):
     if not records(arrays):
         s = evaluate_sum(value, arrays)
-        return s if divisor is None else s / divisor
+        return s if divisor is None else divide(s, divisor)
     return apply_sum(value, derivatives, divisor, *arrays)
 
 

@@ -21,6 +21,27 @@ def compiling() -> bool:
     return torch.compiler.is_compiling()
 
 
+def divide(a, b):
+    """``a / b``, where a Python int ``b`` (a mean's count) that divides a 0-d float32 or float64 tensor is a 0-d
+    CPU tensor of that dtype, made once per count and dtype: torch wraps a number in a fresh tensor at every
+    call, which costs more than the division of one element.  The quotient is the same: the count is rounded to
+    the tensor's dtype either way."""
+    if type(b) is int and -_EXACT <= b <= _EXACT and a.ndim == 0 and a.dtype in _DIVIDED and not compiling():
+        d = _DIVISORS.get((b, a.dtype))
+        if d is None and not func_transform():  # a tensor made inside a torch.func transform belongs to it
+            if len(_DIVISORS) >= 256:  # counts that vary from call to call
+                _DIVISORS.clear()
+            d = _DIVISORS[b, a.dtype] = torch.tensor(b, dtype=a.dtype)
+        if d is not None:
+            return a / d
+    return a / b
+
+
+_DIVIDED = (torch.float32, torch.float64)  # float16's quotient by a number is computed in float32
+_EXACT = 2**53  # the counts a float64 holds exactly (torch refuses a number past int64)
+_DIVISORS = {}  # (count, dtype) -> that count as a 0-d CPU tensor of that dtype
+
+
 def func_transform() -> bool:
     """Whether a ``torch.func`` transform (grad, vjp, vmap, ...) is running: its tensors cannot be read.
     torch has no public query; this is torch 2.13's private one (False where it is gone)."""
@@ -118,7 +139,7 @@ class ElementwiseSum(Elementwise):
     @staticmethod
     def forward(value, derivatives, divisor, *arrays):
         s = evaluate_sum(value, arrays)
-        return s if divisor is None else s / divisor
+        return s if divisor is None else divide(s, divisor)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -129,7 +150,7 @@ class ElementwiseSum(Elementwise):
     @staticmethod
     def backward(ctx, upstream):
         if ctx.divisor is not None:
-            upstream = upstream / ctx.divisor
+            upstream = divide(upstream, ctx.divisor)
         return (None, None, None) + _gradients(ctx, upstream.expand(ctx.out_shape), ctx.needs_input_grad[3:])
 
 
