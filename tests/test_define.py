@@ -303,6 +303,20 @@ def test_a_call_seen_before_is_checked_for_its_devices_and_computes_afresh():
     np.testing.assert_array_equal(x.grad.numpy(), np.where(T - X > 0, -0.3, 0.7))
 
 
+def test_options_equal_as_numbers_but_of_another_type_or_sign_are_other_signatures():
+    """``1.0`` and ``True``, ``0.0`` and ``-0.0`` compare equal, but a formula may tell them apart: a call seen
+    with one computes afresh with the other."""
+    @al.loss(derivatives=lambda wanted, input, target, *, scale: (input * 0 + 1 / scale, None))
+    def reciprocal(input, target, *, scale):
+        return input / scale if type(scale) is float else input * 0 - 1
+
+    x, t = np.array([1.0, 2.0]), np.zeros(2)
+    assert reciprocal(x, t, scale=1.0, reduction="sum") == 3.0
+    assert reciprocal(x, t, scale=True, reduction="sum") == -2.0
+    assert reciprocal(x, t, scale=0.0, reduction="sum") == np.inf
+    assert reciprocal(x, t, scale=-0.0, reduction="sum") == -np.inf
+
+
 def test_an_array_option_is_not_kept_by_the_loss():
     """A signature's key holds plain options only: an array passed as an option is not kept alive."""
     import gc
