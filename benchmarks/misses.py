@@ -25,12 +25,14 @@ autograd's bookkeeping: not measured apart).
 The transforms sweep's rows (``results/<transforms>.json``: ``jax``, ``compiled/eager`` and ``memory`` over
 ``report.transform_limits``): a compiled row is split, from the sweep's figures, into torch's compiled loss
 against its eager one and ours compiled against torch's compiled; where torch's compiled loss is not the slower
-part, the row is timed again (**drift** where it then holds the target).  A ``jax`` row is timed again, and each
-side's compiled program read by XLA's cost analysis (bytes accessed, flops, fusions): **drift** where it holds
-the target when timed again, else **more traffic**, **more arithmetic** (by a tenth or more) or **XLA's code**
-(the same work compiled to slower code).  A memory growth of a few pages is under the measurement's
-resolution; the other memory rows are measured again (``AGAIN_MEMORY`` fresh processes a side): **varies**
-where some run holds the target.  ``--no-again`` reads every transforms row from the sweep's figures alone.
+part, the row is timed again (**drift** where it then holds the target; **compiled call** where the gap of ours
+compiled to torch's compiled at the small size, timed again with it, a compiled call's fixed cost, is at least
+half of the row's). A ``jax`` row is timed again, and each side's compiled program read by XLA's cost analysis
+(bytes accessed, flops, fusions): **drift** where it holds the target when timed again, else **more traffic**,
+**more arithmetic** (by a tenth or more) or **XLA's code** (the same work compiled to slower code). A memory
+growth of a few pages is under the measurement's resolution; the other memory rows are measured again
+(``AGAIN_MEMORY`` fresh processes a side): **varies** where some run holds the target. ``--no-again`` reads every
+transforms row from the sweep's figures alone.
 Writes ``results/<name>.{json,md}``.
 Benchmarks are not tests: nothing asserts a time.
 """
@@ -58,7 +60,7 @@ from gpu_profile import NO_KERNEL, computing, profiled, syncs  # noqa: E402
 from report import limit, transform_limits  # noqa: E402
 from table import BY_NAME, INPUT_GRAD  # noqa: E402
 from timing import timed  # noqa: E402
-from torch_calls import torch_sides, torch_tensors  # noqa: E402
+from torch_calls import sides, torch_loss, torch_sides, torch_tensors  # noqa: E402
 
 
 PROFILES = 3  # profiled calls per side, the quickest kept: one call's page faults and drift are not the loss's
@@ -139,10 +141,12 @@ def reason(row, small, counts, small_counts=None):
 RESOLUTION_MIB = 0.25  # a peak-RSS growth below this (64 pages) on both sides is under the memory column's resolution
 
 
-def transform_reason(row, column, again=None):
+def transform_reason(row, column, again=None, small=None):
     """The reason of a transforms row over its target.  For torch.compile, from the sweep's figures: how much of
-    ours compiled / torch eager is torch's own compiled loss against its eager one.  For ``jax`` and ``memory``,
-    from ``again``, the row measured once more (``jax_again``, ``memory_again``; None: listed, not profiled)."""
+    ours compiled / torch eager is torch's own compiled loss against its eager one, and where ours compiled is the
+    slower part, how much of its gap is a compiled call's fixed cost (the gap of ``small``, the same entry and pass
+    at the small size).  For ``jax`` and ``memory``, from ``again``, the row measured once more (``jax_again``,
+    ``memory_again``; None: listed, not profiled)."""
     bound = transform_limits(row)[column]
     if column == "compiled/eager":
         now = row if again is None else again
@@ -157,7 +161,17 @@ def transform_reason(row, column, again=None):
         if now["compile"] <= 1:
             return "torch's compiled loss", (f"{figures}: the compiled code (Inductor's CPU kernels) is slower than "
                                              "aten's eager kernel, for torch's own loss too")
-        return ("compiled", figures) if own <= 1 else ("both compiled", figures)
+        if own > 1:
+            return "both compiled", figures
+        gap = now.get("compiled ours ms", 0.0) - now.get("compiled peer ms", 0.0)
+        if small is not None and "compiled ours ms" in small and gap > 0:
+            fixed = max(small["compiled ours ms"] - small["compiled peer ms"], 0.0)
+            if fixed >= gap / 2:
+                share = "the whole" if fixed >= gap else f"{fixed / gap:.0%} of the"
+                return "compiled call", (f"{figures}: a compiled call's fixed cost (Dynamo's guards and the compiled "
+                                         f"function's wrapper), {fixed:.3g} ms "
+                                         f"at the small size, is {share} {gap:.3g} ms gap")
+        return "compiled", figures
     if column == "memory":
         mib = f"peak growth {row['memory ours MB']:.3g} against {row['memory peer MB']:.3g} MiB"
         if row["memory peer MB"] == 0 or max(row["memory ours MB"], row["memory peer MB"]) < RESOLUTION_MIB:
@@ -219,6 +233,23 @@ def compiled_again(bench, size, pass_):
     return _COMPILED[bench.name, size][pass_]
 
 
+def guards(bench, size, pass_):
+    """{side: the guards Dynamo checks before each compiled call of the row's loss} (``torch._dynamo.explain``)."""
+    import warnings
+
+    import torch
+
+    tensors = torch_tensors(bench, make_arrays(bench, size), "cpu")
+    out = {}
+    with torch.set_grad_enabled(pass_ != "forward"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for side, fn in sides(bench):
+            torch._dynamo.reset()
+            out[side] = len(torch._dynamo.explain(torch_loss(fn, bench))(*tensors).out_guards)
+    torch._dynamo.reset()
+    return out
+
+
 def memory_again(bench, size):
     """A ``memory`` row measured ``AGAIN_MEMORY`` more times (the suite's fresh processes)."""
     from memory import column_memory
@@ -264,6 +295,7 @@ def transform_misses(name, again=True):
     """The rows of the transforms sweep ``name`` (``--only jax,compile,memory``) over a target; with ``again``, the
     ``jax`` and ``memory`` rows measured once more."""
     sweep = json.loads((RESULTS / f"{name}.json").read_text())
+    at_small = {(r["loss"], r["pass"]): r for r in sweep["rows"] if r["size"] == "small"}
     found = []
     for row in sweep["rows"]:
         for column, bound in transform_limits(row).items():
@@ -277,7 +309,13 @@ def transform_misses(name, again=True):
                     measured = compiled_again(BY_NAME[row["loss"]], row["size"], row["pass"])
                 elif column == "memory" and transform_reason(row, column)[0] != "resolution":
                     measured = memory_again(BY_NAME[row["loss"]], row["size"])
-            kind, text = transform_reason(row, column, measured)
+            small = at_small.get((row["loss"], row["pass"]))
+            if column == "compiled/eager" and measured is not None and small is not None:
+                small = compiled_again(BY_NAME[row["loss"]], "small", row["pass"])  # the same moment's fixed cost
+            kind, text = transform_reason(row, column, measured, small)
+            if kind == "compiled call" and again and row["loss"] in BY_NAME:
+                counted_guards = guards(BY_NAME[row["loss"]], row["size"], row["pass"])
+                text += f" (Dynamo's guards: ours {counted_guards['ours']}, torch's {counted_guards['peer']})"
             found.append({"loss": row["loss"], "size": row["size"], "pass": row["pass"], "column": column,
                           "ratio": row[column], "target": bound, "reason": kind, "figures": text,
                           "measured again": measured})

@@ -190,3 +190,8 @@ def test_misses_compiled_rows():
     assert misses.transform_reason(ours, "compiled/eager")[0] == "compiled"
     assert misses.transform_reason(ours, "compiled/eager", {"compiled/eager": 0.9, "compile": 1.2})[0] == "drift"
     assert misses.transform_reason(ours, "compiled/eager", {"compiled/eager": 1.4, "compile": 1.6})[0] == "compiled"
+    timed = {"compiled/eager": 1.4, "compile": 1.6, "compiled ours ms": 0.06, "compiled peer ms": 0.04}
+    at_small = {"compiled ours ms": 0.035, "compiled peer ms": 0.02}  # 0.015 of the 0.02 ms gap: a call's cost
+    assert reason(ours, "compiled/eager", timed, at_small)[0] == "compiled call"
+    at_small = {"compiled ours ms": 0.025, "compiled peer ms": 0.02}
+    assert reason(ours, "compiled/eager", timed, at_small)[0] == "compiled"
