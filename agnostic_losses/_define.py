@@ -282,8 +282,8 @@ def _make(formula, name, derivatives, targets, indices, result, weighted_mean):
 def _signature_key(reduction, options, arrays):
     """A call's signature: its reduction, its options and each array's type, dtype and shape; None where an array
     is absent (or no array) or an option is not plain (an array option would be kept alive by the key).  An
-    option is keyed by its type and, for a float, its bits: ``1``, ``1.0`` and ``True`` are equal keys, and so
-    are ``0.0`` and ``-0.0``, where a formula may tell them apart."""
+    option is keyed by its type and, for a float, its bits: as values ``1``, ``1.0`` and ``True`` are one key,
+    and so are ``0.0`` and ``-0.0``, where a formula may tell them apart."""
     if type(reduction) is not str or any(type(v) not in _OPTION_TYPES for v in options.values()):
         return None
     try:

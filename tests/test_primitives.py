@@ -485,3 +485,26 @@ def test_divide_of_a_torch_scalar_by_a_count_is_torchs_quotient(dtype):
             assert torch.equal(got.isnan(), want.isnan())
             if not want.isnan():
                 assert torch.equal(got, want) and torch.signbit(got) == torch.signbit(want), (value, n)
+
+
+def test_a_count_first_divided_in_a_special_context_serves_plain_calls_later():
+    """The count a mean divides by is kept as a tensor: one first made under inference mode, a default device or
+    a fake-tensor mode must not be the one every later call divides by."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    import agnostic_losses as al
+
+    x, t = torch.randn(7, 5, dtype=torch.float64), torch.randint(0, 5, (7,))
+    with torch.inference_mode():
+        al.cross_entropy(x[:, :4], t % 4)  # 7 targets: the count 7 first divided here
+    leaf = x.clone().requires_grad_()
+    al.cross_entropy(leaf, t).backward()  # an inference tensor could not be saved for the backward pass
+    reference = x.clone().requires_grad_()
+    torch.nn.functional.cross_entropy(reference, t).backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), reference.grad.numpy(), rtol=1e-12)
+    with torch.device("meta"):
+        al.mse_loss(torch.ones(9, device="cpu"), torch.zeros(9, device="cpu"))
+    assert al.mse_loss(torch.ones(9), torch.zeros(9)).device.type == "cpu"
+    with FakeTensorMode() as mode:
+        al.mse_loss(mode.from_tensor(torch.ones(11)), mode.from_tensor(torch.zeros(11)))
+    assert al.mse_loss(torch.ones(11), torch.zeros(11)).item() == 1.0

@@ -22,19 +22,27 @@ def compiling() -> bool:
 
 
 def divide(a, b):
-    """``a / b``, where a Python int ``b`` (a mean's count) that divides a 0-d float32 or float64 tensor is a 0-d
-    CPU tensor of that dtype, made once per count and dtype: torch wraps a number in a fresh tensor at every
+    """``a / b``, where a Python int ``b`` (a mean's count) that divides a plain 0-d float32 or float64 tensor is
+    a 0-d CPU tensor of that dtype, made once per count and dtype: torch wraps a number in a fresh tensor at every
     call, which costs more than the division of one element.  The quotient is the same: the count is rounded to
-    the tensor's dtype either way."""
-    if type(b) is int and -_EXACT <= b <= _EXACT and a.ndim == 0 and a.dtype in _DIVIDED and not compiling():
+    the tensor's dtype either way, and a CPU scalar divides a tensor of any device as the number does."""
+    if type(b) is int and -_EXACT <= b <= _EXACT and type(a) is torch.Tensor and a.ndim == 0 \
+            and a.dtype in _DIVIDED and not compiling():
         d = _DIVISORS.get((b, a.dtype))
-        if d is None and not func_transform():  # a tensor made inside a torch.func transform belongs to it
+        if d is None and _plain_context():
             if len(_DIVISORS) >= 256:  # counts that vary from call to call
                 _DIVISORS.clear()
-            d = _DIVISORS[b, a.dtype] = torch.tensor(b, dtype=a.dtype)
+            d = _DIVISORS[b, a.dtype] = torch.tensor(b, dtype=a.dtype, device="cpu")
         if d is not None:
             return a / d
     return a / b
+
+
+def _plain_context() -> bool:
+    """Whether a tensor made now is a plain one that any later call may use: not an inference tensor (autograd
+    refuses to save it), not made by a dispatch mode (``FakeTensorMode``) or inside a torch.func transform."""
+    return not torch.is_inference_mode_enabled() and not torch._C._len_torch_dispatch_stack() \
+        and not func_transform()
 
 
 _DIVIDED = (torch.float32, torch.float64)  # float16's quotient by a number is computed in float32
