@@ -40,9 +40,10 @@ def divide(a, b):
 
 def _plain_context() -> bool:
     """Whether a tensor made now is a plain one that any later call may use: not an inference tensor (autograd
-    refuses to save it), not made by a dispatch mode (``FakeTensorMode``) or inside a torch.func transform."""
-    return not torch.is_inference_mode_enabled() and not torch._C._len_torch_dispatch_stack() \
-        and not func_transform()
+    refuses to save it), not made by a dispatch mode (``FakeTensorMode``; torch 2.13's private count of them,
+    none made where it is gone) or inside a torch.func transform."""
+    modes = getattr(torch._C, "_len_torch_dispatch_stack", None)
+    return modes is not None and not modes() and not torch.is_inference_mode_enabled() and not func_transform()
 
 
 _DIVIDED = (torch.float32, torch.float64)  # float16's quotient by a number is computed in float32
