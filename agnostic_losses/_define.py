@@ -29,7 +29,7 @@ from . import _checks as checks
 from ._classes import LossClass, loss_class
 from ._primitives import compiling, divide, is_array, placement_function
 from ._reduction import elementwise_reduction, reduce, reduce_elementwise
-from ._setup import Setup, setup, silent_nonfinite
+from ._setup import Setup, one_place, setup, silent_nonfinite
 from ._typing import Array
 
 __all__ = ["loss"]
@@ -297,12 +297,7 @@ def _prepared(reduced, finish, placement):
     """A seen signature's call: ``finish(reduced(*arrays))`` where the arrays are on one device (``placement``:
     the library's placement function, or None), else None (the full call names the mismatch)."""
     def call(arrays):
-        if placement is not None:
-            where = placement(arrays[0])
-            for a in arrays[1:]:
-                if placement(a) != where:
-                    return None
-        return finish(reduced(*arrays))
+        return finish(reduced(*arrays)) if one_place(placement, arrays) else None
 
     return call
 

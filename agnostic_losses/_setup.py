@@ -71,15 +71,8 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
         if key is not None and not traced:
             _PLANS[key] = plan
     xp, dtype, casts, placement = plan
-    if placement is not None:  # devices are not in the key (a first call checked them already; cheap)
-        first = None
-        for a in given:
-            if a is not None:
-                where = placement(a)
-                if first is None:
-                    first = where
-                elif where != first:
-                    checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error
+    if not one_place(placement, given):  # devices are not in the key (a first call checked them already; cheap)
+        checks.one_device(loss, {k: a for k, a in arrays.items() if a is not None})  # the error
     if not any(casts):
         return Setup(xp, reduction, dtype, tuple(given))
     prepared = []
@@ -88,6 +81,22 @@ def setup(loss: str, reduction, arrays: dict, *, legacy=(None, None), reductions
             a = xp.astype(a, to)
         prepared.append(a)
     return Setup(xp, reduction, dtype, tuple(prepared))
+
+
+def one_place(placement, arrays) -> bool:
+    """Whether ``arrays`` (None entries skipped) are in one place by ``placement``, their library's placement
+    function (None: the library places its arrays itself)."""
+    if placement is None:
+        return True
+    first = None
+    for a in arrays:
+        if a is not None:
+            where = placement(a)
+            if first is None:
+                first = where
+            elif where != first:
+                return False
+    return True
 
 
 # (loss, reduction and setup's options, each array's type and dtype) -> (xp, the result's dtype, per array the
